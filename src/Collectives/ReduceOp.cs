@@ -1,0 +1,7 @@
+namespace Dtrain.Collectives;
+
+public enum ReduceOp
+{
+    Sum,
+    Average,
+}

@@ -1,0 +1,42 @@
+using Dtrain.Contracts.Collectives;
+using Dtrain.Telemetry;
+using Grpc.Core;
+
+namespace Dtrain.Collectives.Transports.Grpc;
+
+/// <summary>The gRPC endpoint peers stream their frames to; it only authenticates and hands frames to the inbox.</summary>
+public sealed class PeerService(PeerInbox inbox) : Peer.PeerBase
+{
+    public override async Task<SendSummary> Send(IAsyncStreamReader<Frame> requestStream, ServerCallContext context)
+    {
+        if (!inbox.Admits(context.RequestHeaders.GetValue(PeerMetadata.JobToken)))
+        {
+            DtrainMetrics.RejectedConnections.WithLabels("peer").Inc();
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "this peer does not hold the job's token"));
+        }
+        if (!int.TryParse(context.RequestHeaders.GetValue(PeerMetadata.SenderRank), out int fromRank) || fromRank < 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing or bad {PeerMetadata.SenderRank} header"));
+        }
+
+        long messages = 0;
+        try
+        {
+            await foreach (var frame in requestStream.ReadAllAsync(context.CancellationToken))
+            {
+                await inbox.DeliverAsync(fromRank, frame, context.CancellationToken);
+                if (frame.EndOfMessage)
+                {
+                    messages++;
+                }
+            }
+            inbox.Close(fromRank, null);
+        }
+        catch (Exception broken)
+        {
+            inbox.Close(fromRank, broken);
+            throw;
+        }
+        return new SendSummary { Messages = messages };
+    }
+}

@@ -1,0 +1,63 @@
+using Dtrain.Contracts.Coordinator;
+
+namespace Dtrain.Contracts.Jobs;
+
+/// <summary>
+/// What a training job is: the settings a job file and the command line give, with their defaults. The
+/// coordinator owns it and hands each worker the <see cref="JobSettings"/> form of it when the worker joins.
+/// </summary>
+public sealed record JobSpec
+{
+    /// <summary>Number of worker processes (ranks).</summary>
+    public int Workers { get; init; } = 2;
+
+    /// <summary>Optimizer steps every rank takes.</summary>
+    public int Steps { get; init; } = 300;
+
+    /// <summary>Samples per rank per step; the global batch is Workers × BatchSize.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    public double LearningRate { get; init; } = 0.01;
+
+    /// <summary>Seeds the data, the model's initial parameters and the shuffling: same seed, same result.</summary>
+    public long Seed { get; init; } = 1;
+
+    /// <summary>cpu, cuda, or auto (CUDA when it is available).</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>The coordinator's gRPC port; its /metrics are served on Port + 1.</summary>
+    public int Port { get; init; } = 29500;
+
+    public static readonly IReadOnlyList<string> Devices = ["cpu", "cuda", "auto"];
+
+    /// <summary>Every problem with this spec, each naming the field (as in a job file) and the bad value.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Workers < 1) yield return $"workers must be at least 1, got {Workers}";
+        if (Steps < 1) yield return $"steps must be at least 1, got {Steps}";
+        if (BatchSize < 1) yield return $"batch_size must be at least 1, got {BatchSize}";
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) yield return $"lr must be a positive number, got {LearningRate}";
+        if (!Devices.Contains(Device)) yield return $"device must be one of {string.Join(", ", Devices)}, got '{Device}'";
+        if (Port is < 1 or > 65534) yield return $"port must be between 1 and 65534, got {Port}";
+    }
+
+    public JobSettings ToSettings() => new()
+    {
+        WorldSize = Workers,
+        Steps = Steps,
+        BatchSize = BatchSize,
+        LearningRate = LearningRate,
+        Seed = Seed,
+        Device = Device,
+    };
+
+    public static JobSpec FromSettings(JobSettings settings) => new()
+    {
+        Workers = settings.WorldSize,
+        Steps = settings.Steps,
+        BatchSize = settings.BatchSize,
+        LearningRate = settings.LearningRate,
+        Seed = settings.Seed,
+        Device = settings.Device,
+    };
+}

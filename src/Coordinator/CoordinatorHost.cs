@@ -1,0 +1,80 @@
+using System.Net;
+using Dtrain.Contracts.Hosting;
+using Dtrain.Coordinator.Grains;
+using Dtrain.Coordinator.Services;
+using Dtrain.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace Dtrain.Coordinator;
+
+/// <summary>
+/// The coordinator process's parts in one host: an Orleans silo (localhost clustering, in-memory state), the
+/// gRPC endpoint workers call (HTTP/2 on Port), and Prometheus /metrics (HTTP/1.1 on Port + 1).
+/// </summary>
+public sealed class CoordinatorHost : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private CoordinatorHost(WebApplication app, CoordinatorOptions options)
+    {
+        this.app = app;
+        Options = options;
+    }
+
+    public CoordinatorOptions Options { get; }
+
+    public string Address => $"http://{Options.ListenAddress}:{Options.Job.Port}";
+
+    public string MetricsAddress => $"http://{Options.ListenAddress}:{Options.Job.Port + 1}/metrics";
+
+    public IGrainFactory Grains => app.Services.GetRequiredService<IGrainFactory>();
+
+    public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // The silo warns at every start that server GC is off; a small control plane does not need it.
+        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort: Ports.FindFree(), gatewayPort: Ports.FindFree())
+            .AddMemoryGrainStorageAsDefault());
+        var address = IPAddress.Parse(options.ListenAddress);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(address, options.Job.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, options.Job.Port + 1, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(options);
+
+        var app = builder.Build();
+        app.MapGrpcService<CoordinatorService>();
+        app.MapMetrics();
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException inUse) when (inUse.InnerException is System.Net.Sockets.SocketException)
+        {
+            await app.DisposeAsync();
+            throw Ports.InUse(options.Job.Port, "coordinator gRPC, or metrics on the port after it", inUse);
+        }
+        DtrainMetrics.PublishBuildInfo("coordinator");
+        var host = new CoordinatorHost(app, options);
+        await host.Grains.GetGrain<IRendezvousGrain>(options.JobId).OpenAsync(options.Job.Workers);
+        return host;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}

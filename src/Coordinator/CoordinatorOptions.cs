@@ -1,0 +1,16 @@
+using Dtrain.Contracts.Jobs;
+
+namespace Dtrain.Coordinator;
+
+public sealed record CoordinatorOptions
+{
+    public required string JobId { get; init; }
+
+    /// <summary>The secret every worker and peer must present.</summary>
+    public required string JobToken { get; init; }
+
+    public required JobSpec Job { get; init; }
+
+    /// <summary>Address the gRPC and metrics endpoints listen on: loopback for a local run, 0.0.0.0 in a pod.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+}

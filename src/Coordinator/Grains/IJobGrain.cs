@@ -1,0 +1,11 @@
+namespace Dtrain.Coordinator.Grains;
+
+/// <summary>One training job's progress and results (keyed by job id), as the workers report them.</summary>
+public interface IJobGrain : IGrainWithStringKey
+{
+    Task ReportProgressAsync(RankProgress progress);
+
+    Task FinishAsync(RankResult result);
+
+    Task<JobStatus> GetStatusAsync();
+}

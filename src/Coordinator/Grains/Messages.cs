@@ -1,0 +1,44 @@
+namespace Dtrain.Coordinator.Grains;
+
+/// <summary>A worker asking to join: where its peers reach it, and its process.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WorkerRegistration
+{
+    [Id(0)] public required string PeerAddress { get; init; }
+    [Id(1)] public int ProcessId { get; init; }
+}
+
+/// <summary>A worker's place in one epoch of the job: its rank and every rank's peer address.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RankAssignment
+{
+    [Id(0)] public required int Rank { get; init; }
+    [Id(1)] public required long Epoch { get; init; }
+    [Id(2)] public required IReadOnlyList<string> PeerAddresses { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record RankProgress
+{
+    [Id(0)] public required int Rank { get; init; }
+    [Id(1)] public required int Step { get; init; }
+    [Id(2)] public required double Loss { get; init; }
+    [Id(3)] public required long Samples { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record RankResult
+{
+    [Id(0)] public required int Rank { get; init; }
+    [Id(1)] public required double FinalLoss { get; init; }
+    [Id(2)] public required double TestAccuracy { get; init; }
+    [Id(3)] public required string ParameterDigest { get; init; }
+}
+
+/// <summary>What the job grain knows of a job: the latest progress and the result of every rank that reported.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobStatus
+{
+    [Id(0)] public required IReadOnlyList<RankProgress> Progress { get; init; }
+    [Id(1)] public required IReadOnlyList<RankResult> Results { get; init; }
+}

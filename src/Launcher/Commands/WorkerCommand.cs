@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Dtrain.Worker;
+
+namespace Dtrain.Launcher.Commands;
+
+public static class WorkerCommand
+{
+    public static Command Create()
+    {
+        var coordinator = new Option<string>("--coordinator")
+        {
+            Description = "the coordinator's gRPC address, e.g. http://127.0.0.1:29500",
+            Required = true,
+        };
+        var connectTimeout = new Option<double>("--connect-timeout")
+        {
+            Description = "seconds to keep trying to reach the coordinator",
+            DefaultValueFactory = _ => 30,
+        };
+        var listen = new Option<string>("--listen") { Description = "address the worker's endpoints listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var advertise = new Option<string>("--advertise") { Description = "host name or IP peers use to reach this worker", DefaultValueFactory = _ => "127.0.0.1" };
+        var peerPort = new Option<int>("--peer-port") { Description = "port of the peer (collectives) endpoint; 0 picks a free one" };
+        var metricsPort = new Option<int>("--metrics-port") { Description = "port of this worker's /metrics; 0 picks a free one" };
+        var parentPid = new Option<int?>("--parent-pid") { Description = "exit when this process (the launcher) is gone" };
+
+        var command = new Command("worker",
+            $"Run one rank of a job: join the coordinator, train, report. The job token is read from ${WorkerEnvironment.JobToken}.")
+        {
+            coordinator, connectTimeout, listen, advertise, peerPort, metricsPort, parentPid,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            string token = Environment.GetEnvironmentVariable(WorkerEnvironment.JobToken)
+                ?? throw new UsageException($"the job token is missing: set {WorkerEnvironment.JobToken}");
+            var options = new WorkerOptions
+            {
+                Coordinator = parse.GetValue(coordinator)!,
+                JobToken = token,
+                ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(connectTimeout)),
+                ListenAddress = parse.GetValue(listen)!,
+                AdvertiseHost = parse.GetValue(advertise)!,
+                PeerPort = parse.GetValue(peerPort),
+                MetricsPort = parse.GetValue(metricsPort),
+                ParentProcessId = parse.GetValue(parentPid),
+            };
+            if (options.ParentProcessId is { } parent)
+            {
+                ParentWatch.Start(parent, Console.Error);
+            }
+            await WorkerRunner.RunAsync(options, Console.Out, ct);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,74 @@
+using Dtrain.Contracts;
+using Dtrain.Contracts.Jobs;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Dtrain.Launcher.Jobs;
+
+/// <summary>
+/// A YAML job file: the same settings as the run command's flags, in snake_case (workers, steps, batch_size, lr,
+/// seed, device, port). Every key is optional; an unknown key is an error, not a silently ignored typo.
+/// </summary>
+public sealed class JobFile
+{
+    public int? Workers { get; set; }
+    public int? Steps { get; set; }
+    public int? BatchSize { get; set; }
+    public double? Lr { get; set; }
+    public long? Seed { get; set; }
+    public string? Device { get; set; }
+    public int? Port { get; set; }
+
+    private static readonly IDeserializer Yaml = new DeserializerBuilder()
+        .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .Build();
+
+    public static JobFile Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read job file {path}: {e.Message}");
+        }
+        try
+        {
+            return Yaml.Deserialize<JobFile?>(text) ?? new JobFile();
+        }
+        catch (YamlException e)
+        {
+            throw new UsageException($"job file {path}, line {e.Start.Line}: {Describe(e)}");
+        }
+    }
+
+    public JobSpec ApplyTo(JobSpec spec) => spec with
+    {
+        Workers = Workers ?? spec.Workers,
+        Steps = Steps ?? spec.Steps,
+        BatchSize = BatchSize ?? spec.BatchSize,
+        LearningRate = Lr ?? spec.LearningRate,
+        Seed = Seed ?? spec.Seed,
+        Device = Device ?? spec.Device,
+        Port = Port ?? spec.Port,
+    };
+
+    /// <summary>YamlDotNet's messages name its own types; say what is wrong in the file's terms instead.</summary>
+    private static string Describe(YamlException e)
+    {
+        var innermost = e;
+        while (innermost.InnerException is YamlException inner) innermost = inner;
+        string message = innermost.InnerException?.Message ?? innermost.Message;
+        var unknown = System.Text.RegularExpressions.Regex.Match(message, "Property '([^']+)' not found");
+        if (unknown.Success)
+        {
+            return $"unknown field '{unknown.Groups[1].Value}' (known: workers, steps, batch_size, lr, seed, device, port)";
+        }
+        return innermost.InnerException is FormatException or OverflowException
+            ? $"bad value: {message}"
+            : message;
+    }
+}

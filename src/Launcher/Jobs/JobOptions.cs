@@ -1,0 +1,84 @@
+using System.CommandLine;
+using Dtrain.Contracts.Jobs;
+
+namespace Dtrain.Launcher.Jobs;
+
+/// <summary>The job settings as command-line flags, and how they combine: defaults, then the job file, then flags.</summary>
+public sealed class JobOptions
+{
+    private static readonly JobSpec Defaults = new();
+
+    public Argument<FileInfo?> File { get; } = new("job-file")
+    {
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, seed, device, port (flags override it)",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public Option<int?> Workers { get; } = new("--workers", "-n")
+    {
+        Description = $"number of worker processes (ranks) [default: {Defaults.Workers}]",
+    };
+
+    public Option<int?> Steps { get; } = new("--steps")
+    {
+        Description = $"optimizer steps per rank [default: {Defaults.Steps}]",
+    };
+
+    public Option<int?> BatchSize { get; } = new("--batch-size")
+    {
+        Description = $"samples per rank per step; the global batch is workers x batch-size [default: {Defaults.BatchSize}]",
+    };
+
+    public Option<double?> LearningRate { get; } = new("--lr")
+    {
+        Description = $"Adam learning rate [default: {Defaults.LearningRate}]",
+    };
+
+    public Option<long?> Seed { get; } = new("--seed")
+    {
+        Description = $"seed of the data, initial parameters and shuffling [default: {Defaults.Seed}]",
+    };
+
+    public Option<string?> Device { get; } = new("--device")
+    {
+        Description = $"cpu, cuda, or auto (CUDA when available) [default: {Defaults.Device}]",
+    };
+
+    public Option<int?> Port { get; } = new("--port")
+    {
+        Description = $"coordinator gRPC port; /metrics is served on port + 1 [default: {Defaults.Port}]",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(File);
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Seed, Device, Port })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The job as the file and flags describe it; a usage error if the result is invalid.</summary>
+    public JobSpec Resolve(ParseResult parse)
+    {
+        var file = parse.GetValue(File);
+        var spec = file is null ? Defaults : JobFile.Load(file.FullName).ApplyTo(Defaults);
+        spec = spec with
+        {
+            Workers = parse.GetValue(Workers) ?? spec.Workers,
+            Steps = parse.GetValue(Steps) ?? spec.Steps,
+            BatchSize = parse.GetValue(BatchSize) ?? spec.BatchSize,
+            LearningRate = parse.GetValue(LearningRate) ?? spec.LearningRate,
+            Seed = parse.GetValue(Seed) ?? spec.Seed,
+            Device = parse.GetValue(Device) ?? spec.Device,
+            Port = parse.GetValue(Port) ?? spec.Port,
+        };
+        var problems = spec.Problems().ToList();
+        if (problems.Count > 0)
+        {
+            string source = file is null ? "" : $" (job file {file.Name} and flags)";
+            throw new UsageException($"invalid job{source}: {string.Join("; ", problems)}");
+        }
+        return spec;
+    }
+}

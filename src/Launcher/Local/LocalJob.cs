@@ -1,0 +1,59 @@
+using Dtrain.Contracts;
+using Dtrain.Contracts.Jobs;
+using Dtrain.Coordinator;
+using Dtrain.Coordinator.Grains;
+
+namespace Dtrain.Launcher.Local;
+
+/// <summary>
+/// `dtrain run`: the coordinator in this process and one worker process per rank on this machine, the way
+/// `torchrun --standalone` runs a job. Whatever happens, no worker process outlives the run.
+/// </summary>
+public static class LocalJob
+{
+    public static async Task<JobOutcome> RunAsync(JobSpec job, TextWriter output, CancellationToken ct)
+    {
+        var options = new CoordinatorOptions
+        {
+            JobId = $"job-{Guid.NewGuid():N}"[..12],
+            JobToken = JobToken.Generate(),
+            Job = job,
+        };
+        await using var coordinator = await CoordinatorHost.StartAsync(options, ct);
+        output.WriteLine($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");
+
+        var workerArguments = new[]
+        {
+            "--coordinator", coordinator.Address,
+            "--parent-pid", Environment.ProcessId.ToString(),
+        };
+        var workers = new List<WorkerProcess>();
+        try
+        {
+            for (int i = 0; i < job.Workers; i++)
+            {
+                workers.Add(WorkerProcess.Start(i, workerArguments, options.JobToken, output.WriteLine));
+            }
+            var watch = new JobWatch(coordinator.Grains.GetGrain<IJobGrain>(options.JobId), job.Workers, job.Steps);
+            var outcome = await ProgressView.ShowAsync(job.Steps, onProgress => watch.WaitAsync(onProgress, () => FailureOf(workers), ct));
+            foreach (var worker in workers)
+            {
+                await worker.WaitForExitAsync(ct);
+            }
+            return outcome;
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                worker.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The first worker that exited with an error, in its own words.</summary>
+    private static string? FailureOf(IEnumerable<WorkerProcess> workers) =>
+        workers.FirstOrDefault(w => w.HasExited && w.ExitCode != 0) is { } failed
+            ? $"worker {failed.Index} failed (exit code {failed.ExitCode}): {failed.LastError ?? "no message"}"
+            : null;
+}

@@ -1,0 +1,6 @@
+using Dtrain.Contracts;
+
+namespace Dtrain.Launcher;
+
+/// <summary>The command line or job file is wrong: exit code 2, as for any usage error.</summary>
+public sealed class UsageException(string message) : DtrainException(message);

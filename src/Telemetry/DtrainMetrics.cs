@@ -1,0 +1,51 @@
+using System.Reflection;
+using Prometheus;
+
+namespace Dtrain.Telemetry;
+
+/// <summary>
+/// Every dtrain_* metric of every process, in one place. Base units (seconds, bytes); counters end in _total;
+/// labels are bounded (rank, op, transport, endpoint kind; never step).
+/// </summary>
+public static class DtrainMetrics
+{
+    /// <summary>Training steps take milliseconds to minutes; the web defaults stop at 10 s.</summary>
+    private static readonly double[] StepBuckets = Histogram.ExponentialBuckets(0.001, 2, 18);
+
+    public static readonly Gauge BuildInfo = Metrics.CreateGauge(
+        "dtrain_build_info", "Always 1; the labels say which dtrain build and process this is.", "version", "process");
+
+    public static readonly Gauge WorldSize = Metrics.CreateGauge(
+        "dtrain_world_size", "Number of ranks in the job's current epoch.");
+
+    public static readonly Gauge RegisteredWorkers = Metrics.CreateGauge(
+        "dtrain_registered_workers", "Workers that joined the job (coordinator).");
+
+    public static readonly Histogram StepDuration = Metrics.CreateHistogram(
+        "dtrain_step_duration_seconds", "Wall time of one training step on this rank, all-reduce included.",
+        new HistogramConfiguration { Buckets = StepBuckets, LabelNames = ["rank"] });
+
+    public static readonly Counter TrainSamples = Metrics.CreateCounter(
+        "dtrain_train_samples_total", "Training samples this rank has processed.", "rank");
+
+    public static readonly Gauge TrainLoss = Metrics.CreateGauge(
+        "dtrain_train_loss", "Training loss of this rank's latest step.", "rank");
+
+    public static readonly Histogram CollectiveDuration = Metrics.CreateHistogram(
+        "dtrain_collective_duration_seconds", "Wall time of one collective operation.",
+        new HistogramConfiguration { Buckets = StepBuckets, LabelNames = ["op", "transport"] });
+
+    public static readonly Counter CollectiveBytes = Metrics.CreateCounter(
+        "dtrain_collective_bytes_total", "Bytes of buffers passed to collective operations.", "op", "transport");
+
+    public static readonly Counter RejectedConnections = Metrics.CreateCounter(
+        "dtrain_rejected_connections_total", "Calls refused because they lacked the job's token.", "endpoint");
+
+    /// <summary>Sets dtrain_build_info for this process; call once at start-up.</summary>
+    public static void PublishBuildInfo(string process)
+    {
+        string version = typeof(DtrainMetrics).Assembly
+            .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        BuildInfo.WithLabels(version, process).Set(1);
+    }
+}

@@ -1,0 +1,122 @@
+using Dtrain.Contracts;
+using Dtrain.Contracts.Coordinator;
+using Dtrain.Worker.Training;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Dtrain.Worker;
+
+/// <summary>The worker's side of protos/coordinator.proto: join, rendezvous, progress, finish.</summary>
+public sealed class CoordinatorLink : IAsyncDisposable
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(250);
+    private readonly GrpcChannel channel;
+    private readonly Contracts.Coordinator.Coordinator.CoordinatorClient client;
+    private readonly WorkerOptions options;
+
+    public CoordinatorLink(WorkerOptions options)
+    {
+        this.options = options;
+        channel = GrpcChannel.ForAddress(options.Coordinator);
+        client = new Contracts.Coordinator.Coordinator.CoordinatorClient(channel);
+    }
+
+    /// <summary>Joins the job, retrying while the coordinator is not reachable yet (it may still be starting).</summary>
+    public async Task<JoinReply> JoinAsync(string peerAddress, CancellationToken ct)
+    {
+        var request = new JoinRequest
+        {
+            JobToken = options.JobToken,
+            PeerAddress = peerAddress,
+            ProcessId = Environment.ProcessId,
+        };
+        var giveUp = DateTime.UtcNow + options.ConnectTimeout;
+        while (true)
+        {
+            try
+            {
+                return await client.JoinAsync(request, deadline: giveUp, cancellationToken: ct);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < giveUp)
+            {
+                await Task.Delay(RetryDelay, ct);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                throw new DtrainException(
+                    $"cannot reach the coordinator at {options.Coordinator} within {options.ConnectTimeout.TotalSeconds:0.#} s");
+            }
+            catch (RpcException e)
+            {
+                throw new DtrainException($"the coordinator at {options.Coordinator} refused to join: {e.Status.Detail}");
+            }
+        }
+    }
+
+    public async Task<RendezvousReply> RendezvousAsync(string workerId, CancellationToken ct)
+    {
+        try
+        {
+            return await client.RendezvousAsync(
+                new RendezvousRequest { JobToken = options.JobToken, WorkerId = workerId },
+                deadline: DateTime.UtcNow + options.RendezvousTimeout, cancellationToken: ct);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            throw new DtrainException(
+                $"the other workers did not join within {options.RendezvousTimeout.TotalSeconds:0.#} s");
+        }
+    }
+
+    /// <summary>
+    /// Sends the newest progress every <see cref="ReportInterval"/> until cancelled, off the training path: a
+    /// slow coordinator never slows a step down, and a report it misses is superseded by the next.
+    /// </summary>
+    public async Task ReportProgressAsync(int rank, Func<StepReport?> latest, CancellationToken ct)
+    {
+        StepReport? sent = null;
+        using var timer = new PeriodicTimer(ReportInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                var now = latest();
+                if (now is { } report && now != sent)
+                {
+                    await client.ReportAsync(new ProgressReport
+                    {
+                        JobToken = options.JobToken,
+                        Rank = rank,
+                        Step = report.Step,
+                        Loss = report.Loss,
+                        Samples = report.Samples,
+                    }, cancellationToken: ct);
+                    sent = now;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
+        {
+        }
+    }
+
+    public async Task FinishAsync(int rank, TrainingResult result, CancellationToken ct) =>
+        await client.FinishAsync(new FinishReport
+        {
+            JobToken = options.JobToken,
+            Rank = rank,
+            FinalLoss = result.FinalLoss,
+            TestAccuracy = result.TestAccuracy,
+            ParameterDigest = result.ParameterDigest,
+        }, cancellationToken: ct);
+
+    public ValueTask DisposeAsync()
+    {
+        channel.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace Dtrain.Worker;
+
+/// <summary>Ends this worker when the launcher that started it is gone, so no worker outlives its job.</summary>
+public static class ParentWatch
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+
+    public static void Start(int parentProcessId, TextWriter log) => _ = Task.Run(async () =>
+    {
+        while (true)
+        {
+            await Task.Delay(Interval);
+            if (!IsAlive(parentProcessId))
+            {
+                log.WriteLine($"error: the launcher (process {parentProcessId}) is gone; stopping this worker");
+                Environment.Exit(3);
+            }
+        }
+    });
+
+    private static bool IsAlive(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Dtrain.Collectives;
+using Dtrain.Contracts.Jobs;
+using Dtrain.Models;
+using Dtrain.Models.Data;
+using Dtrain.Telemetry;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dtrain.Worker.Training;
+
+/// <summary>
+/// Data-parallel training of the MLP on the synthetic classification task: every rank starts from the same
+/// seeded parameters, computes gradients on its own shard, averages them with an all-reduce, and takes the same
+/// optimizer step, so parameters stay identical on every rank.
+/// </summary>
+public sealed class DataParallelTrainer(ICommunicator comm, JobSpec job, Device device)
+{
+    public const int HiddenWidth = 128, HiddenLayers = 2;
+
+    public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
+    {
+        var data = new SyntheticClassification(job.Seed);
+        var sampler = new DistributedSampler(data.TrainSize, comm.Rank, comm.Size, job.BatchSize, job.Seed);
+        // The same seed on every rank gives the same initial parameters, as DDP's broadcast from rank 0 would.
+        torch.manual_seed(job.Seed);
+        using var model = new Mlp(data.Features, HiddenWidth, HiddenLayers, data.Classes);
+        model.to(device);
+        using var optimizer = torch.optim.Adam(model.parameters(), job.LearningRate);
+        using var averager = new GradientAverager(model.parameters());
+        string rank = comm.Rank.ToString();
+
+        double loss = double.NaN;
+        for (int step = 0; step < job.Steps; step++)
+        {
+            long started = Stopwatch.GetTimestamp();
+            loss = ComputeGradients(model, optimizer, data, sampler.BatchAt(step));
+            await averager.AverageAsync(comm, ct);
+            optimizer.step();
+            DtrainMetrics.StepDuration.WithLabels(rank).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            DtrainMetrics.TrainSamples.WithLabels(rank).Inc(job.BatchSize);
+            DtrainMetrics.TrainLoss.WithLabels(rank).Set(loss);
+            progress?.Report(new StepReport(step + 1, loss, (long)(step + 1) * job.BatchSize));
+        }
+
+        var (finalLoss, accuracy) = await EvaluateAsync(model, data, loss, ct);
+        var parameters = Flatten(model);
+        return new TrainingResult(finalLoss, accuracy, Convert.ToHexString(SHA256.HashData(
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan()))).ToLowerInvariant(), parameters);
+    }
+
+    private double ComputeGradients(Mlp model, optim.Optimizer optimizer, SyntheticClassification data, ReadOnlySpan<long> batch)
+    {
+        using var scope = NewDisposeScope();
+        var (inputs, labels) = data.Batch(batch, device);
+        optimizer.zero_grad();
+        var loss = nn.functional.cross_entropy(model.forward(inputs), labels);
+        loss.backward();
+        return loss.item<float>();
+    }
+
+    /// <summary>Held-out accuracy over the whole test set and the mean last-step loss, in one all-reduce.</summary>
+    private async Task<(double Loss, double Accuracy)> EvaluateAsync(
+        Mlp model, SyntheticClassification data, double lastLoss, CancellationToken ct)
+    {
+        var indices = DistributedSampler.EvaluationShard(data.TrainSize, data.TestSize, comm.Rank, comm.Size);
+        float correct;
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var (inputs, labels) = data.Batch(indices, device);
+            correct = model.forward(inputs).argmax(1).eq(labels).sum().item<long>();
+        }
+        // Counts below 2^24 are exact in float32.
+        var totals = new[] { correct, indices.Length, (float)lastLoss };
+        await comm.AllReduceAsync(totals, ReduceOp.Sum, ct);
+        return (totals[2] / comm.Size, totals[0] / totals[1]);
+    }
+
+    private static float[] Flatten(Mlp model)
+    {
+        using var scope = NewDisposeScope();
+        var all = torch.cat(model.parameters().Select(p => p.detach().flatten().cpu()).ToArray());
+        return all.data<float>().ToArray();
+    }
+}

@@ -1,0 +1,11 @@
+namespace Dtrain.Worker.Training;
+
+/// <summary>What one rank ends a job with.</summary>
+/// <param name="FinalLoss">The last step's training loss, averaged over ranks.</param>
+/// <param name="TestAccuracy">Accuracy on the whole held-out set (every rank evaluates its share).</param>
+/// <param name="ParameterDigest">SHA-256 of the final parameters; equal on every rank when training was correct.</param>
+/// <param name="Parameters">The final parameters, flattened in parameter order.</param>
+public sealed record TrainingResult(double FinalLoss, double TestAccuracy, string ParameterDigest, float[] Parameters);
+
+/// <summary>One step's numbers, as the worker reports them to the coordinator.</summary>
+public readonly record struct StepReport(int Step, double Loss, long Samples);

@@ -1,0 +1,30 @@
+namespace Dtrain.Worker;
+
+public sealed record WorkerOptions
+{
+    /// <summary>The coordinator's gRPC address, e.g. http://127.0.0.1:29500.</summary>
+    public required string Coordinator { get; init; }
+
+    public required string JobToken { get; init; }
+
+    /// <summary>Address the worker's endpoints listen on: loopback for a local run, 0.0.0.0 in a pod.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Host name or IP peers use to reach this worker.</summary>
+    public string AdvertiseHost { get; init; } = "127.0.0.1";
+
+    /// <summary>Port of the peer (collectives) endpoint; 0 picks a free one.</summary>
+    public int PeerPort { get; init; }
+
+    /// <summary>Port of this worker's /metrics; 0 picks a free one.</summary>
+    public int MetricsPort { get; init; }
+
+    /// <summary>How long to keep trying to reach the coordinator before giving up.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait for the other workers to join.</summary>
+    public TimeSpan RendezvousTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The launcher's process id: the worker exits if that process is gone, so it never outlives it.</summary>
+    public int? ParentProcessId { get; init; }
+}

@@ -1,0 +1,47 @@
+using Dtrain.Collectives.Transports.Grpc;
+using Dtrain.Contracts.Jobs;
+using Dtrain.Telemetry;
+using Dtrain.Worker.Training;
+
+namespace Dtrain.Worker;
+
+/// <summary>
+/// One rank's life: open the peer endpoint, join the job, learn rank and peers at the rendezvous, connect to
+/// the peers, train, report the result, leave.
+/// </summary>
+public static class WorkerRunner
+{
+    public static async Task<TrainingResult> RunAsync(WorkerOptions options, TextWriter log, CancellationToken ct)
+    {
+        DtrainMetrics.PublishBuildInfo("worker");
+        var inbox = new PeerInbox(options.JobToken);
+        await using var endpoint = await WorkerEndpoint.StartAsync(inbox, options, ct);
+        await using var coordinator = new CoordinatorLink(options);
+
+        var joined = await coordinator.JoinAsync(endpoint.PeerAddress, ct);
+        var job = JobSpec.FromSettings(joined.Settings);
+        var device = Devices.Resolve(job.Device);
+        var assignment = await coordinator.RendezvousAsync(joined.WorkerId, ct);
+        DtrainMetrics.WorldSize.Set(assignment.WorldSize);
+        log.WriteLine($"rank {assignment.Rank}/{assignment.WorldSize} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
+
+        await using var comm = new GrpcCommunicator(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken);
+        StepReport? latest = null;
+        using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reporting = coordinator.ReportProgressAsync(assignment.Rank, () => latest, stopReporting.Token);
+
+        var trainer = new DataParallelTrainer(comm, job, device);
+        var result = await trainer.TrainAsync(new Progress(report => latest = report), ct);
+
+        stopReporting.Cancel();
+        await reporting;
+        await coordinator.FinishAsync(assignment.Rank, result, ct);
+        return result;
+    }
+
+    /// <summary>Records synchronously; <see cref="Progress{T}"/> would post to the thread pool and reorder reports.</summary>
+    private sealed class Progress(Action<StepReport> record) : IProgress<StepReport>
+    {
+        public void Report(StepReport value) => record(value);
+    }
+}
