@@ -1,4 +1,5 @@
 using System.Net;
+using Dtrain.Contracts;
 using Dtrain.Contracts.Hosting;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Coordinator.Services;
@@ -61,10 +62,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
         {
             await app.StartAsync(ct);
         }
-        catch (IOException inUse) when (inUse.InnerException is System.Net.Sockets.SocketException)
+        catch (Exception e) when (Ports.IsAddressInUse(e))
         {
             await app.DisposeAsync();
-            throw Ports.InUse(options.Job.Port, "coordinator gRPC, or metrics on the port after it", inUse);
+            throw new DtrainException($"cannot start the coordinator: {e.Message} Choose another --port.", e);
         }
         DtrainMetrics.PublishBuildInfo("coordinator");
         var host = new CoordinatorHost(app, options);

@@ -12,7 +12,7 @@ var root = new RootCommand("dtrain: distributed training for .NET (Orleans contr
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
-    Console.Error.WriteLine($"dtrain: error: {parse.Errors[0].Message} (see 'dtrain --help')");
+    Console.Error.WriteLine($"dtrain: error: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see 'dtrain --help')");
     return ExitCodes.Usage;
 }
 try

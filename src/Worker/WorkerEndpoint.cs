@@ -1,5 +1,6 @@
 using System.Net;
 using Dtrain.Collectives.Transports.Grpc;
+using Dtrain.Contracts;
 using Dtrain.Contracts.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -51,10 +52,10 @@ public sealed class WorkerEndpoint : IAsyncDisposable
         {
             await app.StartAsync(ct);
         }
-        catch (IOException inUse) when (inUse.InnerException is System.Net.Sockets.SocketException)
+        catch (Exception e) when (Ports.IsAddressInUse(e))
         {
             await app.DisposeAsync();
-            throw Ports.InUse(peerPort, $"worker peer endpoint, or metrics on {metricsPort}", inUse);
+            throw new DtrainException($"cannot start the worker's endpoints: {e.Message}", e);
         }
         return new WorkerEndpoint(app,
             $"http://{options.AdvertiseHost}:{peerPort}", $"http://{options.AdvertiseHost}:{metricsPort}/metrics");

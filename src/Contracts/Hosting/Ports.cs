@@ -13,7 +13,7 @@ public static class Ports
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Turns Kestrel's "address in use" into a one-line error that names the port.</summary>
-    public static DtrainException InUse(int port, string what, Exception inner) =>
-        new($"port {port} ({what}) is already in use; choose another with --port", inner);
+    /// <summary>Whether Kestrel failed to start because an address was taken (its message names the address).</summary>
+    public static bool IsAddressInUse(Exception e) =>
+        e is IOException && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException;
 }

@@ -10,10 +10,11 @@ public interface IRendezvousGrain : IGrainWithStringKey
     /// <summary>Sets how many workers the job waits for. Calling it again with the same size is harmless.</summary>
     Task OpenAsync(int worldSize);
 
-    /// <summary>Registers a worker and returns its id; fails once the world is full.</summary>
-    Task<string> JoinAsync(WorkerRegistration registration);
+    /// <summary>Registers a worker and returns its id, or why it was refused (the world is full, or not open).</summary>
+    Task<JoinOutcome> JoinAsync(WorkerRegistration registration);
 
     /// <summary>The worker's rank and peers, or null while the rendezvous still waits for workers.</summary>
+    /// <exception cref="ArgumentException">The worker never joined.</exception>
     Task<RankAssignment?> GetAssignmentAsync(string workerId);
 
     Task<int> GetJoinedCountAsync();

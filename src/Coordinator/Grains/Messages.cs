@@ -8,6 +8,18 @@ public sealed record WorkerRegistration
     [Id(1)] public int ProcessId { get; init; }
 }
 
+/// <summary>A join's answer: the new worker's id, or the reason it was refused.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JoinOutcome
+{
+    [Id(0)] public string? WorkerId { get; init; }
+    [Id(1)] public string? Refusal { get; init; }
+
+    public static JoinOutcome Joined(string workerId) => new() { WorkerId = workerId };
+
+    public static JoinOutcome Refused(string reason) => new() { Refusal = reason };
+}
+
 /// <summary>A worker's place in one epoch of the job: its rank and every rank's peer address.</summary>
 [GenerateSerializer, Immutable]
 public sealed record RankAssignment

@@ -1,4 +1,3 @@
-using Dtrain.Contracts;
 using Dtrain.Telemetry;
 
 namespace Dtrain.Coordinator.Grains;
@@ -14,27 +13,27 @@ public sealed class RendezvousGrain : Grain, IRendezvousGrain
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         if (worldSize != 0 && worldSize != size)
         {
-            throw new DtrainException($"the rendezvous is already open for {worldSize} workers, not {size}");
+            throw new InvalidOperationException($"the rendezvous is already open for {worldSize} workers, not {size}");
         }
         worldSize = size;
         DtrainMetrics.WorldSize.Set(size);
         return Task.CompletedTask;
     }
 
-    public Task<string> JoinAsync(WorkerRegistration registration)
+    public Task<JoinOutcome> JoinAsync(WorkerRegistration registration)
     {
         if (worldSize == 0)
         {
-            throw new DtrainException("the job's rendezvous is not open yet");
+            return Task.FromResult(JoinOutcome.Refused("the job's rendezvous is not open yet"));
         }
         if (joined.Count == worldSize)
         {
-            throw new DtrainException($"the job already has its {worldSize} workers");
+            return Task.FromResult(JoinOutcome.Refused($"the job already has its {worldSize} workers"));
         }
         string workerId = Guid.NewGuid().ToString("N");
         joined.Add((workerId, registration));
         DtrainMetrics.RegisteredWorkers.Set(joined.Count);
-        return Task.FromResult(workerId);
+        return Task.FromResult(JoinOutcome.Joined(workerId));
     }
 
     public Task<RankAssignment?> GetAssignmentAsync(string workerId)
@@ -42,7 +41,7 @@ public sealed class RendezvousGrain : Grain, IRendezvousGrain
         int rank = joined.FindIndex(w => w.WorkerId == workerId);
         if (rank < 0)
         {
-            throw new DtrainException($"unknown worker id '{workerId}'");
+            throw new ArgumentException($"unknown worker id '{workerId}'", nameof(workerId));
         }
         RankAssignment? assignment = joined.Count < worldSize ? null : new RankAssignment
         {

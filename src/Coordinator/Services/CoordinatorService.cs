@@ -1,4 +1,3 @@
-using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator.Grains;
@@ -22,12 +21,16 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<JoinReply> Join(JoinRequest request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
-        string workerId = await Guarded(() => RendezvousGrain.JoinAsync(new WorkerRegistration
+        var outcome = await RendezvousGrain.JoinAsync(new WorkerRegistration
         {
             PeerAddress = request.PeerAddress,
             ProcessId = request.ProcessId,
-        }));
-        return new JoinReply { WorkerId = workerId, JobId = options.JobId, Settings = options.Job.ToSettings() };
+        });
+        if (outcome.WorkerId is null)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, outcome.Refusal ?? "refused"));
+        }
+        return new JoinReply { WorkerId = outcome.WorkerId, JobId = options.JobId, Settings = options.Job.ToSettings() };
     }
 
     public override async Task<RendezvousReply> Rendezvous(RendezvousRequest request, ServerCallContext context)
@@ -35,7 +38,15 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         Authenticate(request.JobToken);
         while (true)
         {
-            var assignment = await Guarded(() => RendezvousGrain.GetAssignmentAsync(request.WorkerId));
+            RankAssignment? assignment;
+            try
+            {
+                assignment = await RendezvousGrain.GetAssignmentAsync(request.WorkerId);
+            }
+            catch (ArgumentException unknown)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, unknown.Message));
+            }
             if (assignment is not null)
             {
                 var reply = new RendezvousReply
@@ -83,19 +94,6 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         {
             DtrainMetrics.RejectedConnections.WithLabels("coordinator").Inc();
             throw new RpcException(new Status(StatusCode.Unauthenticated, "the job token is wrong"));
-        }
-    }
-
-    /// <summary>A grain's refusal (a full rendezvous, an unknown worker) reaches the worker as a failed precondition.</summary>
-    private static async Task<T> Guarded<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (DtrainException refused)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, refused.Message));
         }
     }
 }

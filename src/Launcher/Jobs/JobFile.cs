@@ -1,5 +1,6 @@
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
+using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -19,6 +20,8 @@ public sealed class JobFile
     public long? Seed { get; set; }
     public string? Device { get; set; }
     public int? Port { get; set; }
+
+    private const string KnownFields = "workers, steps, batch_size, lr, seed, device, port";
 
     private static readonly IDeserializer Yaml = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
@@ -41,7 +44,7 @@ public sealed class JobFile
         }
         catch (YamlException e)
         {
-            throw new UsageException($"job file {path}, line {e.Start.Line}: {Describe(e)}");
+            throw new UsageException($"job file {path}, line {e.Start.Line}: {Describe(e, text)}");
         }
     }
 
@@ -57,18 +60,25 @@ public sealed class JobFile
     };
 
     /// <summary>YamlDotNet's messages name its own types; say what is wrong in the file's terms instead.</summary>
-    private static string Describe(YamlException e)
+    private static string Describe(YamlException e, string text)
     {
         var innermost = e;
         while (innermost.InnerException is YamlException inner) innermost = inner;
         string message = innermost.InnerException?.Message ?? innermost.Message;
-        var unknown = System.Text.RegularExpressions.Regex.Match(message, "Property '([^']+)' not found");
+        var unknown = Regex.Match(message, "Property '([^']+)' not found");
         if (unknown.Success)
         {
-            return $"unknown field '{unknown.Groups[1].Value}' (known: workers, steps, batch_size, lr, seed, device, port)";
+            return $"unknown field '{unknown.Groups[1].Value}' (known: {KnownFields})";
         }
-        return innermost.InnerException is FormatException or OverflowException
-            ? $"bad value: {message}"
-            : message;
+        if (e is SemanticErrorException or SyntaxErrorException)
+        {
+            return $"not valid YAML: {innermost.Message}";
+        }
+        // A value of the wrong type: name the field it belongs to, read from the offending line.
+        string line = text.Split('\n').ElementAtOrDefault((int)e.Start.Line - 1) ?? "";
+        var field = Regex.Match(line, @"^\s*([A-Za-z_]+)\s*:\s*(.*)$");
+        return field.Success
+            ? $"bad value '{field.Groups[2].Value.Trim()}' for field '{field.Groups[1].Value}'"
+            : $"bad value: {message}";
     }
 }

@@ -49,6 +49,18 @@ public sealed class JobOptions
         Description = $"coordinator gRPC port; /metrics is served on port + 1 [default: {Defaults.Port}]",
     };
 
+    public JobOptions()
+    {
+        // Without this, a mistyped flag would be taken for the job file's name.
+        File.Validators.Add(result =>
+        {
+            if (result.Tokens.FirstOrDefault()?.Value is { } value && value.StartsWith('-'))
+            {
+                result.AddError($"unknown option '{value}'");
+            }
+        });
+    }
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);

@@ -18,14 +18,13 @@ namespace Dtrain.Worker.Training;
 public sealed class DataParallelTrainer(ICommunicator comm, JobSpec job, Device device)
 {
     public const int HiddenWidth = 128, HiddenLayers = 2;
+    private static readonly Lock SeedLock = new();
 
     public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
     {
         var data = new SyntheticClassification(job.Seed);
         var sampler = new DistributedSampler(data.TrainSize, comm.Rank, comm.Size, job.BatchSize, job.Seed);
-        // The same seed on every rank gives the same initial parameters, as DDP's broadcast from rank 0 would.
-        torch.manual_seed(job.Seed);
-        using var model = new Mlp(data.Features, HiddenWidth, HiddenLayers, data.Classes);
+        using var model = CreateModel(data);
         model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), job.LearningRate);
         using var averager = new GradientAverager(model.parameters());
@@ -48,6 +47,19 @@ public sealed class DataParallelTrainer(ICommunicator comm, JobSpec job, Device 
         var parameters = Flatten(model);
         return new TrainingResult(finalLoss, accuracy, Convert.ToHexString(SHA256.HashData(
             System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan()))).ToLowerInvariant(), parameters);
+    }
+
+    /// <summary>
+    /// The same seed on every rank gives the same initial parameters, as DDP's broadcast from rank 0 would. The
+    /// seed is process-wide, so ranks that share a process (tests) take turns.
+    /// </summary>
+    private Mlp CreateModel(SyntheticClassification data)
+    {
+        lock (SeedLock)
+        {
+            torch.manual_seed(job.Seed);
+            return new Mlp(data.Features, HiddenWidth, HiddenLayers, data.Classes);
+        }
     }
 
     private double ComputeGradients(Mlp model, optim.Optimizer optimizer, SyntheticClassification data, ReadOnlySpan<long> batch)

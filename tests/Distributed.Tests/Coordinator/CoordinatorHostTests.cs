@@ -1,0 +1,62 @@
+using Dtrain.Contracts.Coordinator;
+using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Jobs;
+using Dtrain.Coordinator;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Dtrain.Tests.Coordinator;
+
+/// <summary>The coordinator as workers see it: a real silo behind a real gRPC socket, and its /metrics.</summary>
+public class CoordinatorHostTests
+{
+    private static CoordinatorOptions Options(int workers) => new()
+    {
+        JobId = Guid.NewGuid().ToString("N"),
+        JobToken = JobToken.Generate(),
+        Job = new JobSpec { Workers = workers, Port = Ports.FindFree(), Steps = 7 },
+    };
+
+    [Fact]
+    public async Task Workers_join_over_grpc_and_get_ranks_settings_and_peers()
+    {
+        var options = Options(2);
+        await using var host = await CoordinatorHost.StartAsync(options);
+        using var channel = GrpcChannel.ForAddress(host.Address);
+        var client = new Contracts.Coordinator.Coordinator.CoordinatorClient(channel);
+
+        var a = await client.JoinAsync(new JoinRequest { JobToken = options.JobToken, PeerAddress = "http://127.0.0.1:1001" });
+        var b = await client.JoinAsync(new JoinRequest { JobToken = options.JobToken, PeerAddress = "http://127.0.0.1:1002" });
+        var rendezvous = await Task.WhenAll(
+            client.RendezvousAsync(new RendezvousRequest { JobToken = options.JobToken, WorkerId = b.WorkerId }).ResponseAsync,
+            client.RendezvousAsync(new RendezvousRequest { JobToken = options.JobToken, WorkerId = a.WorkerId }).ResponseAsync);
+
+        Assert.Equal(7, a.Settings.Steps);
+        Assert.Equal([1, 0], rendezvous.Select(r => r.Rank));
+        Assert.All(rendezvous, r => Assert.Equal(["http://127.0.0.1:1001", "http://127.0.0.1:1002"], r.PeerAddresses));
+    }
+
+    [Fact]
+    public async Task A_worker_with_the_wrong_token_is_refused()
+    {
+        await using var host = await CoordinatorHost.StartAsync(Options(1));
+        using var channel = GrpcChannel.ForAddress(host.Address);
+        var client = new Contracts.Coordinator.Coordinator.CoordinatorClient(channel);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(
+            () => client.JoinAsync(new JoinRequest { JobToken = "guess", PeerAddress = "http://127.0.0.1:1" }).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Serves_prometheus_metrics_with_world_size_and_build_info()
+    {
+        await using var host = await CoordinatorHost.StartAsync(Options(3));
+        using var http = new HttpClient();
+        string metrics = await http.GetStringAsync(host.MetricsAddress);
+
+        Assert.Contains("\ndtrain_world_size 3\n", metrics);
+        Assert.Matches("dtrain_build_info\\{version=\"[^\"]+\",process=\"coordinator\"\\} 1", metrics);
+        Assert.Contains("dtrain_registered_workers", metrics);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Dtrain.Tests.Launcher;
+
+/// <summary>Every user error ends with one clear line on stderr, a non-zero exit, and no stack trace.</summary>
+public class BadInputTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    private static void AssertOneLineError(string stderr, string expected)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {stderr}");
+        Assert.StartsWith("dtrain: error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+
+    [Theory]
+    [InlineData("unknown option '--bogus'", "run", "--bogus")]
+    [InlineData("'--bogus'", "run", "--workers", "2", "--bogus", "1")]
+    [InlineData("workers must be at least 1, got 0", "run", "--workers", "0")]
+    [InlineData("device must be one of cpu, cuda, auto, got 'tpu'", "run", "--device", "tpu")]
+    [InlineData("--steps", "run", "--steps", "many")]
+    [InlineData("cannot read job file", "run", "/nonexistent/job.yaml")]
+    [InlineData("Unrecognized command or argument 'trian'", "trian")]
+    public async Task Usage_errors_exit_with_code_2(string expected, params string[] arguments)
+    {
+        var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, arguments);
+        Assert.Equal(2, code);
+        AssertOneLineError(stderr, expected);
+    }
+
+    [Theory]
+    [InlineData("workers: 2\nstepz: 10\n", "line 2: unknown field 'stepz'")]
+    [InlineData("workers: two\n", "line 1: bad value 'two' for field 'workers'")]
+    [InlineData("workers: 2\n  steps: [\n", "line 2: not valid YAML")]
+    [InlineData("batch_size: 0\nlr: -1\n", "batch_size must be at least 1, got 0; lr must be a positive number, got -1")]
+    public async Task A_bad_job_file_is_a_usage_error_naming_the_field(string yaml, string expected)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"dtrain-job-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(path, yaml);
+        try
+        {
+            var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, "run", path);
+            Assert.Equal(2, code);
+            AssertOneLineError(stderr, expected);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_named_and_no_worker_is_started()
+    {
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        int port = ((IPEndPoint)occupant.LocalEndpoint).Port;
+
+        using var dtrain = DtrainProcess.Start(["run", "--port", port.ToString()]);
+        var children = new HashSet<int>();
+        var exited = dtrain.WaitAsync(Limit);
+        while (!exited.IsCompleted)
+        {
+            children.UnionWith(dtrain.Children());
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, await exited);
+        AssertOneLineError(dtrain.Stderr, $"http://127.0.0.1:{port}: address already in use");
+        Assert.Empty(children);
+    }
+
+    [Fact]
+    public async Task A_worker_that_cannot_reach_the_coordinator_gives_up_with_one_line()
+    {
+        using var dtrain = DtrainProcess.Start(
+            ["worker", "--coordinator", "http://127.0.0.1:1", "--connect-timeout", "1"],
+            new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "token" });
+        Assert.Equal(1, await dtrain.WaitAsync(Limit));
+        AssertOneLineError(dtrain.Stderr, "cannot reach the coordinator at http://127.0.0.1:1 within 1 s");
+    }
+}

@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Dtrain.Tests.Launcher;
+
+/// <summary>`dtrain run` end to end: a real silo, real worker processes, a real gRPC ring between them.</summary>
+public class RunTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task Two_workers_train_thirty_steps_and_leave_no_process_behind()
+    {
+        using var dtrain = DtrainProcess.Start(["run", "--workers", "2", "--steps", "30", "--device", "cpu", "--port", FreePort()]);
+        var workers = new HashSet<int>();
+        var exited = dtrain.WaitAsync(Limit);
+        while (!exited.IsCompleted)
+        {
+            workers.UnionWith(dtrain.Children());
+            await Task.Delay(20);
+        }
+
+        int code = await exited;
+        Assert.True(code == 0, $"exit code {code}; stderr: {dtrain.Stderr}");
+        Assert.Contains("rank 0/2 on cpu", dtrain.Stdout);
+        Assert.Contains("rank 1/2 on cpu", dtrain.Stdout);
+        var summary = Regex.Match(dtrain.Stdout,
+            @"done: 30 steps on 2 workers, final loss (\S+), held-out accuracy (\S+) %, wall time \S+ s, parameters identical on all ranks");
+        Assert.True(summary.Success, dtrain.Stdout);
+        Assert.True(double.Parse(summary.Groups[2].Value, CultureInfo.InvariantCulture) > 50, summary.Value);
+        Assert.Equal(2, workers.Count);
+        Assert.DoesNotContain(workers, DtrainProcess.IsRunning);
+    }
+
+    [Fact]
+    public async Task A_worker_that_dies_fails_the_run_and_the_other_workers_are_stopped()
+    {
+        using var dtrain = DtrainProcess.Start(["run", "--workers", "2", "--steps", "1000000", "--device", "cpu", "--port", FreePort()]);
+        await dtrain.WaitForOutputAsync("rank 1/2", Limit);
+        var workers = dtrain.Children();
+        Assert.Equal(2, workers.Count);
+
+        System.Diagnostics.Process.GetProcessById(workers[0]).Kill();
+
+        Assert.Equal(1, await dtrain.WaitAsync(Limit));
+        Assert.Matches(@"dtrain: error: worker \d failed \(exit code 137\)", dtrain.Stderr);
+        Assert.DoesNotContain(workers, DtrainProcess.IsRunning);
+    }
+
+    private static string FreePort() => Dtrain.Contracts.Hosting.Ports.FindFree().ToString();
+}
