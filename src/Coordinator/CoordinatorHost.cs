@@ -1,12 +1,8 @@
-using System.Net;
-using Dtrain.Contracts;
 using Dtrain.Contracts.Hosting;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Coordinator.Services;
 using Dtrain.Telemetry;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,35 +34,19 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1);
         // The silo warns at every start that server GC is off; a small control plane does not need it.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort: Ports.FindFree(), gatewayPort: Ports.FindFree())
             .AddMemoryGrainStorageAsDefault());
-        var address = IPAddress.Parse(options.ListenAddress);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.Listen(address, options.Job.Port, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.Listen(address, options.Job.Port + 1, listen => listen.Protocols = HttpProtocols.Http1);
-        });
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(options);
 
         var app = builder.Build();
         app.MapGrpcService<CoordinatorService>();
         app.MapMetrics();
-        try
-        {
-            await app.StartAsync(ct);
-        }
-        catch (Exception e) when (Ports.IsAddressInUse(e))
-        {
-            await app.DisposeAsync();
-            throw new DtrainException($"cannot start the coordinator: {e.Message} Choose another --port.", e);
-        }
+        await GrpcWebHost.StartAsync(app, "the coordinator (choose another --port)", ct);
         DtrainMetrics.PublishBuildInfo("coordinator");
         var host = new CoordinatorHost(app, options);
         await host.Grains.GetGrain<IRendezvousGrain>(options.JobId).OpenAsync(options.Job.Workers);

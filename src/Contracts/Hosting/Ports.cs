@@ -12,8 +12,4 @@ public static class Ports
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    /// <summary>Whether Kestrel failed to start because an address was taken (its message names the address).</summary>
-    public static bool IsAddressInUse(Exception e) =>
-        e is IOException && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException;
 }

@@ -1,0 +1,45 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Dtrain.Contracts.Hosting;
+
+/// <summary>
+/// The shape of every dtrain server: gRPC on one port (cleartext HTTP/2) and Prometheus /metrics on another
+/// (HTTP/1.1), because cleartext HTTP/2 and HTTP/1.1 cannot share a port.
+/// </summary>
+public static class GrpcWebHost
+{
+    public static WebApplicationBuilder CreateBuilder(string listenAddress, int grpcPort, int metricsPort)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        var address = IPAddress.Parse(listenAddress);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(address, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, metricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+        return builder;
+    }
+
+    /// <summary>Starts the server; a port that is taken becomes a one-line error that names it.</summary>
+    public static async Task StartAsync(WebApplication app, string what, CancellationToken ct)
+    {
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException e) when (e.InnerException is AddressInUseException)
+        {
+            await app.DisposeAsync();
+            throw new DtrainException($"cannot start {what}: {e.Message}", e);
+        }
+    }
+}
