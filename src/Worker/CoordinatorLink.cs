@@ -70,38 +70,44 @@ public sealed class CoordinatorLink : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends the newest progress every <see cref="ReportInterval"/> until cancelled, off the training path: a
-    /// slow coordinator never slows a step down, and a report it misses is superseded by the next.
+    /// Sends the newest progress every <see cref="ReportInterval"/> until cancelled, then the last one, off the
+    /// training path: a slow coordinator never slows a step down, and a report it misses is superseded by the next.
     /// </summary>
-    public async Task ReportProgressAsync(int rank, Func<StepReport?> latest, CancellationToken ct)
+    public async Task ReportProgressAsync(int rank, Func<StepReport?> latest, CancellationToken stop)
     {
         StepReport? sent = null;
         using var timer = new PeriodicTimer(ReportInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct))
+            while (await timer.WaitForNextTickAsync(stop))
             {
-                var now = latest();
-                if (now is { } report && now != sent)
-                {
-                    await client.ReportAsync(new ProgressReport
-                    {
-                        JobToken = options.JobToken,
-                        Rank = rank,
-                        Step = report.Step,
-                        Loss = report.Loss,
-                        Samples = report.Samples,
-                    }, cancellationToken: ct);
-                    sent = now;
-                }
+                sent = await SendIfNewAsync(rank, latest(), sent, stop);
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
         {
         }
+        await SendIfNewAsync(rank, latest(), sent, CancellationToken.None);
+    }
+
+    private async Task<StepReport?> SendIfNewAsync(int rank, StepReport? now, StepReport? sent, CancellationToken ct)
+    {
+        if (now is not { } report || now == sent)
+        {
+            return sent;
+        }
+        await client.ReportAsync(new ProgressReport
+        {
+            JobToken = options.JobToken,
+            Rank = rank,
+            Step = report.Step,
+            Loss = report.Loss,
+            Samples = report.Samples,
+        }, cancellationToken: ct);
+        return now;
     }
 
     public async Task FinishAsync(int rank, TrainingResult result, CancellationToken ct) =>

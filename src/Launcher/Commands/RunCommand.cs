@@ -16,8 +16,8 @@ public static class RunCommand
         command.SetAction(async (parse, ct) =>
         {
             var job = jobOptions.Resolve(parse);
-            var outcome = await LocalJob.RunAsync(job, Console.Out, ct);
-            Console.WriteLine(
+            var outcome = await LocalJob.RunAsync(job, ct);
+            ProgressView.Say(
                 $"done: {job.Steps} steps on {job.Workers} workers, final loss {outcome.FinalLoss:0.0000}, " +
                 $"held-out accuracy {outcome.TestAccuracy:P2}, wall time {outcome.WallTime.TotalSeconds:0.0} s, " +
                 $"parameters identical on all ranks (sha256 {outcome.ParameterDigest[..16]})");

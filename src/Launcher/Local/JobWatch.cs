@@ -34,14 +34,6 @@ public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps)
         while (true)
         {
             var status = await job.GetStatusAsync();
-            if (status.Results.Count == worldSize)
-            {
-                return Check(status.Results, started.Elapsed);
-            }
-            if (failure() is { } message)
-            {
-                throw new DtrainException(message);
-            }
             if (status.Progress.Count > 0)
             {
                 long samples = status.Progress.Sum(p => p.Samples);
@@ -52,6 +44,14 @@ public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps)
                     totalSteps,
                     status.Progress.Average(p => p.Loss),
                     seconds > 0 ? (samples - first.Value.Samples) / seconds : 0));
+            }
+            if (status.Results.Count == worldSize)
+            {
+                return Check(status.Results, started.Elapsed);
+            }
+            if (failure() is { } message)
+            {
+                throw new DtrainException(message);
             }
             await Task.Delay(PollInterval, ct);
         }

@@ -11,7 +11,7 @@ namespace Dtrain.Launcher.Local;
 /// </summary>
 public static class LocalJob
 {
-    public static async Task<JobOutcome> RunAsync(JobSpec job, TextWriter output, CancellationToken ct)
+    public static async Task<JobOutcome> RunAsync(JobSpec job, CancellationToken ct)
     {
         var options = new CoordinatorOptions
         {
@@ -20,7 +20,7 @@ public static class LocalJob
             Job = job,
         };
         await using var coordinator = await CoordinatorHost.StartAsync(options, ct);
-        output.WriteLine($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");
+        ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");
 
         var workerArguments = new[]
         {
@@ -32,7 +32,7 @@ public static class LocalJob
         {
             for (int i = 0; i < job.Workers; i++)
             {
-                workers.Add(WorkerProcess.Start(i, workerArguments, options.JobToken, output.WriteLine));
+                workers.Add(WorkerProcess.Start(i, workerArguments, options.JobToken, ProgressView.Say));
             }
             var watch = new JobWatch(coordinator.Grains.GetGrain<IJobGrain>(options.JobId), job.Workers, job.Steps);
             var outcome = await ProgressView.ShowAsync(job.Steps, onProgress => watch.WaitAsync(onProgress, () => FailureOf(workers), ct));

@@ -8,6 +8,22 @@ namespace Dtrain.Launcher.Local;
 /// </summary>
 public static class ProgressView
 {
+    /// <summary>
+    /// Writes a line from any thread: through Spectre above a live bar (a plain write would tear it), plainly
+    /// otherwise (Spectre would wrap it at 80 columns in a log).
+    /// </summary>
+    public static void Say(string line)
+    {
+        if (AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            AnsiConsole.Console.WriteLine(line);
+        }
+        else
+        {
+            Console.WriteLine(line);
+        }
+    }
+
     public static async Task<T> ShowAsync<T>(int totalSteps, Func<Action<JobSnapshot>, Task<T>> work)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive)
@@ -17,7 +33,7 @@ public static class ProgressView
             {
                 if (snapshot.Step * 10 >= nextMark * totalSteps)
                 {
-                    Console.WriteLine(Describe(snapshot));
+                    Say(Describe(snapshot));
                     nextMark = snapshot.Step * 10 / totalSteps + 1;
                 }
             });

@@ -47,7 +47,10 @@ public sealed class WorkerProcess : IDisposable
         var process = new Process { StartInfo = start };
         var worker = new WorkerProcess(index, process);
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line) onOutput(line); };
-        process.ErrorDataReceived += (_, e) => { if (!string.IsNullOrWhiteSpace(e.Data)) worker.lastError = e.Data; };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (!string.IsNullOrWhiteSpace(e.Data)) worker.lastError = e.Data.Replace("dtrain: error: ", "");
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
