@@ -6,6 +6,7 @@ using Dtrain.Launcher.Commands;
 var root = new RootCommand("dtrain: distributed training for .NET (Orleans control plane, TorchSharp workers, gRPC collectives).")
 {
     RunCommand.Create(),
+    CoordinatorCommand.Create(),
     WorkerCommand.Create(),
 };
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Dtrain.Launcher.Jobs;
 using Dtrain.Launcher.Local;
+using Dtrain.Launcher.Monitoring;
 
 namespace Dtrain.Launcher.Commands;
 
@@ -17,10 +18,7 @@ public static class RunCommand
         {
             var job = jobOptions.Resolve(parse);
             var outcome = await LocalJob.RunAsync(job, ct);
-            ProgressView.Say(
-                $"done: {job.Steps} steps on {job.Workers} workers, final loss {outcome.FinalLoss:0.0000}, " +
-                $"held-out accuracy {outcome.TestAccuracy:P2}, wall time {outcome.WallTime.TotalSeconds:0.0} s, " +
-                $"parameters identical on all ranks (sha256 {outcome.ParameterDigest[..16]})");
+            ProgressView.Say(outcome.Describe(job));
             return 0;
         });
         return command;

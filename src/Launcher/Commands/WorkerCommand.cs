@@ -24,14 +24,13 @@ public static class WorkerCommand
         var parentPid = new Option<int?>("--parent-pid") { Description = "exit when this process (the launcher) is gone" };
 
         var command = new Command("worker",
-            $"Run one rank of a job: join the coordinator, train, report. The job token is read from ${WorkerEnvironment.JobToken}.")
+            $"Run one rank of a job: join the coordinator, train, report. The job token is read from ${JobEnvironment.JobToken}.")
         {
             coordinator, connectTimeout, listen, advertise, peerPort, metricsPort, parentPid,
         };
         command.SetAction(async (parse, ct) =>
         {
-            string token = Environment.GetEnvironmentVariable(WorkerEnvironment.JobToken)
-                ?? throw new UsageException($"the job token is missing: set {WorkerEnvironment.JobToken}");
+            string token = JobEnvironment.RequireJobToken();
             var options = new WorkerOptions
             {
                 Coordinator = parse.GetValue(coordinator)!,

@@ -1,7 +1,7 @@
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
-using Dtrain.Coordinator.Grains;
+using Dtrain.Launcher.Monitoring;
 
 namespace Dtrain.Launcher.Local;
 
@@ -34,8 +34,7 @@ public static class LocalJob
             {
                 workers.Add(WorkerProcess.Start(i, workerArguments, options.JobToken, ProgressView.Say));
             }
-            var watch = new JobWatch(coordinator.Grains.GetGrain<IJobGrain>(options.JobId), job.Workers, job.Steps);
-            var outcome = await ProgressView.ShowAsync(job.Steps, onProgress => watch.WaitAsync(onProgress, () => FailureOf(workers), ct));
+            var outcome = await JobWatch.FollowAsync(coordinator, () => FailureOf(workers), ct);
             foreach (var worker in workers)
             {
                 await worker.WaitForExitAsync(ct);

@@ -41,8 +41,7 @@ public sealed class WorkerProcess : IDisposable
         }
         start.ArgumentList.Add("worker");
         foreach (var argument in workerArguments) start.ArgumentList.Add(argument);
-        // The token travels in the environment, not the command line, where any user's `ps` would show it.
-        start.Environment[WorkerEnvironment.JobToken] = jobToken;
+        start.Environment[JobEnvironment.JobToken] = jobToken;
 
         var process = new Process { StartInfo = start };
         var worker = new WorkerProcess(index, process);

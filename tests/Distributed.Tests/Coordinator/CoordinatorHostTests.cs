@@ -1,5 +1,4 @@
 using Dtrain.Contracts.Coordinator;
-using Dtrain.Contracts.Hosting;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
 using Grpc.Core;
@@ -14,7 +13,7 @@ public class CoordinatorHostTests
     {
         JobId = Guid.NewGuid().ToString("N"),
         JobToken = JobToken.Generate(),
-        Job = new JobSpec { Workers = workers, Port = Ports.FindFree(), Steps = 7 },
+        Job = new JobSpec { Workers = workers, Port = TestPorts.FreePair(), Steps = 7 },
     };
 
     [Fact]

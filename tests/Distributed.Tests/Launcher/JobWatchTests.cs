@@ -1,6 +1,6 @@
 using Dtrain.Contracts;
 using Dtrain.Coordinator.Grains;
-using Dtrain.Launcher.Local;
+using Dtrain.Launcher.Monitoring;
 using Orleans.TestingHost;
 
 namespace Dtrain.Tests.Launcher;

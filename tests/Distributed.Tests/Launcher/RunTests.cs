@@ -47,5 +47,24 @@ public class RunTests
         Assert.DoesNotContain(workers, DtrainProcess.IsRunning);
     }
 
-    private static string FreePort() => Dtrain.Contracts.Hosting.Ports.FindFree().ToString();
+    [Fact]
+    public async Task A_standalone_coordinator_and_separately_started_workers_train_the_job()
+    {
+        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "a-shared-secret" };
+        string port = FreePort();
+        using var coordinator = DtrainProcess.Start(["coordinator", "--workers", "2", "--steps", "20", "--device", "cpu", "--port", port], token);
+        await coordinator.WaitForOutputAsync("waiting for 2 workers", Limit);
+
+        string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{port}"];
+        using var first = DtrainProcess.Start(worker, token);
+        using var second = DtrainProcess.Start(worker, token);
+
+        Assert.Equal(0, await first.WaitAsync(Limit));
+        Assert.Equal(0, await second.WaitAsync(Limit));
+        Assert.Equal(0, await coordinator.WaitAsync(Limit));
+        Assert.Contains("done: 20 steps on 2 workers", coordinator.Stdout);
+        Assert.Equal(["rank 0/2", "rank 1/2"], new[] { first.Stdout, second.Stdout }.Select(o => o[..8]).Order());
+    }
+
+    private static string FreePort() => TestPorts.FreePair().ToString();
 }

@@ -1,6 +1,6 @@
 using Spectre.Console;
 
-namespace Dtrain.Launcher.Local;
+namespace Dtrain.Launcher.Monitoring;
 
 /// <summary>
 /// Shows a job's progress: a live bar on a terminal, or a plain line at every tenth of the run when the output

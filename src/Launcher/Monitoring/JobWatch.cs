@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using Dtrain.Contracts;
+using Dtrain.Contracts.Jobs;
+using Dtrain.Coordinator;
 using Dtrain.Coordinator.Grains;
 
-namespace Dtrain.Launcher.Local;
+namespace Dtrain.Launcher.Monitoring;
 
 /// <summary>A moment of a running job, as the launcher shows it.</summary>
 public sealed record JobSnapshot(int Step, int TotalSteps, double Loss, double SamplesPerSecond);
@@ -15,6 +17,12 @@ public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan Wall
     public double TestAccuracy => Results[0].TestAccuracy;
 
     public string ParameterDigest => Results[0].ParameterDigest;
+
+    /// <summary>The one line a finished job ends with.</summary>
+    public string Describe(JobSpec job) =>
+        $"done: {job.Steps} steps on {job.Workers} workers, final loss {FinalLoss:0.0000}, " +
+        $"held-out accuracy {TestAccuracy:P2}, wall time {WallTime.TotalSeconds:0.0} s, " +
+        $"parameters identical on all ranks (sha256 {ParameterDigest[..16]})";
 }
 
 /// <summary>
@@ -24,6 +32,14 @@ public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan Wall
 public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Follows the job a coordinator runs, with a progress view, until it completes or fails.</summary>
+    public static Task<JobOutcome> FollowAsync(CoordinatorHost coordinator, Func<string?> failure, CancellationToken ct)
+    {
+        var job = coordinator.Options.Job;
+        var watch = new JobWatch(coordinator.Grains.GetGrain<IJobGrain>(coordinator.Options.JobId), job.Workers, job.Steps);
+        return ProgressView.ShowAsync(job.Steps, onProgress => watch.WaitAsync(onProgress, failure, ct));
+    }
 
     /// <param name="onProgress">Called with each new snapshot.</param>
     /// <param name="failure">Polled each round: a message when something outside the grain failed (a worker died).</param>
