@@ -1,17 +1,10 @@
 using Dtrain.Coordinator.Grains;
-using Orleans.TestingHost;
 
 namespace Dtrain.Tests.Coordinator;
 
-public sealed class RendezvousGrainTests : IAsyncLifetime
+public sealed class RendezvousGrainTests : ClusterTest
 {
-    private readonly TestCluster cluster = new TestClusterBuilder(1).Build();
-
-    public Task InitializeAsync() => cluster.DeployAsync();
-
-    public async Task DisposeAsync() => await cluster.DisposeAsync();
-
-    private IRendezvousGrain NewRendezvous() => cluster.GrainFactory.GetGrain<IRendezvousGrain>(Guid.NewGuid().ToString());
+    private IRendezvousGrain NewRendezvous() => Grains.GetGrain<IRendezvousGrain>(Guid.NewGuid().ToString());
 
     private static WorkerRegistration Worker(int port) => new() { PeerAddress = $"http://10.0.0.{port}:7000", ProcessId = port };
 

@@ -1,25 +1,19 @@
 using Dtrain.Contracts;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Launcher.Monitoring;
-using Orleans.TestingHost;
+using Dtrain.Tests.Coordinator;
 
 namespace Dtrain.Tests.Launcher;
 
-public sealed class JobWatchTests : IAsyncLifetime
+public sealed class JobWatchTests : ClusterTest
 {
-    private readonly TestCluster cluster = new TestClusterBuilder(1).Build();
-
-    public Task InitializeAsync() => cluster.DeployAsync();
-
-    public async Task DisposeAsync() => await cluster.DisposeAsync();
-
     private static RankResult Result(int rank, string digest) =>
         new() { Rank = rank, FinalLoss = 0.5, TestAccuracy = 0.9, ParameterDigest = digest };
 
     [Fact]
     public async Task Ranks_that_end_with_different_parameters_fail_the_job()
     {
-        var job = cluster.GrainFactory.GetGrain<IJobGrain>(Guid.NewGuid().ToString());
+        var job = Grains.GetGrain<IJobGrain>(Guid.NewGuid().ToString());
         await job.FinishAsync(Result(0, "aaaa"));
         await job.FinishAsync(Result(1, "bbbb"));
 
@@ -31,7 +25,7 @@ public sealed class JobWatchTests : IAsyncLifetime
     [Fact]
     public async Task A_failure_outside_the_grain_ends_the_wait_with_its_message()
     {
-        var job = cluster.GrainFactory.GetGrain<IJobGrain>(Guid.NewGuid().ToString());
+        var job = Grains.GetGrain<IJobGrain>(Guid.NewGuid().ToString());
         await job.ReportProgressAsync(new RankProgress { Rank = 0, Step = 3, Loss = 1.5, Samples = 96 });
         var seen = new List<JobSnapshot>();
 
@@ -45,7 +39,7 @@ public sealed class JobWatchTests : IAsyncLifetime
     [Fact]
     public async Task Agreeing_ranks_complete_the_job()
     {
-        var job = cluster.GrainFactory.GetGrain<IJobGrain>(Guid.NewGuid().ToString());
+        var job = Grains.GetGrain<IJobGrain>(Guid.NewGuid().ToString());
         await job.FinishAsync(Result(1, "cafe"));
         await job.FinishAsync(Result(0, "cafe"));
 
