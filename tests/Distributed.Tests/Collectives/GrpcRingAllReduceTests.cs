@@ -66,6 +66,20 @@ public class GrpcRingAllReduceTests
     }
 
     [Fact]
+    public async Task A_peer_that_leaves_fails_the_pending_receive_instead_of_hanging()
+    {
+        await using var group = await GrpcGroup.StartAsync(2);
+        await group.Communicators[1].SendAsync(0, new byte[4]);
+        await group.Communicators[0].ReceiveAsync(1, new byte[4]);
+
+        var pending = group.Communicators[0].ReceiveAsync(1, new byte[4]).AsTask();
+        await group.Communicators[1].DisposeAsync();
+
+        var lost = await Assert.ThrowsAsync<PeerLostException>(() => pending.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, lost.Peer);
+    }
+
+    [Fact]
     public async Task The_worker_endpoint_serves_collective_metrics()
     {
         await using var group = await GrpcGroup.StartAsync(2);
