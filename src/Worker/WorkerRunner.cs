@@ -25,7 +25,8 @@ public static class WorkerRunner
         DtrainMetrics.WorldSize.Set(assignment.WorldSize);
         log.WriteLine($"rank {assignment.Rank}/{assignment.WorldSize} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
 
-        await using var comm = new GrpcCommunicator(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken);
+        await using var comm = GrpcCommunicator.CreateWorld(
+            new GrpcTransport(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken));
         StepReport? latest = null;
         using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var reporting = coordinator.ReportProgressAsync(assignment.Rank, () => latest, stopReporting.Token);

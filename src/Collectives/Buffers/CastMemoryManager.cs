@@ -28,8 +28,9 @@ internal sealed class CastMemoryManager<TFrom, TTo>(Memory<TFrom> source) : Memo
     }
 }
 
-internal static class MemoryCasts
+public static class MemoryCasts
 {
+    /// <summary>The same memory, seen as bytes.</summary>
     public static Memory<byte> AsBytes<T>(this Memory<T> memory) where T : unmanaged =>
         new CastMemoryManager<T, byte>(memory).Memory;
 }

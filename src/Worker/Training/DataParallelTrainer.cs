@@ -15,7 +15,7 @@ namespace Dtrain.Worker.Training;
 /// seeded parameters, computes gradients on its own shard, averages them with an all-reduce, and takes the same
 /// optimizer step, so parameters stay identical on every rank.
 /// </summary>
-public sealed class DataParallelTrainer(ICommunicator comm, JobSpec job, Device device)
+public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device)
 {
     public const int HiddenWidth = 128, HiddenLayers = 2;
     private static readonly Lock SeedLock = new();
@@ -86,7 +86,7 @@ public sealed class DataParallelTrainer(ICommunicator comm, JobSpec job, Device 
         }
         // Counts below 2^24 are exact in float32.
         var totals = new[] { correct, indices.Length, (float)lastLoss };
-        await comm.AllReduceAsync(totals, ReduceOp.Sum, ct);
+        await comm.AllReduceAsync<float>(totals, ReduceOp.Sum, ct);
         return (totals[2] / comm.Size, totals[0] / totals[1]);
     }
 

@@ -33,7 +33,7 @@ public sealed class GradientAverager : IDisposable
 
     public long Bytes => flat.numel() * sizeof(float);
 
-    public async Task AverageAsync(ICommunicator comm, CancellationToken ct)
+    public async Task AverageAsync(Communicator comm, CancellationToken ct)
     {
         Pack();
         await comm.AllReduceAsync(view.Memory, ReduceOp.Average, ct);

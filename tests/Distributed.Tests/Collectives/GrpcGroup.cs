@@ -7,7 +7,7 @@ namespace Dtrain.Tests.Collectives;
 /// <summary>N ranks in this process, each with its own real Kestrel peer endpoint on loopback and a gRPC communicator.</summary>
 internal sealed class GrpcGroup : IAsyncDisposable
 {
-    private GrpcGroup(IReadOnlyList<WorkerEndpoint> endpoints, IReadOnlyList<GrpcCommunicator> communicators)
+    private GrpcGroup(IReadOnlyList<WorkerEndpoint> endpoints, IReadOnlyList<Communicator> communicators)
     {
         Endpoints = endpoints;
         Communicators = communicators;
@@ -15,9 +15,10 @@ internal sealed class GrpcGroup : IAsyncDisposable
 
     public IReadOnlyList<WorkerEndpoint> Endpoints { get; }
 
-    public IReadOnlyList<GrpcCommunicator> Communicators { get; }
+    public IReadOnlyList<Communicator> Communicators { get; }
 
-    public static async Task<GrpcGroup> StartAsync(int ranks, GrpcTransportOptions? options = null, string token = "test-token")
+    public static async Task<GrpcGroup> StartAsync(
+        int ranks, CommunicatorOptions? options = null, GrpcTransportOptions? transportOptions = null, string token = "test-token")
     {
         var inboxes = Enumerable.Range(0, ranks).Select(_ => new PeerInbox(token)).ToArray();
         var endpoints = new List<WorkerEndpoint>();
@@ -27,13 +28,10 @@ internal sealed class GrpcGroup : IAsyncDisposable
         }
         var addresses = endpoints.Select(e => e.PeerAddress).ToArray();
         var communicators = Enumerable.Range(0, ranks)
-            .Select(rank => new GrpcCommunicator(rank, addresses, inboxes[rank], token, options))
+            .Select(rank => GrpcCommunicator.CreateWorld(new GrpcTransport(rank, addresses, inboxes[rank], token, transportOptions), options))
             .ToArray();
         return new GrpcGroup(endpoints, communicators);
     }
-
-    public Task AllReduceAsync(float[][] buffers, ReduceOp op) =>
-        Task.WhenAll(Communicators.Select(comm => Task.Run(() => comm.AllReduceAsync(buffers[comm.Rank], op))));
 
     public async ValueTask DisposeAsync()
     {

@@ -6,71 +6,75 @@ using Dtrain.Contracts.Jobs;
 namespace Dtrain.Collectives.Transports.Grpc;
 
 /// <summary>
-/// The receiving side of the gRPC transport: frames that peers streamed to this worker, queued per sender rank
-/// until the local communicator asks for the next message. It exists before the worker knows its rank, because
-/// the worker's endpoint must be listening before it joins the job.
+/// The receiving side of the gRPC transport: frames that peers streamed to this worker, queued per (sender
+/// world rank, communicator context) until a communicator asks for the next message. It exists before the
+/// worker knows its rank, because the worker's endpoint must be listening before it joins the job.
 /// </summary>
 public sealed class PeerInbox(string jobToken)
 {
-    private readonly ConcurrentDictionary<int, Sender> senders = new();
+    private readonly ConcurrentDictionary<(int Sender, long Context), Channel<Frame>> queues = new();
+    private readonly ConcurrentDictionary<int, Exception?> closedSenders = new();
 
     /// <summary>Whether a caller presented this job's token; compared in constant time.</summary>
     public bool Admits(string? presentedToken) => JobToken.Matches(jobToken, presentedToken);
 
-    internal ValueTask DeliverAsync(int fromRank, Frame frame, CancellationToken ct) =>
-        SenderOf(fromRank).Frames.Writer.WriteAsync(frame, ct);
+    internal ValueTask DeliverAsync(int sender, long context, Frame frame, CancellationToken ct) =>
+        Queue(sender, context).Writer.WriteAsync(frame, ct);
 
-    /// <summary>The sender's stream ended; a broken stream means the peer is gone.</summary>
-    internal void Close(int fromRank, Exception? error) =>
-        SenderOf(fromRank).Frames.Writer.TryComplete(error is null ? null : new PeerLostException(fromRank, error));
-
-    internal async ValueTask ReceiveAsync(int fromRank, Memory<byte> buffer, CancellationToken ct)
+    /// <summary>The sender's stream ended: every queue from it ends too, with the error if it broke.</summary>
+    internal void Close(int sender, Exception? error)
     {
-        var sender = SenderOf(fromRank);
-        long expectedSequence = sender.NextSequence++;
-        int offset = 0;
-        while (true)
+        closedSenders[sender] = error;
+        foreach (var ((from, _), queue) in queues)
         {
-            Frame frame;
-            try
-            {
-                frame = await sender.Frames.Reader.ReadAsync(ct);
-            }
-            catch (ChannelClosedException closed)
-            {
-                throw closed.InnerException as PeerLostException ?? new PeerLostException(fromRank, closed);
-            }
-            if (frame.Sequence != expectedSequence)
-            {
-                throw new CollectiveException(
-                    $"rank {fromRank} sent message {frame.Sequence} where message {expectedSequence} was expected");
-            }
-            int length = frame.Payload.Length;
-            if (offset + length > buffer.Length)
-            {
-                throw new CollectiveException(
-                    $"rank {fromRank} sent more than the {buffer.Length} bytes expected for message {expectedSequence}");
-            }
-            frame.Payload.Span.CopyTo(buffer.Span[offset..]);
-            offset += length;
-            if (frame.EndOfMessage)
-            {
-                break;
-            }
-        }
-        if (offset != buffer.Length)
-        {
-            throw new CollectiveException(
-                $"rank {fromRank} sent {offset} bytes where {buffer.Length} were expected for message {expectedSequence}");
+            if (from == sender) Complete(queue, sender, error);
         }
     }
 
-    private Sender SenderOf(int rank) => senders.GetOrAdd(rank, _ => new Sender());
-
-    private sealed class Sender
+    /// <summary>Reads the next message from <paramref name="sender"/>; <paramref name="verify"/> sees its header first.</summary>
+    internal async ValueTask ReceiveAsync(
+        int sender, long context, Memory<byte> buffer, Action<Header> verify, CancellationToken ct)
     {
-        public Channel<Frame> Frames { get; } = Channel.CreateUnbounded<Frame>(new() { SingleReader = true });
+        var queue = Queue(sender, context);
+        var first = await ReadAsync(queue, sender, ct);
+        if (first.Header is null)
+        {
+            throw new CollectiveException($"rank {sender} sent a message without a header");
+        }
+        verify(first.Header);
+        int offset = 0;
+        for (var frame = first; ; frame = await ReadAsync(queue, sender, ct))
+        {
+            if (offset + frame.Payload.Length > buffer.Length)
+            {
+                throw new CollectiveException($"rank {sender} sent more bytes than its header announced");
+            }
+            frame.Payload.Span.CopyTo(buffer.Span[offset..]);
+            offset += frame.Payload.Length;
+            if (frame.EndOfMessage) break;
+        }
+    }
 
-        public long NextSequence { get; set; }
+    private Channel<Frame> Queue(int sender, long context) => queues.GetOrAdd((sender, context), _ =>
+    {
+        var queue = Channel.CreateUnbounded<Frame>(new() { SingleReader = true, SingleWriter = true });
+        // A queue first asked for after its sender left must not wait forever.
+        if (closedSenders.TryGetValue(sender, out var error)) Complete(queue, sender, error);
+        return queue;
+    });
+
+    private static void Complete(Channel<Frame> queue, int sender, Exception? error) =>
+        queue.Writer.TryComplete(new PeerLostException(sender, error));
+
+    private static async ValueTask<Frame> ReadAsync(Channel<Frame> queue, int sender, CancellationToken ct)
+    {
+        try
+        {
+            return await queue.Reader.ReadAsync(ct);
+        }
+        catch (ChannelClosedException closed)
+        {
+            throw closed.InnerException as PeerLostException ?? new PeerLostException(sender, closed);
+        }
     }
 }

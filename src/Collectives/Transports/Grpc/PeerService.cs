@@ -14,27 +14,26 @@ public sealed class PeerService(PeerInbox inbox) : Peer.PeerBase
             DtrainMetrics.RejectedConnections.WithLabels("peer").Inc();
             throw new RpcException(new Status(StatusCode.Unauthenticated, "this peer does not hold the job's token"));
         }
-        if (!int.TryParse(context.RequestHeaders.GetValue(PeerMetadata.SenderRank), out int fromRank) || fromRank < 0)
+        if (!int.TryParse(context.RequestHeaders.GetValue(PeerMetadata.SenderRank), out int sender) || sender < 0)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing or bad {PeerMetadata.SenderRank} header"));
         }
 
-        long messages = 0;
+        long messages = 0, messageContext = 0;
         try
         {
             await foreach (var frame in requestStream.ReadAllAsync(context.CancellationToken))
             {
-                await inbox.DeliverAsync(fromRank, frame, context.CancellationToken);
-                if (frame.EndOfMessage)
-                {
-                    messages++;
-                }
+                // Frames of one message are contiguous; its first frame says which communicator it is for.
+                if (frame.Header is { } header) messageContext = header.Context;
+                await inbox.DeliverAsync(sender, messageContext, frame, context.CancellationToken);
+                if (frame.EndOfMessage) messages++;
             }
-            inbox.Close(fromRank, null);
+            inbox.Close(sender, null);
         }
         catch (Exception broken)
         {
-            inbox.Close(fromRank, broken);
+            inbox.Close(sender, broken);
             throw;
         }
         return new SendSummary { Messages = messages };

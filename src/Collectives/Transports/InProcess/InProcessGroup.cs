@@ -1,49 +1,48 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 
 namespace Dtrain.Collectives.Transports.InProcess;
 
 /// <summary>
-/// Ranks as threads of one process, joined by one unbounded queue per (sender, receiver) pair. A test double
-/// for the real transports: same ordering and length checks, no sockets.
+/// Ranks as threads of one process, joined by one unbounded queue per (sender, receiver, communicator). A test
+/// double for the real transports: the same headers, checks and timeouts, no sockets.
 /// </summary>
 public static class InProcessGroup
 {
-    public static IReadOnlyList<ICommunicator> Create(int size)
+    public static IReadOnlyList<Communicator> Create(int size, CommunicatorOptions? options = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
-        var queues = new Channel<byte[]>[size, size];
-        for (int from = 0; from < size; from++)
-        {
-            for (int to = 0; to < size; to++)
-            {
-                queues[from, to] = Channel.CreateUnbounded<byte[]>();
-            }
-        }
-        return Enumerable.Range(0, size).Select(rank => new InProcessCommunicator(rank, queues)).ToArray();
+        var fabric = new Fabric();
+        var world = Enumerable.Range(0, size).ToArray();
+        return world.Select(rank => new InProcessCommunicator(fabric, world, rank, 0, options ?? new())).ToArray();
     }
 
-    private sealed class InProcessCommunicator(int rank, Channel<byte[]>[,] queues) : ICommunicator
+    private sealed class Fabric
     {
-        public int Rank => rank;
+        private readonly ConcurrentDictionary<(int From, int To, long Context), Channel<(MessageHeader, byte[])>> queues = new();
 
-        public int Size => queues.GetLength(0);
+        public Channel<(MessageHeader Header, byte[] Payload)> Queue(int from, int to, long context) =>
+            queues.GetOrAdd((from, to, context), _ => Channel.CreateUnbounded<(MessageHeader, byte[])>());
+    }
 
-        public string Transport => "inproc";
+    /// <param name="worldRanks">The world rank of each rank of this group.</param>
+    private sealed class InProcessCommunicator(Fabric fabric, int[] worldRanks, int rank, long context, CommunicatorOptions options)
+        : Communicator(rank, worldRanks.Length, context, options)
+    {
+        public override string Transport => "inproc";
 
-        public ValueTask SendAsync(int peer, ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default) =>
-            queues[rank, peer].Writer.WriteAsync(message.ToArray(), cancellationToken);
+        protected override ValueTask SendCoreAsync(int peer, MessageHeader header, ReadOnlyMemory<byte> payload, CancellationToken ct) =>
+            fabric.Queue(worldRanks[Rank], worldRanks[peer], Context).Writer.WriteAsync((header, payload.ToArray()), ct);
 
-        public async ValueTask ReceiveAsync(int peer, Memory<byte> buffer, CancellationToken cancellationToken = default)
+        protected override async ValueTask ReceiveCoreAsync(int peer, MessageHeader expected, Memory<byte> buffer, CancellationToken ct)
         {
-            byte[] message = await queues[peer, rank].Reader.ReadAsync(cancellationToken);
-            if (message.Length != buffer.Length)
-            {
-                throw new CollectiveException(
-                    $"rank {rank} expected a message of {buffer.Length} bytes from rank {peer} but got {message.Length}");
-            }
-            message.CopyTo(buffer);
+            var (header, payload) = await fabric.Queue(worldRanks[peer], worldRanks[Rank], Context).Reader.ReadAsync(ct);
+            Verify(peer, expected, header, payload.Length, buffer.Length);
+            payload.CopyTo(buffer);
         }
 
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        protected internal override Communicator CreateSubgroup(IReadOnlyList<int> members, long subgroupContext) =>
+            new InProcessCommunicator(fabric, members.Select(m => worldRanks[m]).ToArray(), members.ToList().IndexOf(Rank), subgroupContext, Options);
+
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -1,0 +1,117 @@
+using Dtrain.Collectives;
+using Dtrain.Collectives.Transports.Grpc;
+using Dtrain.Contracts.Collectives;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Dtrain.Tests.Collectives;
+
+/// <summary>The collectives over real gRPC streams between Kestrel endpoints on loopback.</summary>
+public class GrpcCollectivesTests
+{
+    private static readonly CommunicatorOptions Ring = new() { AllReduceAlgorithm = AllReduceAlgorithm.Ring, Timeout = TimeSpan.FromSeconds(30) };
+    private static readonly CommunicatorOptions Doubling = Ring with { AllReduceAlgorithm = AllReduceAlgorithm.RecursiveDoubling };
+
+    public static TheoryData<int> Sizes() => new(1, 2, 3, 4);
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public async Task Every_operation_matches_the_oracle(int size)
+    {
+        await using var group = await GrpcGroup.StartAsync(size, Ring);
+        var comms = group.Communicators;
+        foreach (int length in Conformance.Lengths)
+        {
+            await Conformance.AllReduce<float>(comms, length, ReduceOp.Average, seed: length);
+            await Conformance.AllReduce<BFloat16>(comms, length, ReduceOp.Sum, seed: length);
+            await Conformance.AllReduce<long>(comms, length, ReduceOp.Max, seed: length);
+            await Conformance.AllGather<double>(comms, length, seed: length);
+            await Conformance.AllGatherVariable<float>(comms, length, seed: length);
+            await Conformance.ReduceScatter<float>(comms, length, ReduceOp.Min, seed: length);
+            await Conformance.Broadcast<long>(comms, length, root: size - 1, seed: length);
+            await Conformance.Reduce<float>(comms, length, root: size / 2, ReduceOp.Sum, seed: length);
+        }
+        await Conformance.Barrier(comms);
+        await Conformance.SendReceive(comms, seed: size);
+        await Conformance.SplitAndReduceInSubgroups(comms, seed: size);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public async Task Recursive_doubling_matches_its_oracle(int size)
+    {
+        await using var group = await GrpcGroup.StartAsync(size, Doubling);
+        foreach (int length in Conformance.Lengths)
+        {
+            await Conformance.AllReduce<float>(group.Communicators, length, ReduceOp.Sum, seed: length);
+        }
+    }
+
+    [Fact]
+    public async Task Messages_larger_than_a_frame_are_split_and_reassembled()
+    {
+        await using var group = await GrpcGroup.StartAsync(3, Ring, new GrpcTransportOptions { FrameBytes = 4096 });
+        for (int round = 0; round < 3; round++)
+        {
+            await Conformance.AllReduce<float>(group.Communicators, 30_001, ReduceOp.Sum, seed: round);
+        }
+    }
+
+    [Fact]
+    public async Task A_mismatch_across_processes_names_both_sides()
+    {
+        await using var group = await GrpcGroup.StartAsync(2, Ring with { Timeout = TimeSpan.FromSeconds(5) });
+        var a = group.Communicators[0].AllReduceAsync<float>(new float[8]);
+        var b = group.Communicators[1].AllReduceAsync<double>(new double[8]);
+        var error = await Assert.ThrowsAsync<CollectiveMismatchException>(() => a);
+        Assert.Contains("rank 0 is in all_reduce #1 of 8 float32 but rank 1 sent all_reduce #1 of 8 float64", error.Message);
+        await Assert.ThrowsAnyAsync<CollectiveException>(() => b);
+    }
+
+    [Fact]
+    public async Task A_peer_without_the_job_token_is_refused()
+    {
+        await using var group = await GrpcGroup.StartAsync(1);
+        using var channel = GrpcChannel.ForAddress(group.Endpoints[0].PeerAddress);
+        using var call = new Peer.PeerClient(channel).Send(new Metadata { { "dtrain-rank", "0" }, { "dtrain-job-token", "wrong" } });
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.RequestStream.WriteAsync(new Frame { EndOfMessage = true });
+            await call.RequestStream.CompleteAsync();
+            await call.ResponseAsync;
+        });
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_peer_that_leaves_fails_the_pending_receive_instead_of_hanging()
+    {
+        await using var group = await GrpcGroup.StartAsync(2);
+        var pending = group.Communicators[0].ReceiveAsync<float>(1, new float[4]);
+        await group.Communicators[1].DisposeAsync();
+        // Rank 1 never sent anything: its stream was never opened. Open and close one to make it leave.
+        await using var rank1 = GrpcCommunicator.CreateWorld(
+            new GrpcTransport(1, group.Endpoints.Select(e => e.PeerAddress).ToArray(), new PeerInbox("test-token"), "test-token"));
+        await rank1.SendAsync<float>(0, new float[4]);
+        await rank1.DisposeAsync();
+        await pending;
+
+        var lost = await Assert.ThrowsAsync<PeerLostException>(
+            () => group.Communicators[0].ReceiveAsync<float>(1, new float[4]).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, lost.Peer);
+    }
+
+    [Fact]
+    public async Task The_worker_endpoint_serves_collective_metrics()
+    {
+        await using var group = await GrpcGroup.StartAsync(2);
+        await Conformance.OnAllRanks(group.Communicators, comm => comm.AllGatherAsync<float>(new float[3], new float[6]));
+
+        using var http = new HttpClient();
+        string metrics = await http.GetStringAsync(group.Endpoints[0].MetricsAddress);
+
+        Assert.Contains("dtrain_collective_bytes_total{op=\"all_gather\",transport=\"grpc\"}", metrics);
+        Assert.Contains("dtrain_collective_duration_seconds_count{op=\"all_gather\",transport=\"grpc\"}", metrics);
+    }
+}
