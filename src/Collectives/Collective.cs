@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using Dtrain.Collectives.Algorithms;
 using Dtrain.Collectives.Buffers;
@@ -109,7 +108,7 @@ public static class Collective
         where T : unmanaged
     {
         // The ring works in place; the caller's input stays untouched.
-        T[] work = ArrayPool<T>.Shared.Rent(input.Length);
+        T[] work = BufferPool<T>.Rent(input.Length);
         try
         {
             var data = work.AsMemory(0, input.Length);
@@ -122,7 +121,7 @@ public static class Collective
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(work);
+            BufferPool<T>.Return(work);
         }
     }
 

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using Dtrain.Contracts;
 using Dtrain.Launcher;
+using Dtrain.Launcher.Bench;
 using Dtrain.Launcher.Commands;
 
 var root = new RootCommand("dtrain: distributed training for .NET (Orleans control plane, TorchSharp workers, gRPC collectives).")
 {
     RunCommand.Create(),
     CoordinatorCommand.Create(),
+    BenchCommand.Create(),
     WorkerCommand.Create(),
 };
 

@@ -21,18 +21,25 @@ public sealed class WorkerEndpoint : IAsyncDisposable
 
     public string MetricsAddress { get; }
 
-    public static async Task<WorkerEndpoint> StartAsync(PeerInbox inbox, WorkerOptions options, CancellationToken ct)
+    /// <param name="inbox">Where the frames peers send land.</param>
+    /// <param name="listenAddress">Address to listen on.</param>
+    /// <param name="advertiseHost">Host name or IP under which peers and Prometheus reach this worker.</param>
+    /// <param name="peerPort">Port of the peer endpoint; 0 picks a free one.</param>
+    /// <param name="metricsPort">Port of /metrics; 0 picks a free one.</param>
+    /// <param name="ct">Cancels the start.</param>
+    public static async Task<WorkerEndpoint> StartAsync(
+        PeerInbox inbox, string listenAddress, string advertiseHost, int peerPort, int metricsPort, CancellationToken ct)
     {
-        int peerPort = options.PeerPort == 0 ? Ports.FindFree() : options.PeerPort;
-        int metricsPort = options.MetricsPort == 0 ? Ports.FindFree() : options.MetricsPort;
-        var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, peerPort, metricsPort);
+        peerPort = peerPort == 0 ? Ports.FindFree() : peerPort;
+        metricsPort = metricsPort == 0 ? Ports.FindFree() : metricsPort;
+        var builder = GrpcWebHost.CreateBuilder(listenAddress, peerPort, metricsPort);
         builder.Services.AddPeerTransport(inbox);
         var app = builder.Build();
         app.MapPeerTransport();
         app.MapMetrics();
         await GrpcWebHost.StartAsync(app, "the worker's endpoints", ct);
         return new WorkerEndpoint(app,
-            $"http://{options.AdvertiseHost}:{peerPort}", $"http://{options.AdvertiseHost}:{metricsPort}/metrics");
+            $"http://{advertiseHost}:{peerPort}", $"http://{advertiseHost}:{metricsPort}/metrics");
     }
 
     public async ValueTask DisposeAsync()

@@ -15,7 +15,8 @@ public static class WorkerRunner
     {
         DtrainMetrics.PublishBuildInfo("worker");
         var inbox = new PeerInbox(options.JobToken);
-        await using var endpoint = await WorkerEndpoint.StartAsync(inbox, options, ct);
+        await using var endpoint = await WorkerEndpoint.StartAsync(
+            inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, ct);
         await using var coordinator = new CoordinatorLink(options);
 
         var joined = await coordinator.JoinAsync(endpoint.PeerAddress, ct);

@@ -1,4 +1,4 @@
-using System.Buffers;
+using Dtrain.Collectives.Buffers;
 
 namespace Dtrain.Collectives.Algorithms;
 
@@ -37,8 +37,8 @@ internal static class BinomialTree
     {
         int n = comm.Size, v = Exchange.Mod(comm.Rank - root, n);
         // Non-roots accumulate their subtree in a copy, so the caller's buffer is only ever read.
-        T[]? partial = v == 0 ? null : ArrayPool<T>.Shared.Rent(data.Length);
-        T[] received = ArrayPool<T>.Shared.Rent(data.Length);
+        T[]? partial = v == 0 ? null : BufferPool<T>.Rent(data.Length);
+        T[] received = BufferPool<T>.Rent(data.Length);
         try
         {
             var accumulator = partial is null ? data : partial.AsMemory(0, data.Length);
@@ -64,8 +64,8 @@ internal static class BinomialTree
         }
         finally
         {
-            if (partial is not null) ArrayPool<T>.Shared.Return(partial);
-            ArrayPool<T>.Shared.Return(received);
+            if (partial is not null) BufferPool<T>.Return(partial);
+            BufferPool<T>.Return(received);
         }
     }
 

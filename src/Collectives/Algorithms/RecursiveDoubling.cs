@@ -1,4 +1,4 @@
-using System.Buffers;
+using Dtrain.Collectives.Buffers;
 
 namespace Dtrain.Collectives.Algorithms;
 
@@ -16,7 +16,7 @@ internal static class RecursiveDoubling
         int n = comm.Size, rank = comm.Rank;
         if (n == 1) return;
         int p = 1 << (31 - int.LeadingZeroCount(n)), extras = n - p;
-        T[] scratch = ArrayPool<T>.Shared.Rent(data.Length);
+        T[] scratch = BufferPool<T>.Rent(data.Length);
         try
         {
             var received = scratch.AsMemory(0, data.Length);
@@ -48,7 +48,7 @@ internal static class RecursiveDoubling
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(scratch);
+            BufferPool<T>.Return(scratch);
         }
     }
 }

@@ -1,4 +1,4 @@
-using System.Buffers;
+using Dtrain.Collectives.Buffers;
 
 namespace Dtrain.Collectives.Algorithms;
 
@@ -31,7 +31,7 @@ internal static class Ring
         int n = comm.Size, rank = comm.Rank;
         if (n == 1) return;
         int right = (rank + 1) % n, left = (rank + n - 1) % n;
-        T[] scratch = ArrayPool<T>.Shared.Rent(blocks.Largest);
+        T[] scratch = BufferPool<T>.Rent(blocks.Largest);
         try
         {
             for (int step = 0; step < n - 1; step++)
@@ -45,7 +45,7 @@ internal static class Ring
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(scratch);
+            BufferPool<T>.Return(scratch);
         }
     }
 

@@ -19,10 +19,17 @@ public static class GrpcWebHost
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // A failed start is reported by StartAsync as one line; the host would also log it with a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         var address = IPAddress.Parse(listenAddress);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Collective messages are megabytes: HTTP/2's defaults (16 KiB frames, windows under 1 MiB) would
+            // stall every stream on flow-control round trips.
+            kestrel.Limits.Http2.MaxFrameSize = 1 << 20;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 64 << 20;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 64 << 20;
             kestrel.Listen(address, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Listen(address, metricsPort, listen => listen.Protocols = HttpProtocols.Http1);
         });

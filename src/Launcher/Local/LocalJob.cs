@@ -24,17 +24,18 @@ public static class LocalJob
 
         var workerArguments = new[]
         {
+            "worker",
             "--coordinator", coordinator.Address,
             "--parent-pid", Environment.ProcessId.ToString(),
         };
-        var workers = new List<WorkerProcess>();
+        var workers = new List<ChildProcess>();
         try
         {
             for (int i = 0; i < job.Workers; i++)
             {
-                workers.Add(WorkerProcess.Start(i, workerArguments, options.JobToken, ProgressView.Say));
+                workers.Add(ChildProcess.Start(i, workerArguments, options.JobToken, ProgressView.Say));
             }
-            var outcome = await JobWatch.FollowAsync(coordinator, () => FailureOf(workers), ct);
+            var outcome = await JobWatch.FollowAsync(coordinator, () => ChildProcess.FirstFailure(workers, "worker"), ct);
             foreach (var worker in workers)
             {
                 await worker.WaitForExitAsync(ct);
@@ -49,10 +50,4 @@ public static class LocalJob
             }
         }
     }
-
-    /// <summary>The first worker that exited with an error, in its own words.</summary>
-    private static string? FailureOf(IEnumerable<WorkerProcess> workers) =>
-        workers.FirstOrDefault(w => w.HasExited && w.ExitCode != 0) is { } failed
-            ? $"worker {failed.Index} failed (exit code {failed.ExitCode}): {failed.LastError ?? "no message"}"
-            : null;
 }

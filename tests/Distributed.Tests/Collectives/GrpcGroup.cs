@@ -24,7 +24,7 @@ internal sealed class GrpcGroup : IAsyncDisposable
         var endpoints = new List<WorkerEndpoint>();
         foreach (var inbox in inboxes)
         {
-            endpoints.Add(await WorkerEndpoint.StartAsync(inbox, new WorkerOptions { Coordinator = "unused", JobToken = token }, default));
+            endpoints.Add(await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, default));
         }
         var addresses = endpoints.Select(e => e.PeerAddress).ToArray();
         var communicators = Enumerable.Range(0, ranks)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Dtrain.Collectives.Buffers;
 
 namespace Dtrain.Collectives.Transports.InProcess;
 
@@ -18,10 +19,21 @@ public static class InProcessGroup
 
     private sealed class Fabric
     {
-        private readonly ConcurrentDictionary<(int From, int To, long Context), Channel<(MessageHeader, byte[])>> queues = new();
+        private readonly ConcurrentDictionary<(int From, int To, long Context), Channel<Message>> queues = new();
 
-        public Channel<(MessageHeader Header, byte[] Payload)> Queue(int from, int to, long context) =>
-            queues.GetOrAdd((from, to, context), _ => Channel.CreateUnbounded<(MessageHeader, byte[])>());
+        public Channel<Message> Queue(int from, int to, long context) =>
+            queues.GetOrAdd((from, to, context), _ => Channel.CreateUnbounded<Message>());
+    }
+
+    /// <summary>A copy of the sender's payload, in a pooled array (see <see cref="BufferPool{T}"/>).</summary>
+    private sealed record Message(MessageHeader Header, byte[] Pooled, int Length)
+    {
+        public static Message Copy(MessageHeader header, ReadOnlyMemory<byte> payload)
+        {
+            var pooled = BufferPool<byte>.Rent(payload.Length);
+            payload.CopyTo(pooled);
+            return new Message(header, pooled, payload.Length);
+        }
     }
 
     /// <param name="worldRanks">The world rank of each rank of this group.</param>
@@ -31,13 +43,20 @@ public static class InProcessGroup
         public override string Transport => "inproc";
 
         protected override ValueTask SendCoreAsync(int peer, MessageHeader header, ReadOnlyMemory<byte> payload, CancellationToken ct) =>
-            fabric.Queue(worldRanks[Rank], worldRanks[peer], Context).Writer.WriteAsync((header, payload.ToArray()), ct);
+            fabric.Queue(worldRanks[Rank], worldRanks[peer], Context).Writer.WriteAsync(Message.Copy(header, payload), ct);
 
         protected override async ValueTask ReceiveCoreAsync(int peer, MessageHeader expected, Memory<byte> buffer, CancellationToken ct)
         {
-            var (header, payload) = await fabric.Queue(worldRanks[peer], worldRanks[Rank], Context).Reader.ReadAsync(ct);
-            Verify(peer, expected, header, payload.Length, buffer.Length);
-            payload.CopyTo(buffer);
+            var message = await fabric.Queue(worldRanks[peer], worldRanks[Rank], Context).Reader.ReadAsync(ct);
+            try
+            {
+                Verify(peer, expected, message.Header, message.Length, buffer.Length);
+                message.Pooled.AsMemory(0, message.Length).CopyTo(buffer);
+            }
+            finally
+            {
+                BufferPool<byte>.Return(message.Pooled);
+            }
         }
 
         protected internal override Communicator CreateSubgroup(IReadOnlyList<int> members, long subgroupContext) =>

@@ -4,15 +4,15 @@ using System.Reflection;
 namespace Dtrain.Launcher.Local;
 
 /// <summary>
-/// One `dtrain worker` child process of a local run. Its first stdout line is forwarded (it names the rank and
-/// its metrics endpoint); its stderr is kept so a failure can be reported with the worker's own words.
+/// A child process running this same program (a worker of a local run, a rank of a benchmark). Its stdout is
+/// forwarded line by line; its last stderr line is kept, so a failure can be reported in the child's own words.
 /// </summary>
-public sealed class WorkerProcess : IDisposable
+public sealed class ChildProcess : IDisposable
 {
     private readonly Process process;
     private volatile string? lastError;
 
-    private WorkerProcess(int index, Process process)
+    private ChildProcess(int index, Process process)
     {
         Index = index;
         this.process = process;
@@ -26,8 +26,8 @@ public sealed class WorkerProcess : IDisposable
 
     public string? LastError => lastError;
 
-    /// <summary>Starts the worker with this same program: `dtrain worker ...` (or `dotnet dtrain.dll worker ...`).</summary>
-    public static WorkerProcess Start(int index, IEnumerable<string> workerArguments, string jobToken, Action<string> onOutput)
+    /// <summary>Starts `dtrain ARGUMENTS` (or `dotnet dtrain.dll ARGUMENTS`) with the job token in its environment.</summary>
+    public static ChildProcess Start(int index, IEnumerable<string> arguments, string jobToken, Action<string> onOutput)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
@@ -39,26 +39,25 @@ public sealed class WorkerProcess : IDisposable
         {
             start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
         }
-        start.ArgumentList.Add("worker");
-        foreach (var argument in workerArguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment[JobEnvironment.JobToken] = jobToken;
 
         var process = new Process { StartInfo = start };
-        var worker = new WorkerProcess(index, process);
+        var child = new ChildProcess(index, process);
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line) onOutput(line); };
         process.ErrorDataReceived += (_, e) =>
         {
-            if (!string.IsNullOrWhiteSpace(e.Data)) worker.lastError = e.Data.Replace("dtrain: error: ", "");
+            if (!string.IsNullOrWhiteSpace(e.Data)) child.lastError = e.Data.Replace("dtrain: error: ", "");
         };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return worker;
+        return child;
     }
 
     public Task WaitForExitAsync(CancellationToken ct) => process.WaitForExitAsync(ct);
 
-    /// <summary>Ends the worker (and anything it started) if it still runs, and waits until it is gone.</summary>
+    /// <summary>Ends the child (and anything it started) if it still runs, and waits until it is gone.</summary>
     public void Stop()
     {
         if (!process.HasExited)
@@ -67,6 +66,12 @@ public sealed class WorkerProcess : IDisposable
         }
         process.WaitForExit();
     }
+
+    /// <summary>The first child that exited with an error, in its own words; null while none has.</summary>
+    public static string? FirstFailure(IEnumerable<ChildProcess> children, string kind) =>
+        children.FirstOrDefault(c => c.HasExited && c.ExitCode != 0) is { } failed
+            ? $"{kind} {failed.Index} failed (exit code {failed.ExitCode}): {failed.LastError ?? "no message"}"
+            : null;
 
     public void Dispose()
     {
