@@ -25,10 +25,20 @@ public sealed record JobSpec
     /// <summary>cpu, cuda, or auto (CUDA when it is available).</summary>
     public string Device { get; init; } = "auto";
 
+    /// <summary>Gradients are all-reduced in buckets of at most this many MiB (PyTorch DDP's default is 25).</summary>
+    public double BucketMegabytes { get; init; } = 25;
+
+    /// <summary>none, or bf16: gradient buckets travel as bfloat16, half the bytes.</summary>
+    public string Compression { get; init; } = "none";
+
     /// <summary>The coordinator's gRPC port; its /metrics are served on Port + 1.</summary>
     public int Port { get; init; } = 29500;
 
     public static readonly IReadOnlyList<string> Devices = ["cpu", "cuda", "auto"];
+
+    public static readonly IReadOnlyList<string> Compressions = ["none", "bf16"];
+
+    public long BucketBytes => (long)(BucketMegabytes * (1 << 20));
 
     /// <summary>Every problem with this spec, each naming the field (as in a job file) and the bad value.</summary>
     public IEnumerable<string> Problems()
@@ -38,6 +48,8 @@ public sealed record JobSpec
         if (BatchSize < 1) yield return $"batch_size must be at least 1, got {BatchSize}";
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) yield return $"lr must be a positive number, got {LearningRate}";
         if (!Devices.Contains(Device)) yield return $"device must be one of {string.Join(", ", Devices)}, got '{Device}'";
+        if (!(BucketMegabytes > 0) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
+        if (!Compressions.Contains(Compression)) yield return $"compression must be one of {string.Join(", ", Compressions)}, got '{Compression}'";
         if (Port is < 1 or > 65534) yield return $"port must be between 1 and 65534, got {Port}";
     }
 
@@ -49,6 +61,8 @@ public sealed record JobSpec
         LearningRate = LearningRate,
         Seed = Seed,
         Device = Device,
+        BucketMb = BucketMegabytes,
+        Compression = Compression,
     };
 
     public static JobSpec FromSettings(JobSettings settings) => new()
@@ -59,5 +73,7 @@ public sealed record JobSpec
         LearningRate = settings.LearningRate,
         Seed = settings.Seed,
         Device = settings.Device,
+        BucketMegabytes = settings.BucketMb,
+        Compression = settings.Compression,
     };
 }

@@ -9,7 +9,7 @@ namespace Dtrain.Launcher.Jobs;
 
 /// <summary>
 /// A YAML job file: the same settings as the run command's flags, in snake_case (workers, steps, batch_size, lr,
-/// seed, device, port). Every key is optional; an unknown key is an error, not a silently ignored typo.
+/// seed, device, bucket_mb, compression, port). Every key is optional; an unknown key is an error, not a silently ignored typo.
 /// </summary>
 public sealed class JobFile
 {
@@ -19,9 +19,11 @@ public sealed class JobFile
     public double? Lr { get; set; }
     public long? Seed { get; set; }
     public string? Device { get; set; }
+    public double? BucketMb { get; set; }
+    public string? Compression { get; set; }
     public int? Port { get; set; }
 
-    private const string KnownFields = "workers, steps, batch_size, lr, seed, device, port";
+    private const string KnownFields = "workers, steps, batch_size, lr, seed, device, bucket_mb, compression, port";
 
     private static readonly IDeserializer Yaml = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
@@ -56,6 +58,8 @@ public sealed class JobFile
         LearningRate = Lr ?? spec.LearningRate,
         Seed = Seed ?? spec.Seed,
         Device = Device ?? spec.Device,
+        BucketMegabytes = BucketMb ?? spec.BucketMegabytes,
+        Compression = Compression ?? spec.Compression,
         Port = Port ?? spec.Port,
     };
 

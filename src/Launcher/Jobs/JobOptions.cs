@@ -10,7 +10,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, seed, device, port (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, seed, device, bucket_mb, compression, port (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -44,6 +44,16 @@ public sealed class JobOptions
         Description = $"cpu, cuda, or auto (CUDA when available) [default: {Defaults.Device}]",
     };
 
+    public Option<double?> BucketMegabytes { get; } = new("--bucket-mb")
+    {
+        Description = $"gradient bucket size in MiB; each bucket is one all-reduce [default: {Defaults.BucketMegabytes}]",
+    };
+
+    public Option<string?> Compression { get; } = new("--compression")
+    {
+        Description = $"none, or bf16 to send gradient buckets as bfloat16 [default: {Defaults.Compression}]",
+    };
+
     public Option<int?> Port { get; } = new("--port")
     {
         Description = $"coordinator gRPC port; /metrics is served on port + 1 [default: {Defaults.Port}]",
@@ -64,7 +74,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Seed, Device, Port })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Seed, Device, BucketMegabytes, Compression, Port })
         {
             command.Options.Add(option);
         }
@@ -83,6 +93,8 @@ public sealed class JobOptions
             LearningRate = parse.GetValue(LearningRate) ?? spec.LearningRate,
             Seed = parse.GetValue(Seed) ?? spec.Seed,
             Device = parse.GetValue(Device) ?? spec.Device,
+            BucketMegabytes = parse.GetValue(BucketMegabytes) ?? spec.BucketMegabytes,
+            Compression = parse.GetValue(Compression) ?? spec.Compression,
             Port = parse.GetValue(Port) ?? spec.Port,
         };
         var problems = spec.Problems().ToList();

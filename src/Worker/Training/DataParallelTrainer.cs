@@ -27,7 +27,7 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         using var model = CreateModel(data);
         model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), job.LearningRate);
-        using var averager = new GradientAverager(model.parameters());
+        using var buckets = new GradientBuckets(model.parameters(), job.BucketBytes, job.Compression == "bf16");
         string rank = comm.Rank.ToString();
 
         double loss = double.NaN;
@@ -35,7 +35,7 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         {
             long started = Stopwatch.GetTimestamp();
             loss = ComputeGradients(model, optimizer, data, sampler.BatchAt(step));
-            await averager.AverageAsync(comm, ct);
+            await buckets.AverageAsync(comm, ct);
             optimizer.step();
             DtrainMetrics.StepDuration.WithLabels(rank).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             DtrainMetrics.TrainSamples.WithLabels(rank).Inc(job.BatchSize);
