@@ -45,8 +45,9 @@ internal static class MpiRuntime
     private static unsafe void Initialize()
     {
         // UCX (MPICH's ch4:ucx device on Debian) installs a SIGSEGV handler that kills the process on the first
-        // NullReferenceException, which .NET raises through SIGSEGV. An empty signal list keeps UCX's hands off.
-        // It must be in the native environment before MPI_Init loads UCX, hence libc's setenv.
+        // NullReferenceException, which .NET raises through SIGSEGV. An empty signal list keeps UCX's hands off,
+        // and overrides any list the user set: no SIGSEGV handler but .NET's can work in a .NET process. It must
+        // be in the native environment before MPI_Init loads UCX, hence libc's setenv.
         if (MpiNative.SetNativeEnvironmentVariable("UCX_ERROR_SIGNALS", "", overwrite: 1) != 0)
         {
             throw new MpiException("could not set UCX_ERROR_SIGNALS in the native environment");
