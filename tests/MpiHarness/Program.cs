@@ -68,6 +68,7 @@ if (ring.Size > 1)
     [
         ("send/recv to the right neighbour", () => RankChecks.SendReceive(ring, 20)),
         ("mismatch: rank 0 float32, rank 1 float64", () => TransportChecks.Mismatch(ring)),
+        ("mismatch of rendezvous-sized buffers fails on both ranks", () => TransportChecks.MismatchOfLargeBuffers(ring)),
         ("timeout and cancellation", () => TransportChecks.TimeoutAndCancellation(impatient, ring)),
     ]);
 }

@@ -61,18 +61,27 @@ internal static class TransportChecks
     }
 
     /// <summary>Ranks 0 and 1, in a sub-group of their own, all-reduce different types: both fail, rank 0 naming both sides.</summary>
-    public static async Task Mismatch(Communicator world)
+    public static Task Mismatch(Communicator world) => OnPairAsync(world,
+        pair => Require.ThrowsAsync<CollectiveMismatchException>(() => pair.AllReduceAsync<float>(new float[8]),
+            "^collective mismatch: rank 0 is in all_reduce #1 of 8 float32 but rank 1 sent all_reduce #1 of 8 float64$"),
+        pair => Require.ThrowsAsync<CollectiveException>(() => pair.AllReduceAsync<double>(new double[8]), "float32"));
+
+    /// <summary>
+    /// Different sizes, large enough for MPI's rendezvous protocol: a send completes only once its payload is
+    /// received, so both ranks must still take the payload they refuse, or each would wait forever for its own send.
+    /// </summary>
+    public static Task MismatchOfLargeBuffers(Communicator world) => OnPairAsync(world,
+        pair => Require.ThrowsAsync<CollectiveMismatchException>(() => pair.AllReduceAsync<float>(new float[400_000]),
+            "^collective mismatch: rank 0 is in all_reduce #1 of 400000 float32 but rank 1 sent all_reduce #1 of 400002 float32$"),
+        pair => Require.ThrowsAsync<CollectiveMismatchException>(() => pair.AllReduceAsync<float>(new float[400_002]), "400000"));
+
+    /// <summary>Runs the two bodies on ranks 0 and 1 in a sub-group of their own; the other ranks only take part in the split.</summary>
+    private static async Task OnPairAsync(Communicator world, Func<Communicator, Task> rank0, Func<Communicator, Task> rank1)
     {
         await using var pair = await world.SplitAsync(world.Rank < 2 ? 0 : -1, world.Rank);
-        if (pair is null) return;
-        if (pair.Rank == 0)
+        if (pair is not null)
         {
-            await Require.ThrowsAsync<CollectiveMismatchException>(() => pair.AllReduceAsync<float>(new float[8]),
-                "^collective mismatch: rank 0 is in all_reduce #1 of 8 float32 but rank 1 sent all_reduce #1 of 8 float64$");
-        }
-        else
-        {
-            await Require.ThrowsAsync<CollectiveException>(() => pair.AllReduceAsync<double>(new double[8]), "float32");
+            await (pair.Rank == 0 ? rank0(pair) : rank1(pair));
         }
     }
 

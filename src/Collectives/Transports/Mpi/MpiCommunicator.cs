@@ -82,7 +82,7 @@ public sealed class MpiCommunicator : Communicator
 
     protected override async ValueTask SendCoreAsync(int peer, MessageHeader header, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
-        // Both sends are posted before the first await: messages leave in the order SendCoreAsync was called.
+        // The tag is taken synchronously, on the call: the peer's n-th receive matches this rank's n-th call.
         int tag = NextTag(sentTo, peer);
         byte[] envelope = MpiEnvelope.Encode(header, payload.Length);
         using var envelopePin = envelope.AsMemory().Pin();
