@@ -3,6 +3,7 @@
 #  - libstdc++ from Debian 13 (trixie), pinned low so nothing else comes from trixie, because TorchSharp
 #    0.107's native library needs GLIBCXX_3.4.32 and bookworm's libstdc++ stops at 3.4.30
 #    (../shared/reference/platform.md);
+#  - MPICH (mpiexec.mpich, libmpich.so.12 and its mpi.h) for the MPI transport, which binds it with P/Invoke;
 #  - the .NET SDK must already be on PATH (NuGet restore happens in the build).
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -14,6 +15,12 @@ if ! grep -qa GLIBCXX_3.4.32 "${libstdcxx:-/nonexistent}"; then
   as_root sh -c "printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/trixie-low"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie libstdc++6 >/dev/null
+fi
+
+if ! command -v mpiexec.mpich >/dev/null || [ ! -f /usr/include/x86_64-linux-gnu/mpich/mpi.h ]; then
+  echo "setup: installing MPICH for the MPI transport" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mpich libmpich-dev >/dev/null
 fi
 
 if ! command -v dotnet >/dev/null; then
