@@ -23,7 +23,10 @@ public sealed class CoordinatorLink : IAsyncDisposable
     }
 
     /// <summary>Joins the job, retrying while the coordinator is not reachable yet (it may still be starting).</summary>
-    public async Task<JoinReply> JoinAsync(string peerAddress, CancellationToken ct)
+    /// <param name="peerAddress">Where peers reach this worker.</param>
+    /// <param name="requestedRank">The rank a launcher (mpiexec) gave this worker, if any.</param>
+    /// <param name="ct">Cancels the join.</param>
+    public async Task<JoinReply> JoinAsync(string peerAddress, int? requestedRank, CancellationToken ct)
     {
         var request = new JoinRequest
         {
@@ -31,6 +34,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             PeerAddress = peerAddress,
             ProcessId = Environment.ProcessId,
         };
+        if (requestedRank is { } rank) request.RequestedRank = rank;
         var giveUp = DateTime.UtcNow + options.ConnectTimeout;
         while (true)
         {

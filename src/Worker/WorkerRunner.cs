@@ -1,4 +1,7 @@
+using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Grpc;
+using Dtrain.Collectives.Transports.Mpi;
+using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Telemetry;
 using Dtrain.Worker.Training;
@@ -19,15 +22,17 @@ public static class WorkerRunner
             inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, ct);
         await using var coordinator = new CoordinatorLink(options);
 
-        var joined = await coordinator.JoinAsync(endpoint.PeerAddress, ct);
+        var mpi = MpiEnvironment.Current;
+        var joined = await coordinator.JoinAsync(endpoint.PeerAddress, mpi.IsLaunchedByMpi ? mpi.Rank : null, ct);
         var job = JobSpec.FromSettings(joined.Settings);
         var device = Devices.Resolve(job.Device);
         var assignment = await coordinator.RendezvousAsync(joined.WorkerId, ct);
         DtrainMetrics.WorldSize.Set(assignment.WorldSize);
         log.WriteLine($"rank {assignment.Rank}/{assignment.WorldSize} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
 
-        await using var comm = GrpcCommunicator.CreateWorld(
-            new GrpcTransport(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken));
+        await using var comm = job.Transport == "mpi"
+            ? OpenMpi(mpi, assignment.Rank)
+            : GrpcCommunicator.CreateWorld(new GrpcTransport(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken));
         StepReport? latest = null;
         using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var reporting = coordinator.ReportProgressAsync(assignment.Rank, () => latest, stopReporting.Token);
@@ -39,6 +44,21 @@ public static class WorkerRunner
         await reporting;
         await coordinator.FinishAsync(assignment.Rank, result, ct);
         return result;
+    }
+
+    /// <summary>The MPI world, whose ranks the rendezvous adopted (each worker asked for its MPI rank).</summary>
+    private static Communicator OpenMpi(MpiEnvironment mpi, int rank)
+    {
+        if (!mpi.IsLaunchedByMpi)
+        {
+            throw new DtrainException("the job's transport is mpi, but this worker was not started by mpiexec or mpirun");
+        }
+        var comm = MpiCommunicator.CreateWorld();
+        if (comm.Rank != rank)
+        {
+            throw new DtrainException($"MPI rank {comm.Rank} was given job rank {rank}");
+        }
+        return comm;
     }
 
     /// <summary>Records synchronously; <see cref="Progress{T}"/> would post to the thread pool and reorder reports.</summary>

@@ -31,12 +31,17 @@ public sealed record JobSpec
     /// <summary>none, or bf16: gradient buckets travel as bfloat16, half the bytes.</summary>
     public string Compression { get; init; } = "none";
 
+    /// <summary>grpc, or mpi: workers start under mpiexec and exchange gradients over MPI.</summary>
+    public string Transport { get; init; } = "grpc";
+
     /// <summary>The coordinator's gRPC port; its /metrics are served on Port + 1.</summary>
     public int Port { get; init; } = 29500;
 
     public static readonly IReadOnlyList<string> Devices = ["cpu", "cuda", "auto"];
 
     public static readonly IReadOnlyList<string> Compressions = ["none", "bf16"];
+
+    public static readonly IReadOnlyList<string> Transports = ["grpc", "mpi"];
 
     public long BucketBytes => (long)(BucketMegabytes * (1 << 20));
 
@@ -50,6 +55,7 @@ public sealed record JobSpec
         if (!Devices.Contains(Device)) yield return $"device must be one of {string.Join(", ", Devices)}, got '{Device}'";
         if (!(BucketMegabytes > 0) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
         if (!Compressions.Contains(Compression)) yield return $"compression must be one of {string.Join(", ", Compressions)}, got '{Compression}'";
+        if (!Transports.Contains(Transport)) yield return $"transport must be one of {string.Join(", ", Transports)}, got '{Transport}'";
         if (Port is < 1 or > 65534) yield return $"port must be between 1 and 65534, got {Port}";
     }
 
@@ -63,6 +69,7 @@ public sealed record JobSpec
         Device = Device,
         BucketMb = BucketMegabytes,
         Compression = Compression,
+        Transport = Transport,
     };
 
     public static JobSpec FromSettings(JobSettings settings) => new()
@@ -75,5 +82,6 @@ public sealed record JobSpec
         Device = settings.Device,
         BucketMegabytes = settings.BucketMb,
         Compression = settings.Compression,
+        Transport = settings.Transport,
     };
 }

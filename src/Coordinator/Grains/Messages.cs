@@ -6,6 +6,8 @@ public sealed record WorkerRegistration
 {
     [Id(0)] public required string PeerAddress { get; init; }
     [Id(1)] public int ProcessId { get; init; }
+    /// <summary>The rank the worker must have, when its launcher numbered it already (mpiexec); null lets the rendezvous choose.</summary>
+    [Id(2)] public int? RequestedRank { get; init; }
 }
 
 /// <summary>A join's answer: the new worker's id, or the reason it was refused.</summary>

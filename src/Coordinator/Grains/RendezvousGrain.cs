@@ -30,6 +30,17 @@ public sealed class RendezvousGrain : Grain, IRendezvousGrain
         {
             return Task.FromResult(JoinOutcome.Refused($"the job already has its {worldSize} workers"));
         }
+        if (registration.RequestedRank is { } requested)
+        {
+            if (requested < 0 || requested >= worldSize)
+            {
+                return Task.FromResult(JoinOutcome.Refused($"rank {requested} is not a rank of a job of {worldSize} workers"));
+            }
+            if (joined.Any(w => w.Registration.RequestedRank == requested))
+            {
+                return Task.FromResult(JoinOutcome.Refused($"rank {requested} is already taken"));
+            }
+        }
         string workerId = Guid.NewGuid().ToString("N");
         joined.Add((workerId, registration));
         DtrainMetrics.RegisteredWorkers.Set(joined.Count);
@@ -38,18 +49,29 @@ public sealed class RendezvousGrain : Grain, IRendezvousGrain
 
     public Task<RankAssignment?> GetAssignmentAsync(string workerId)
     {
-        int rank = joined.FindIndex(w => w.WorkerId == workerId);
-        if (rank < 0)
+        int index = joined.FindIndex(w => w.WorkerId == workerId);
+        if (index < 0)
         {
             throw new ArgumentException($"unknown worker id '{workerId}'", nameof(workerId));
         }
-        RankAssignment? assignment = joined.Count < worldSize ? null : new RankAssignment
+        if (joined.Count < worldSize)
         {
-            Rank = rank,
-            Epoch = FirstEpoch,
-            PeerAddresses = joined.Select(w => w.Registration.PeerAddress).ToArray(),
-        };
-        return Task.FromResult(assignment);
+            return Task.FromResult<RankAssignment?>(null);
+        }
+        var ranks = Ranks();
+        var addresses = new string[worldSize];
+        for (int i = 0; i < worldSize; i++) addresses[ranks[i]] = joined[i].Registration.PeerAddress;
+        return Task.FromResult<RankAssignment?>(new RankAssignment { Rank = ranks[index], Epoch = FirstEpoch, PeerAddresses = addresses });
+    }
+
+    /// <summary>
+    /// Each joined worker's rank: the one it asked for (a launcher such as mpiexec already numbered it), else
+    /// the lowest rank nobody asked for, in join order.
+    /// </summary>
+    private int[] Ranks()
+    {
+        var free = new Queue<int>(Enumerable.Range(0, worldSize).Except(joined.Select(w => w.Registration.RequestedRank ?? -1)));
+        return joined.Select(w => w.Registration.RequestedRank ?? free.Dequeue()).ToArray();
     }
 
     public Task<int> GetJoinedCountAsync() => Task.FromResult(joined.Count);

@@ -25,6 +25,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         {
             PeerAddress = request.PeerAddress,
             ProcessId = request.ProcessId,
+            RequestedRank = request.HasRequestedRank ? request.RequestedRank : null,
         });
         if (outcome.WorkerId is null)
         {

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Collectives.Transports.InProcess;
+using Dtrain.Collectives.Transports.Mpi;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Hosting;
 using Dtrain.Contracts.Jobs;
@@ -14,14 +15,14 @@ namespace Dtrain.Launcher.Bench;
 /// <summary>
 /// `dtrain bench collectives`: nccl-tests for dtrain's transports. inproc runs the ranks as threads; grpc starts
 /// one `dtrain bench collectives --rank R --ports ...` process per rank, each with its own peer endpoint on a
-/// port chosen here, and rank 0 prints the table.
+/// port chosen here; mpi runs this same command under `mpiexec.mpich -n RANKS`. Rank 0 prints the table.
 /// </summary>
 public static class BenchCommand
 {
     public static Command Create()
     {
-        var transport = new Option<string>("--transport") { Description = "inproc or grpc", DefaultValueFactory = _ => "grpc" };
-        transport.AcceptOnlyFromAmong("inproc", "grpc");
+        var transport = new Option<string>("--transport") { Description = "inproc, grpc or mpi", DefaultValueFactory = _ => "grpc" };
+        transport.AcceptOnlyFromAmong("inproc", "grpc", "mpi");
         var ranks = new Option<int>("--ranks") { Description = "number of ranks", DefaultValueFactory = _ => 2 };
         var op = new Option<string>("--op") { Description = $"operation: {string.Join(", ", CollectiveBenchmark.Ops)}", DefaultValueFactory = _ => "all_reduce" };
         op.AcceptOnlyFromAmong(CollectiveBenchmark.Ops);
@@ -46,6 +47,7 @@ public static class BenchCommand
             {
                 throw new UsageException("--ranks and --iters must be at least 1, --warmup at least 0");
             }
+            var arguments = parse.Tokens.Select(t => t.Value);
             if (parse.GetValue(rank) is { } myRank)
             {
                 await run.RunGrpcRankAsync(myRank, ParsePorts(parse.GetValue(ports)), ct);
@@ -54,13 +56,39 @@ public static class BenchCommand
             {
                 await run.RunInProcessAsync(ct);
             }
+            else if (run.Transport == "grpc")
+            {
+                await run.SpawnGrpcRanksAsync(arguments, ct);
+            }
+            else if (MpiEnvironment.Current.IsLaunchedByMpi)
+            {
+                await run.RunMpiRankAsync(ct);
+            }
             else
             {
-                await run.SpawnGrpcRanksAsync(parse.Tokens.Select(t => t.Value), ct);
+                await WaitForAllAsync([ChildProcess.Start(0, arguments, JobToken.Generate(), Console.WriteLine, ["mpiexec.mpich", "-n", run.Ranks.ToString()])], ct);
             }
             return 0;
         });
         return new Command("bench", "Benchmarks (results belong in docs/benchmarks.md)") { collectives };
+    }
+
+    /// <summary>Waits for every child to exit; the first that fails ends the wait, and the others are stopped.</summary>
+    private static async Task WaitForAllAsync(List<ChildProcess> children, CancellationToken ct)
+    {
+        try
+        {
+            while (children.Any(c => !c.HasExited))
+            {
+                if (ChildProcess.FirstFailure(children, "rank") is { } failure) throw new DtrainException(failure);
+                await Task.Delay(100, ct);
+            }
+            if (ChildProcess.FirstFailure(children, "rank") is { } last) throw new DtrainException(last);
+        }
+        finally
+        {
+            children.ForEach(c => c.Dispose());
+        }
     }
 
     private static int[] ParsePorts(string? text) =>
@@ -96,22 +124,20 @@ public static class BenchCommand
             var ports = Enumerable.Range(0, 2 * Ranks).Select(_ => Ports.FindFree()).ToArray();
             var common = arguments.Append("--ports").Append(string.Join(',', ports)).ToArray();
             string token = JobToken.Generate();
-            var children = Enumerable.Range(0, Ranks)
+            await WaitForAllAsync(Enumerable.Range(0, Ranks)
                 .Select(r => ChildProcess.Start(r, common.Append("--rank").Append(r.ToString()), token, Console.WriteLine))
-                .ToList();
-            try
+                .ToList(), ct);
+        }
+
+        public async Task RunMpiRankAsync(CancellationToken ct)
+        {
+            await using var comm = MpiCommunicator.CreateWorld(Options);
+            if (comm.Size != Ranks)
             {
-                while (children.Any(c => !c.HasExited))
-                {
-                    if (ChildProcess.FirstFailure(children, "rank") is { } failure) throw new DtrainException(failure);
-                    await Task.Delay(100, ct);
-                }
-                if (ChildProcess.FirstFailure(children, "rank") is { } last) throw new DtrainException(last);
+                throw new UsageException($"--ranks {Ranks} but mpiexec started {comm.Size} processes");
             }
-            finally
-            {
-                children.ForEach(c => c.Dispose());
-            }
+            var results = await Benchmark.RunAsync(comm, Sizes, ct);
+            if (comm.Rank == 0) BenchReport.Print(Console.Out, Title, results);
         }
 
         public async Task RunGrpcRankAsync(int rank, int[] ports, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dtrain.Collectives;
+using Dtrain.Collectives.Transports.Mpi;
 
 namespace Dtrain.Launcher.Bench;
 
@@ -12,12 +13,13 @@ public sealed record BenchResult(long Bytes, double Seconds, double AlgorithmGBp
 /// </summary>
 public sealed class CollectiveBenchmark(string op, int warmup, int iterations)
 {
-    public static readonly string[] Ops = ["all_reduce", "all_gather", "reduce_scatter", "broadcast", "reduce"];
+    /// <summary>native_all_reduce is the MPI library's own MPI_Allreduce (MPI transport only).</summary>
+    public static readonly string[] Ops = ["all_reduce", "all_gather", "reduce_scatter", "broadcast", "reduce", "native_all_reduce"];
 
     /// <summary>How many bytes each rank must move per byte of size, for busbw (nccl-tests' definitions).</summary>
     public static double BusFactor(string op, int ranks) => op switch
     {
-        "all_reduce" => 2.0 * (ranks - 1) / ranks,
+        "all_reduce" or "native_all_reduce" => 2.0 * (ranks - 1) / ranks,
         "all_gather" or "reduce_scatter" => (double)(ranks - 1) / ranks,
         _ => 1,
     };
@@ -43,6 +45,8 @@ public sealed class CollectiveBenchmark(string op, int warmup, int iterations)
                 "reduce_scatter" => () => comm.ReduceScatterAsync<float>(whole, part, ReduceOp.Sum, ct),
                 "broadcast" => () => comm.BroadcastAsync<float>(data, 0, ct),
                 "reduce" => () => comm.ReduceAsync<float>(data, 0, ReduceOp.Sum, ct),
+                "native_all_reduce" when comm is MpiCommunicator mpi => () => mpi.NativeAllReduceAsync<float>(data, ReduceOp.Sum, ct),
+                "native_all_reduce" => throw new UsageException("native_all_reduce is MPI's own MPI_Allreduce: it needs --transport mpi"),
                 _ => throw new UsageException($"unknown op '{op}' (known: {string.Join(", ", Ops)})"),
             };
             for (int i = 0; i < warmup; i++) await call();

@@ -9,7 +9,7 @@ namespace Dtrain.Launcher.Jobs;
 
 /// <summary>
 /// A YAML job file: the same settings as the run command's flags, in snake_case (workers, steps, batch_size, lr,
-/// seed, device, bucket_mb, compression, port). Every key is optional; an unknown key is an error, not a silently ignored typo.
+/// seed, device, bucket_mb, compression, transport, port). Every key is optional; an unknown key is an error, not a silently ignored typo.
 /// </summary>
 public sealed class JobFile
 {
@@ -21,9 +21,10 @@ public sealed class JobFile
     public string? Device { get; set; }
     public double? BucketMb { get; set; }
     public string? Compression { get; set; }
+    public string? Transport { get; set; }
     public int? Port { get; set; }
 
-    private const string KnownFields = "workers, steps, batch_size, lr, seed, device, bucket_mb, compression, port";
+    private const string KnownFields = "workers, steps, batch_size, lr, seed, device, bucket_mb, compression, transport, port";
 
     private static readonly IDeserializer Yaml = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
@@ -60,6 +61,7 @@ public sealed class JobFile
         Device = Device ?? spec.Device,
         BucketMegabytes = BucketMb ?? spec.BucketMegabytes,
         Compression = Compression ?? spec.Compression,
+        Transport = Transport ?? spec.Transport,
         Port = Port ?? spec.Port,
     };
 

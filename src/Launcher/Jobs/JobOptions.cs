@@ -10,7 +10,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, seed, device, bucket_mb, compression, port (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, seed, device, bucket_mb, compression, transport, port (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -54,6 +54,11 @@ public sealed class JobOptions
         Description = $"none, or bf16 to send gradient buckets as bfloat16 [default: {Defaults.Compression}]",
     };
 
+    public Option<string?> Transport { get; } = new("--transport")
+    {
+        Description = $"grpc, or mpi (workers start under mpiexec.mpich and all-reduce over MPI) [default: {Defaults.Transport}]",
+    };
+
     public Option<int?> Port { get; } = new("--port")
     {
         Description = $"coordinator gRPC port; /metrics is served on port + 1 [default: {Defaults.Port}]",
@@ -74,7 +79,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Seed, Device, BucketMegabytes, Compression, Port })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Seed, Device, BucketMegabytes, Compression, Transport, Port })
         {
             command.Options.Add(option);
         }
@@ -95,6 +100,7 @@ public sealed class JobOptions
             Device = parse.GetValue(Device) ?? spec.Device,
             BucketMegabytes = parse.GetValue(BucketMegabytes) ?? spec.BucketMegabytes,
             Compression = parse.GetValue(Compression) ?? spec.Compression,
+            Transport = parse.GetValue(Transport) ?? spec.Transport,
             Port = parse.GetValue(Port) ?? spec.Port,
         };
         var problems = spec.Problems().ToList();

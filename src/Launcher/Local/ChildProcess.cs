@@ -26,20 +26,26 @@ public sealed class ChildProcess : IDisposable
 
     public string? LastError => lastError;
 
-    /// <summary>Starts `dtrain ARGUMENTS` (or `dotnet dtrain.dll ARGUMENTS`) with the job token in its environment.</summary>
-    public static ChildProcess Start(int index, IEnumerable<string> arguments, string jobToken, Action<string> onOutput)
+    /// <summary>
+    /// Starts `dtrain ARGUMENTS` (or `dotnet dtrain.dll ARGUMENTS`) with the job token in its environment, under
+    /// <paramref name="launcher"/> when one is given (for example `mpiexec.mpich -n 4`).
+    /// </summary>
+    public static ChildProcess Start(
+        int index, IEnumerable<string> arguments, string jobToken, Action<string> onOutput, IReadOnlyList<string>? launcher = null)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        var self = new List<string> { Environment.ProcessPath! };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            self.Add(Assembly.GetEntryAssembly()!.Location);
+        }
+        var command = (launcher ?? []).Concat(self).Concat(arguments).ToList();
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
-        }
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
         start.Environment[JobEnvironment.JobToken] = jobToken;
 
         var process = new Process { StartInfo = start };

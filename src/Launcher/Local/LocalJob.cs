@@ -31,9 +31,17 @@ public static class LocalJob
         var workers = new List<ChildProcess>();
         try
         {
-            for (int i = 0; i < job.Workers; i++)
+            if (job.Transport == "mpi")
             {
-                workers.Add(ChildProcess.Start(i, workerArguments, options.JobToken, ProgressView.Say));
+                // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
+                workers.Add(ChildProcess.Start(0, workerArguments, options.JobToken, ProgressView.Say, ["mpiexec.mpich", "-n", job.Workers.ToString()]));
+            }
+            else
+            {
+                for (int i = 0; i < job.Workers; i++)
+                {
+                    workers.Add(ChildProcess.Start(i, workerArguments, options.JobToken, ProgressView.Say));
+                }
             }
             var outcome = await JobWatch.FollowAsync(coordinator, () => ChildProcess.FirstFailure(workers, "worker"), ct);
             foreach (var worker in workers)

@@ -27,6 +27,33 @@ public sealed class RendezvousGrainTests : ClusterTest
     }
 
     [Fact]
+    public async Task Requested_ranks_are_honoured_and_the_others_fill_the_gaps_in_join_order()
+    {
+        var rendezvous = NewRendezvous();
+        await rendezvous.OpenAsync(4);
+        var ids = new List<string>();
+        foreach (var (port, requested) in new (int, int?)[] { (1, null), (2, 3), (3, null), (4, 0) })
+        {
+            ids.Add((await rendezvous.JoinAsync(Worker(port) with { RequestedRank = requested })).WorkerId!);
+        }
+
+        var assignments = ids.Select(id => rendezvous.GetAssignmentAsync(id).Result!).ToArray();
+        Assert.Equal([1, 3, 2, 0], assignments.Select(a => a.Rank));
+        Assert.Equal(["http://10.0.0.4:7000", "http://10.0.0.1:7000", "http://10.0.0.3:7000", "http://10.0.0.2:7000"], assignments[0].PeerAddresses);
+    }
+
+    [Fact]
+    public async Task A_taken_or_impossible_rank_is_refused()
+    {
+        var rendezvous = NewRendezvous();
+        await rendezvous.OpenAsync(2);
+        await rendezvous.JoinAsync(Worker(1) with { RequestedRank = 1 });
+        Assert.Equal("rank 1 is already taken", (await rendezvous.JoinAsync(Worker(2) with { RequestedRank = 1 })).Refusal);
+        Assert.Equal("rank 2 is not a rank of a job of 2 workers", (await rendezvous.JoinAsync(Worker(3) with { RequestedRank = 2 })).Refusal);
+        Assert.Equal(1, await rendezvous.GetJoinedCountAsync());
+    }
+
+    [Fact]
     public async Task A_worker_beyond_the_world_size_is_refused()
     {
         var rendezvous = NewRendezvous();

@@ -22,6 +22,8 @@ public class BadInputTests
     [InlineData("workers must be at least 1, got 0", "run", "--workers", "0")]
     [InlineData("device must be one of cpu, cuda, auto, got 'tpu'", "run", "--device", "tpu")]
     [InlineData("--steps", "run", "--steps", "many")]
+    [InlineData("transport must be one of grpc, mpi, got 'tcp'", "run", "--transport", "tcp")]
+    [InlineData("compression must be one of none, bf16, got 'fp8'", "run", "--compression", "fp8")]
     [InlineData("cannot read job file", "run", "/nonexistent/job.yaml")]
     [InlineData("Unrecognized command or argument 'trian'", "trian")]
     public async Task Usage_errors_exit_with_code_2(string expected, params string[] arguments)

@@ -66,5 +66,22 @@ public class RunTests
         Assert.Equal(["rank 0/2", "rank 1/2"], new[] { first.Stdout, second.Stdout }.Select(o => o[..8]).Order());
     }
 
+    [Fact]
+    public async Task Under_mpiexec_the_mpi_transport_trains_to_the_same_parameters_as_grpc()
+    {
+        string[] job = ["run", "--workers", "2", "--steps", "20", "--device", "cpu"];
+        var mpi = await DtrainProcess.RunAsync(Limit, [.. job, "--transport", "mpi", "--port", FreePort()]);
+        var grpc = await DtrainProcess.RunAsync(Limit, [.. job, "--transport", "grpc", "--port", FreePort()]);
+
+        Assert.True(mpi.ExitCode == 0, mpi.Stderr);
+        Assert.True(grpc.ExitCode == 0, grpc.Stderr);
+        // Both transports run the same ring, so the parameters agree bitwise.
+        Assert.Equal(Digest(grpc.Stdout), Digest(mpi.Stdout));
+    }
+
+    private static string Digest(string stdout) => Regex.Match(stdout, @"sha256 ([0-9a-f]{16})").Groups[1].Value is { Length: 16 } digest
+        ? digest
+        : throw new Xunit.Sdk.XunitException($"no parameter digest in: {stdout}");
+
     private static string FreePort() => TestPorts.FreePair().ToString();
 }
