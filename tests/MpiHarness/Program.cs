@@ -4,6 +4,7 @@
 using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Mpi;
 using Dtrain.MpiHarness;
+using Dtrain.Tests.Collectives;
 
 var options = new CommunicatorOptions { Timeout = TimeSpan.FromSeconds(20) };
 // Disposed in reverse order; the last one (ring) finalises MPI.

@@ -3,6 +3,7 @@ using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Collectives;
 using Grpc.Core;
 using Grpc.Net.Client;
+using static Dtrain.Tests.Collectives.Conformance;
 
 namespace Dtrain.Tests.Collectives;
 
@@ -20,20 +21,17 @@ public class GrpcCollectivesTests
     {
         await using var group = await GrpcGroup.StartAsync(size, Ring);
         var comms = group.Communicators;
-        foreach (int length in Conformance.Lengths)
-        {
-            await Conformance.AllReduce<float>(comms, length, ReduceOp.Average, seed: length);
-            await Conformance.AllReduce<BFloat16>(comms, length, ReduceOp.Sum, seed: length);
-            await Conformance.AllReduce<long>(comms, length, ReduceOp.Max, seed: length);
-            await Conformance.AllGather<double>(comms, length, seed: length);
-            await Conformance.AllGatherVariable<float>(comms, length, seed: length);
-            await Conformance.ReduceScatter<float>(comms, length, ReduceOp.Min, seed: length);
-            await Conformance.Broadcast<long>(comms, length, root: size - 1, seed: length);
-            await Conformance.Reduce<float>(comms, length, root: size / 2, ReduceOp.Sum, seed: length);
-        }
-        await Conformance.Barrier(comms);
-        await Conformance.SendReceive(comms, seed: size);
-        await Conformance.SplitAndReduceInSubgroups(comms, seed: size);
+        await OnAllRanks(comms, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Average, 1, RankChecks.Lengths));
+        await OnAllRanks(comms, comm => RankChecks.AllReduce<BFloat16>(comm, ReduceOp.Sum, 2, RankChecks.Lengths));
+        await OnAllRanks(comms, comm => RankChecks.AllReduce<long>(comm, ReduceOp.Max, 3, RankChecks.Lengths));
+        await OnAllRanks(comms, comm => RankChecks.AllGather<double>(comm, 4));
+        await OnAllRanks(comms, comm => RankChecks.AllGatherVariable<float>(comm, 5));
+        await OnAllRanks(comms, comm => RankChecks.ReduceScatter<float>(comm, ReduceOp.Min, 6));
+        await OnAllRanks(comms, comm => RankChecks.BroadcastFromEveryRoot<long>(comm, 7));
+        await OnAllRanks(comms, comm => RankChecks.ReduceToEveryRoot<float>(comm, ReduceOp.Sum, 8));
+        await OnAllRanks(comms, RankChecks.Barrier);
+        await OnAllRanks(comms, comm => RankChecks.SendReceive(comm, 9));
+        await OnAllRanks(comms, comm => RankChecks.SplitAndReduceInSubgroups(comm, 10));
     }
 
     [Theory]
@@ -41,10 +39,7 @@ public class GrpcCollectivesTests
     public async Task Recursive_doubling_matches_its_oracle(int size)
     {
         await using var group = await GrpcGroup.StartAsync(size, Doubling);
-        foreach (int length in Conformance.Lengths)
-        {
-            await Conformance.AllReduce<float>(group.Communicators, length, ReduceOp.Sum, seed: length);
-        }
+        await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, 11, RankChecks.Lengths));
     }
 
     [Fact]
@@ -53,7 +48,7 @@ public class GrpcCollectivesTests
         await using var group = await GrpcGroup.StartAsync(3, Ring, new GrpcTransportOptions { FrameBytes = 4096 });
         for (int round = 0; round < 3; round++)
         {
-            await Conformance.AllReduce<float>(group.Communicators, 30_001, ReduceOp.Sum, seed: round);
+            await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, round, 30_001));
         }
     }
 
@@ -106,7 +101,7 @@ public class GrpcCollectivesTests
     public async Task The_worker_endpoint_serves_collective_metrics()
     {
         await using var group = await GrpcGroup.StartAsync(2);
-        await Conformance.OnAllRanks(group.Communicators, comm => comm.AllGatherAsync<float>(new float[3], new float[6]));
+        await OnAllRanks(group.Communicators, comm => comm.AllGatherAsync<float>(new float[3], new float[6]));
 
         using var http = new HttpClient();
         string metrics = await http.GetStringAsync(group.Endpoints[0].MetricsAddress);

@@ -1,101 +1,83 @@
 using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.InProcess;
+using static Dtrain.Tests.Collectives.Conformance;
 
 namespace Dtrain.Tests.Collectives;
 
-/// <summary>Every operation, element type, world size 1..4 and awkward length, over the in-process transport.</summary>
+/// <summary>Every operation, element type, world size 1..4 and awkward length (<see cref="RankChecks.Lengths"/>), in-process.</summary>
 public class InProcessCollectivesTests
 {
-    public static readonly int[] WorldSizes = [1, 2, 3, 4];
-
     private static IReadOnlyList<Communicator> Group(int size, AllReduceAlgorithm algorithm = AllReduceAlgorithm.Ring) =>
         InProcessGroup.Create(size, new CommunicatorOptions { AllReduceAlgorithm = algorithm, Timeout = TimeSpan.FromSeconds(30) });
 
-    public static TheoryData<int, int, ReduceOp, AllReduceAlgorithm> AllReduceCases()
+    public static TheoryData<int, ReduceOp, AllReduceAlgorithm> AllReduceCases()
     {
-        var cases = new TheoryData<int, int, ReduceOp, AllReduceAlgorithm>();
-        foreach (int size in WorldSizes)
-            foreach (int length in Conformance.Lengths)
-                foreach (var op in Enum.GetValues<ReduceOp>())
-                    foreach (var algorithm in Enum.GetValues<AllReduceAlgorithm>())
-                        cases.Add(size, length, op, algorithm);
+        var cases = new TheoryData<int, ReduceOp, AllReduceAlgorithm>();
+        foreach (int size in new[] { 1, 2, 3, 4 })
+            foreach (var op in Enum.GetValues<ReduceOp>())
+                foreach (var algorithm in Enum.GetValues<AllReduceAlgorithm>())
+                    cases.Add(size, op, algorithm);
         return cases;
     }
 
-    public static TheoryData<int, int> SizeAndLength()
+    public static TheoryData<int> Sizes() => new(1, 2, 3, 4);
+
+    [Theory]
+    [MemberData(nameof(AllReduceCases))]
+    public async Task All_reduce_of_every_type(int size, ReduceOp op, AllReduceAlgorithm algorithm)
     {
-        var cases = new TheoryData<int, int>();
-        foreach (int size in WorldSizes)
-            foreach (int length in Conformance.Lengths)
-                cases.Add(size, length);
-        return cases;
-    }
-
-    public static TheoryData<int> Sizes() => new(WorldSizes);
-
-    [Theory]
-    [MemberData(nameof(AllReduceCases))]
-    public async Task All_reduce_float32(int size, int length, ReduceOp op, AllReduceAlgorithm algorithm) =>
-        await Conformance.AllReduce<float>(Group(size, algorithm), length, op, seed: size * 100 + length);
-
-    [Theory]
-    [MemberData(nameof(AllReduceCases))]
-    public async Task All_reduce_bfloat16(int size, int length, ReduceOp op, AllReduceAlgorithm algorithm) =>
-        await Conformance.AllReduce<BFloat16>(Group(size, algorithm), length, op, seed: size * 100 + length);
-
-    [Theory]
-    [MemberData(nameof(AllReduceCases))]
-    public async Task All_reduce_float64_and_int64(int size, int length, ReduceOp op, AllReduceAlgorithm algorithm)
-    {
-        await Conformance.AllReduce<double>(Group(size, algorithm), length, op, seed: size * 100 + length);
+        var group = Group(size, algorithm);
+        await OnAllRanks(group, comm => RankChecks.AllReduce<float>(comm, op, 1, RankChecks.Lengths));
+        await OnAllRanks(group, comm => RankChecks.AllReduce<BFloat16>(comm, op, 2, RankChecks.Lengths));
+        await OnAllRanks(group, comm => RankChecks.AllReduce<double>(comm, op, 3, RankChecks.Lengths));
         if (op != ReduceOp.Average)
         {
-            await Conformance.AllReduce<long>(Group(size, algorithm), length, op, seed: size * 100 + length);
+            await OnAllRanks(group, comm => RankChecks.AllReduce<long>(comm, op, 4, RankChecks.Lengths));
         }
     }
 
     [Theory]
-    [MemberData(nameof(SizeAndLength))]
-    public async Task All_gather_equal_and_variable_sizes(int size, int length)
+    [MemberData(nameof(Sizes))]
+    public async Task All_gather_equal_and_variable_sizes(int size)
     {
-        await Conformance.AllGather<float>(Group(size), length, seed: length);
-        await Conformance.AllGather<BFloat16>(Group(size), length, seed: length);
-        await Conformance.AllGatherVariable<long>(Group(size), length, seed: length);
+        var group = Group(size);
+        await OnAllRanks(group, comm => RankChecks.AllGather<float>(comm, 5));
+        await OnAllRanks(group, comm => RankChecks.AllGather<BFloat16>(comm, 6));
+        await OnAllRanks(group, comm => RankChecks.AllGatherVariable<long>(comm, 7));
     }
 
     [Theory]
-    [MemberData(nameof(SizeAndLength))]
-    public async Task Reduce_scatter(int size, int length)
+    [MemberData(nameof(Sizes))]
+    public async Task Reduce_scatter(int size)
     {
+        var group = Group(size);
         foreach (var op in Enum.GetValues<ReduceOp>())
         {
-            await Conformance.ReduceScatter<float>(Group(size), length, op, seed: length);
+            await OnAllRanks(group, comm => RankChecks.ReduceScatter<float>(comm, op, 8));
         }
-        await Conformance.ReduceScatter<long>(Group(size), length, ReduceOp.Sum, seed: length);
-        await Conformance.ReduceScatter<BFloat16>(Group(size), length, ReduceOp.Average, seed: length);
+        await OnAllRanks(group, comm => RankChecks.ReduceScatter<long>(comm, ReduceOp.Sum, 9));
+        await OnAllRanks(group, comm => RankChecks.ReduceScatter<BFloat16>(comm, ReduceOp.Average, 10));
     }
 
     [Theory]
-    [MemberData(nameof(SizeAndLength))]
-    public async Task Broadcast_and_reduce_from_every_root(int size, int length)
+    [MemberData(nameof(Sizes))]
+    public async Task Broadcast_and_reduce_from_every_root(int size)
     {
-        for (int root = 0; root < size; root++)
-        {
-            await Conformance.Broadcast<double>(Group(size), length, root, seed: root);
-            await Conformance.Reduce<float>(Group(size), length, root, ReduceOp.Sum, seed: root);
-            await Conformance.Reduce<BFloat16>(Group(size), length, root, ReduceOp.Average, seed: root);
-            await Conformance.Reduce<long>(Group(size), length, root, ReduceOp.Max, seed: root);
-        }
+        var group = Group(size);
+        await OnAllRanks(group, comm => RankChecks.BroadcastFromEveryRoot<double>(comm, 11));
+        await OnAllRanks(group, comm => RankChecks.ReduceToEveryRoot<float>(comm, ReduceOp.Sum, 12));
+        await OnAllRanks(group, comm => RankChecks.ReduceToEveryRoot<BFloat16>(comm, ReduceOp.Average, 13));
+        await OnAllRanks(group, comm => RankChecks.ReduceToEveryRoot<long>(comm, ReduceOp.Max, 14));
     }
 
     [Theory]
     [MemberData(nameof(Sizes))]
     public async Task Barrier_send_receive_and_split(int size)
     {
-        await Conformance.Barrier(Group(size));
-        await Conformance.SendReceive(Group(size), seed: size);
-        await Conformance.SplitAndReduceInSubgroups(Group(size, AllReduceAlgorithm.Ring), seed: size);
-        await Conformance.SplitAndReduceInSubgroups(Group(size, AllReduceAlgorithm.RecursiveDoubling), seed: size);
+        await OnAllRanks(Group(size), RankChecks.Barrier);
+        await OnAllRanks(Group(size), comm => RankChecks.SendReceive(comm, 15));
+        await OnAllRanks(Group(size, AllReduceAlgorithm.Ring), comm => RankChecks.SplitAndReduceInSubgroups(comm, 16));
+        await OnAllRanks(Group(size, AllReduceAlgorithm.RecursiveDoubling), comm => RankChecks.SplitAndReduceInSubgroups(comm, 17));
     }
 
     [Fact]
@@ -108,8 +90,7 @@ public class InProcessCollectivesTests
         var expectedLarge = Oracle.RingAllReduce(large, ReduceOp.Sum);
         Assert.NotEqual(expectedSmall, Oracle.RingAllReduce(small, ReduceOp.Sum));
 
-        var group = InProcessGroup.Create(3);
-        await Conformance.OnAllRanks(group, async comm =>
+        await OnAllRanks(InProcessGroup.Create(3), async comm =>
         {
             await comm.AllReduceAsync<float>(small[comm.Rank]);
             await comm.AllReduceAsync<float>(large[comm.Rank]);

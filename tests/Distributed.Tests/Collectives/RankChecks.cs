@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Dtrain.Collectives;
-using Dtrain.Tests.Collectives;
 
-namespace Dtrain.MpiHarness;
+namespace Dtrain.Tests.Collectives;
 
 /// <summary>
-/// The rank-local counterpart of the conformance tests (tests/Distributed.Tests/Collectives/Conformance.cs): every
-/// rank generates all ranks' inputs from the same seed, runs the collective with its own, and compares its own
-/// result with the single-process <see cref="Oracle"/>, bit for bit.
+/// Every collective, checked on one rank: every rank generates all ranks' inputs from the same seed, runs the
+/// collective with its own, and compares its own result with the single-process <see cref="Oracle"/>, bit for
+/// bit. Written once for every transport: the xunit tests run these on all ranks of an in-process or gRPC group
+/// at once (<see cref="Conformance"/>), and tests/MpiHarness runs them under mpiexec, one rank per process.
 /// </summary>
 internal static class RankChecks
 {
@@ -114,6 +114,7 @@ internal static class RankChecks
     /// <summary>Every rank sends to its right neighbour and receives from its left, twice, with different sizes and types.</summary>
     public static async Task SendReceive(Communicator comm, int seed)
     {
+        if (comm.Size == 1) return;   // a rank has no neighbour but itself
         int n = comm.Size, right = (comm.Rank + 1) % n, left = (comm.Rank + n - 1) % n;
         var first = Oracle.RandomInputs<float>(n, 5, seed);
         var second = Oracle.RandomInputs<long>(n, 3, seed + 1);

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
-namespace Dtrain.MpiHarness;
+namespace Dtrain.Tests.Collectives;
 
 /// <summary>A check's expectation that did not hold.</summary>
 internal sealed class CheckFailedException(string message) : Exception(message);
