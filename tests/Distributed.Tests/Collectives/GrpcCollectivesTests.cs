@@ -80,6 +80,26 @@ public class GrpcCollectivesTests
     }
 
     [Fact]
+    public async Task Frames_are_the_protobuf_encoding_of_the_proto_file()
+    {
+        // A client generated from protos/collectives.proto talks to the hand-written decoder.
+        await using var group = await GrpcGroup.StartAsync(2);
+        using var channel = GrpcChannel.ForAddress(group.Endpoints[0].PeerAddress);
+        using var call = new Peer.PeerClient(channel).Send(new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" } });
+        float[] values = [1.5f, -2.25f, 3e7f];
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        var header = new Header { Context = 0, Sequence = 1, Op = (int)CollectiveOp.PointToPoint, DataType = (int)DataType.Float32, Count = 3, PayloadBytes = 12 };
+        await call.RequestStream.WriteAsync(new Frame { Header = header, Payload = Google.Protobuf.ByteString.CopyFrom(bytes, 0, 8) });
+        await call.RequestStream.WriteAsync(new Frame { Payload = Google.Protobuf.ByteString.CopyFrom(bytes, 8, 4), EndOfMessage = true });
+
+        var received = new float[3];
+        await group.Communicators[0].ReceiveAsync<float>(1, received);
+        Assert.Equal(values, received);
+        await call.RequestStream.CompleteAsync();
+        Assert.Equal(1, (await call.ResponseAsync).Messages);
+    }
+
+    [Fact]
     public async Task A_peer_that_leaves_fails_the_pending_receive_instead_of_hanging()
     {
         await using var group = await GrpcGroup.StartAsync(2);

@@ -1,5 +1,4 @@
 using Dtrain.Contracts.Collectives;
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -47,12 +46,12 @@ public sealed class GrpcTransport : IAsyncDisposable
             do
             {
                 int length = Math.Min(options.FrameBytes, payload.Length - offset);
-                var frame = new Frame
+                var frame = new WireFrame
                 {
                     Header = offset == 0 ? ToWire(header, payload.Length) : null,
-                    // No copy: WriteAsync serialises the frame before it completes, and the caller keeps the
-                    // buffer unchanged until this method returns.
-                    Payload = UnsafeByteOperations.UnsafeWrap(payload.Slice(offset, length)),
+                    // WriteAsync serialises the frame before it completes, and the caller keeps the buffer
+                    // unchanged until this method returns.
+                    Outgoing = payload.Slice(offset, length),
                     EndOfMessage = offset + length == payload.Length,
                 };
                 await link.Call.RequestStream.WriteAsync(frame, ct);
@@ -112,14 +111,14 @@ public sealed class GrpcTransport : IAsyncDisposable
             { PeerMetadata.SenderRank, WorldRank.ToString() },
             { PeerMetadata.JobToken, jobToken },
         };
-        return new Outbound(channel, new Peer.PeerClient(channel).Send(headers));
+        return new Outbound(channel, channel.CreateCallInvoker().AsyncClientStreamingCall(PeerWire.Send, null, new CallOptions(headers)));
     }
 
-    private sealed class Outbound(GrpcChannel channel, AsyncClientStreamingCall<Frame, SendSummary> call)
+    private sealed class Outbound(GrpcChannel channel, AsyncClientStreamingCall<WireFrame, SendSummary> call)
     {
         public GrpcChannel Channel { get; } = channel;
 
-        public AsyncClientStreamingCall<Frame, SendSummary> Call { get; } = call;
+        public AsyncClientStreamingCall<WireFrame, SendSummary> Call { get; } = call;
 
         public SemaphoreSlim Lock { get; } = new(1, 1);
     }

@@ -12,14 +12,17 @@ namespace Dtrain.Collectives.Transports.Grpc;
 /// </summary>
 public sealed class PeerInbox(string jobToken)
 {
-    private readonly ConcurrentDictionary<(int Sender, long Context), Channel<Frame>> queues = new();
+    private readonly ConcurrentDictionary<(int Sender, long Context), Channel<WireFrame>> queues = new();
     private readonly ConcurrentDictionary<int, Exception?> closedSenders = new();
 
     /// <summary>Whether a caller presented this job's token; compared in constant time.</summary>
     public bool Admits(string? presentedToken) => JobToken.Matches(jobToken, presentedToken);
 
-    internal ValueTask DeliverAsync(int sender, long context, Frame frame, CancellationToken ct) =>
-        Queue(sender, context).Writer.WriteAsync(frame, ct);
+    internal void Deliver(int sender, long context, WireFrame frame)
+    {
+        // The queues are unbounded: writing never waits, and fails only once the sender's queue was closed.
+        if (!Queue(sender, context).Writer.TryWrite(frame)) frame.Release();
+    }
 
     /// <summary>The sender's stream ended: every queue from it ends too, with the error if it broke.</summary>
     internal void Close(int sender, Exception? error)
@@ -39,34 +42,50 @@ public sealed class PeerInbox(string jobToken)
         var first = await ReadAsync(queue, sender, ct);
         if (first.Header is null)
         {
+            first.Release();
             throw new CollectiveException($"rank {sender} sent a message without a header");
         }
-        verify(first.Header);
+        try
+        {
+            verify(first.Header);
+        }
+        catch
+        {
+            first.Release();
+            throw;
+        }
         int offset = 0;
         for (var frame = first; ; frame = await ReadAsync(queue, sender, ct))
         {
-            if (offset + frame.Payload.Length > buffer.Length)
+            try
             {
-                throw new CollectiveException($"rank {sender} sent more bytes than its header announced");
+                if (offset + frame.Length > buffer.Length)
+                {
+                    throw new CollectiveException($"rank {sender} sent more bytes than its header announced");
+                }
+                frame.Pooled.AsSpan(0, frame.Length).CopyTo(buffer.Span[offset..]);
+                offset += frame.Length;
             }
-            frame.Payload.Span.CopyTo(buffer.Span[offset..]);
-            offset += frame.Payload.Length;
+            finally
+            {
+                frame.Release();
+            }
             if (frame.EndOfMessage) break;
         }
     }
 
-    private Channel<Frame> Queue(int sender, long context) => queues.GetOrAdd((sender, context), _ =>
+    private Channel<WireFrame> Queue(int sender, long context) => queues.GetOrAdd((sender, context), _ =>
     {
-        var queue = Channel.CreateUnbounded<Frame>(new() { SingleReader = true, SingleWriter = true });
+        var queue = Channel.CreateUnbounded<WireFrame>(new() { SingleReader = true, SingleWriter = true });
         // A queue first asked for after its sender left must not wait forever.
         if (closedSenders.TryGetValue(sender, out var error)) Complete(queue, sender, error);
         return queue;
     });
 
-    private static void Complete(Channel<Frame> queue, int sender, Exception? error) =>
+    private static void Complete(Channel<WireFrame> queue, int sender, Exception? error) =>
         queue.Writer.TryComplete(new PeerLostException(sender, error));
 
-    private static async ValueTask<Frame> ReadAsync(Channel<Frame> queue, int sender, CancellationToken ct)
+    private static async ValueTask<WireFrame> ReadAsync(Channel<WireFrame> queue, int sender, CancellationToken ct)
     {
         try
         {

@@ -5,9 +5,15 @@ using Grpc.Core;
 namespace Dtrain.Collectives.Transports.Grpc;
 
 /// <summary>The gRPC endpoint peers stream their frames to; it only authenticates and hands frames to the inbox.</summary>
-public sealed class PeerService(PeerInbox inbox) : Peer.PeerBase
+[BindServiceMethod(typeof(PeerService), nameof(BindService))]
+public class PeerService(PeerInbox inbox)
 {
-    public override async Task<SendSummary> Send(IAsyncStreamReader<Frame> requestStream, ServerCallContext context)
+    /// <summary>Binds <see cref="PeerWire.Send"/> to this service, as generated gRPC code would.</summary>
+    public static void BindService(ServiceBinderBase binder, PeerService? service) =>
+        binder.AddMethod(PeerWire.Send, service is null ? null : service.Send);
+
+    /// <remarks>Virtual because gRPC's binder only accepts handlers that are virtual on the bound type.</remarks>
+    public virtual async Task<SendSummary> Send(IAsyncStreamReader<WireFrame> requestStream, ServerCallContext context)
     {
         if (!inbox.Admits(context.RequestHeaders.GetValue(PeerMetadata.JobToken)))
         {
@@ -26,7 +32,7 @@ public sealed class PeerService(PeerInbox inbox) : Peer.PeerBase
             {
                 // Frames of one message are contiguous; its first frame says which communicator it is for.
                 if (frame.Header is { } header) messageContext = header.Context;
-                await inbox.DeliverAsync(sender, messageContext, frame, context.CancellationToken);
+                inbox.Deliver(sender, messageContext, frame);
                 if (frame.EndOfMessage) messages++;
             }
             inbox.Close(sender, null);
