@@ -30,9 +30,10 @@ public static class WorkerRunner
         DtrainMetrics.WorldSize.Set(assignment.WorldSize);
         log.WriteLine($"rank {assignment.Rank}/{assignment.WorldSize} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
 
+        var collectiveOptions = new CommunicatorOptions { Timeout = TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds) };
         await using var comm = job.Transport == "mpi"
-            ? OpenMpi(mpi, assignment.Rank)
-            : GrpcCommunicator.CreateWorld(new GrpcTransport(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken));
+            ? OpenMpi(mpi, assignment.Rank, collectiveOptions)
+            : GrpcCommunicator.CreateWorld(new GrpcTransport(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken), collectiveOptions);
         StepReport? latest = null;
         using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var reporting = coordinator.ReportProgressAsync(assignment.Rank, () => latest, stopReporting.Token);
@@ -47,13 +48,13 @@ public static class WorkerRunner
     }
 
     /// <summary>The MPI world, whose ranks the rendezvous adopted (each worker asked for its MPI rank).</summary>
-    private static Communicator OpenMpi(MpiEnvironment mpi, int rank)
+    private static Communicator OpenMpi(MpiEnvironment mpi, int rank, CommunicatorOptions options)
     {
         if (!mpi.IsLaunchedByMpi)
         {
             throw new DtrainException("the job's transport is mpi, but this worker was not started by mpiexec or mpirun");
         }
-        var comm = MpiCommunicator.CreateWorld();
+        var comm = MpiCommunicator.CreateWorld(options);
         if (comm.Rank != rank)
         {
             throw new DtrainException($"MPI rank {comm.Rank} was given job rank {rank}");

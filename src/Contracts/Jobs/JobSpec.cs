@@ -34,6 +34,9 @@ public sealed record JobSpec
     /// <summary>grpc, or mpi: workers start under mpiexec and exchange gradients over MPI.</summary>
     public string Transport { get; init; } = "grpc";
 
+    /// <summary>Longest wait for a peer inside a collective before it fails, in seconds (NCCL's default is 600).</summary>
+    public double CollectiveTimeoutSeconds { get; init; } = 300;
+
     /// <summary>The coordinator's gRPC port; its /metrics are served on Port + 1.</summary>
     public int Port { get; init; } = 29500;
 
@@ -56,6 +59,7 @@ public sealed record JobSpec
         if (!(BucketMegabytes > 0) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
         if (!Compressions.Contains(Compression)) yield return $"compression must be one of {string.Join(", ", Compressions)}, got '{Compression}'";
         if (!Transports.Contains(Transport)) yield return $"transport must be one of {string.Join(", ", Transports)}, got '{Transport}'";
+        if (!(CollectiveTimeoutSeconds > 0) || double.IsInfinity(CollectiveTimeoutSeconds)) yield return $"collective_timeout_s must be a positive number, got {CollectiveTimeoutSeconds}";
         if (Port is < 1 or > 65534) yield return $"port must be between 1 and 65534, got {Port}";
     }
 
@@ -70,6 +74,7 @@ public sealed record JobSpec
         BucketMb = BucketMegabytes,
         Compression = Compression,
         Transport = Transport,
+        CollectiveTimeoutS = CollectiveTimeoutSeconds,
     };
 
     public static JobSpec FromSettings(JobSettings settings) => new()
@@ -83,5 +88,6 @@ public sealed record JobSpec
         BucketMegabytes = settings.BucketMb,
         Compression = settings.Compression,
         Transport = settings.Transport,
+        CollectiveTimeoutSeconds = settings.CollectiveTimeoutS,
     };
 }

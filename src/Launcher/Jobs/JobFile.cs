@@ -9,7 +9,7 @@ namespace Dtrain.Launcher.Jobs;
 
 /// <summary>
 /// A YAML job file: the same settings as the run command's flags, in snake_case (workers, steps, batch_size, lr,
-/// seed, device, bucket_mb, compression, transport, port). Every key is optional; an unknown key is an error, not a silently ignored typo.
+/// seed, device, bucket_mb, compression, transport, collective_timeout_s, port). Every key is optional; an unknown key is an error, not a silently ignored typo.
 /// </summary>
 public sealed class JobFile
 {
@@ -22,9 +22,10 @@ public sealed class JobFile
     public double? BucketMb { get; set; }
     public string? Compression { get; set; }
     public string? Transport { get; set; }
+    public double? CollectiveTimeoutS { get; set; }
     public int? Port { get; set; }
 
-    private const string KnownFields = "workers, steps, batch_size, lr, seed, device, bucket_mb, compression, transport, port";
+    private const string KnownFields = "workers, steps, batch_size, lr, seed, device, bucket_mb, compression, transport, collective_timeout_s, port";
 
     private static readonly IDeserializer Yaml = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
@@ -62,6 +63,7 @@ public sealed class JobFile
         BucketMegabytes = BucketMb ?? spec.BucketMegabytes,
         Compression = Compression ?? spec.Compression,
         Transport = Transport ?? spec.Transport,
+        CollectiveTimeoutSeconds = CollectiveTimeoutS ?? spec.CollectiveTimeoutSeconds,
         Port = Port ?? spec.Port,
     };
 

@@ -10,7 +10,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, seed, device, bucket_mb, compression, transport, port (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, seed, device, bucket_mb, compression, transport, collective_timeout_s, port (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -59,6 +59,11 @@ public sealed class JobOptions
         Description = $"grpc, or mpi (workers start under mpiexec.mpich and all-reduce over MPI) [default: {Defaults.Transport}]",
     };
 
+    public Option<double?> CollectiveTimeout { get; } = new("--collective-timeout")
+    {
+        Description = $"seconds a collective may wait for a peer before the job fails [default: {Defaults.CollectiveTimeoutSeconds}]",
+    };
+
     public Option<int?> Port { get; } = new("--port")
     {
         Description = $"coordinator gRPC port; /metrics is served on port + 1 [default: {Defaults.Port}]",
@@ -79,7 +84,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Seed, Device, BucketMegabytes, Compression, Transport, Port })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port })
         {
             command.Options.Add(option);
         }
@@ -101,6 +106,7 @@ public sealed class JobOptions
             BucketMegabytes = parse.GetValue(BucketMegabytes) ?? spec.BucketMegabytes,
             Compression = parse.GetValue(Compression) ?? spec.Compression,
             Transport = parse.GetValue(Transport) ?? spec.Transport,
+            CollectiveTimeoutSeconds = parse.GetValue(CollectiveTimeout) ?? spec.CollectiveTimeoutSeconds,
             Port = parse.GetValue(Port) ?? spec.Port,
         };
         var problems = spec.Problems().ToList();
