@@ -1,0 +1,154 @@
+using Dtrain.Optimizers.Shampoo.Preconditioner;
+using static TorchSharp.torch;
+
+namespace Dtrain.Optimizers.Shampoo;
+
+/// <summary>
+/// One preconditioner block of a parameter and all of its state: a factor and its inverse root per dim, the
+/// grafting second moment, the first moment and the momentum buffer. Tensors live outside any dispose scope
+/// and are freed by <see cref="Dispose"/>.
+/// </summary>
+internal sealed class ShampooBlock : IDisposable
+{
+    private readonly ShampooOptions options;
+    private readonly Tensor[] factors, inverseRoots;
+    private readonly Tensor? graftingMoment, firstMoment, momentum;
+
+    /// <param name="name">Names the block in errors: parameter name and block index.</param>
+    /// <param name="shape">The block's shape.</param>
+    /// <param name="like">A tensor with the block's dtype and device.</param>
+    /// <param name="options">The optimizer's settings.</param>
+    public ShampooBlock(string name, long[] shape, Tensor like, ShampooOptions options)
+    {
+        Name = name;
+        this.options = options;
+        factors = shape.Select(d => zeros(d, d, like.dtype, like.device).DetachFromDisposeScope()).ToArray();
+        inverseRoots = shape.Select(d => eye(d, dtype: like.dtype, device: like.device).DetachFromDisposeScope()).ToArray();
+        graftingMoment = options.Grafting is GraftingType.AdaGrad or GraftingType.RmsProp or GraftingType.Adam
+            ? zeros(shape, like.dtype, like.device).DetachFromDisposeScope() : null;
+        firstMoment = options.Beta1 != 0 ? zeros(shape, like.dtype, like.device).DetachFromDisposeScope() : null;
+        momentum = options.Momentum != 0 ? zeros(shape, like.dtype, like.device).DetachFromDisposeScope() : null;
+    }
+
+    public string Name { get; }
+
+    public int FailedRootComputations { get; private set; }
+
+    /// <summary>The search direction of one step, -lr x P; the caller adds it to the block of the parameter.</summary>
+    /// <param name="gradient">The block's gradient, L2 weight decay already added.</param>
+    /// <param name="weights">The block's current parameter values.</param>
+    /// <param name="step">The step number, from 1.</param>
+    public Tensor SearchDirection(Tensor gradient, Tensor weights, long step)
+    {
+        bool graftingOnly = step < options.StartStep;
+        bool amortized = (step % options.PreconditionFrequency == 0 && step > options.StartStep) || step == options.StartStep;
+        UpdateFactors(gradient);
+        UpdateGraftingMoment(gradient);
+        if (amortized) ComputeInverseRoots(step);
+
+        var filtered = FilteredGradient(gradient, step);
+        var grafted = Graft(filtered, step);
+        var direction = graftingOnly ? grafted : Precondition(filtered, grafted);
+        if (options.WeightDecayType == WeightDecayType.Decoupled && options.WeightDecay != 0)
+        {
+            direction = direction + options.WeightDecay * weights;
+        }
+        if (momentum is not null)
+        {
+            momentum.mul_(options.Momentum).add_(direction, alpha: 1 - options.Dampening);
+            direction = options.Nesterov ? direction * (1 - options.Dampening) + options.Momentum * momentum : momentum.clone();
+        }
+        return direction * -options.LearningRate;
+    }
+
+    /// <summary>L_k ← β₂L_k + w·contract(G, G) over every dim but k (w = 1 when β₂ = 1).</summary>
+    private void UpdateFactors(Tensor gradient)
+    {
+        double weight = options.Beta2 == 1 ? 1 : 1 - options.Beta2;
+        for (int k = 0; k < factors.Length; k++)
+        {
+            var others = Enumerable.Range(0, factors.Length).Where(d => d != k).Select(d => (long)d).ToArray();
+            var outer = others.Length == 0 ? gradient.outer(gradient) : tensordot(gradient, gradient, others, others);
+            factors[k].mul_(options.Beta2).add_(outer, alpha: weight);
+        }
+    }
+
+    private void UpdateGraftingMoment(Tensor gradient)
+    {
+        if (graftingMoment is null) return;
+        var (beta, weight) = options.Grafting == GraftingType.AdaGrad ? (1.0, 1.0) : (options.GraftingBeta2, 1 - options.GraftingBeta2);
+        graftingMoment.mul_(beta).addcmul_(gradient, gradient, value: weight);
+    }
+
+    /// <summary>Inverse roots of the bias-corrected factors; a failure keeps the previous root and is counted.</summary>
+    private void ComputeInverseRoots(long step)
+    {
+        double correction = options.UseBiasCorrection && options.Beta2 < 1 ? 1 - Math.Pow(options.Beta2, step) : 1;
+        int root = 2 * factors.Length;
+        for (int k = 0; k < factors.Length; k++)
+        {
+            using var scope = NewDisposeScope();
+            var factor = factors[k] / correction;
+            try
+            {
+                var inverse = options.RootMethod == RootMethod.Eigendecomposition
+                    ? MatrixRoots.InverseRootByEigendecomposition(factor, root, options.Epsilon)
+                    : MatrixRoots.InverseRootByCoupledNewton(factor, root);
+                inverseRoots[k].copy_(inverse);
+                FailedRootComputations = 0;
+            }
+            catch (MatrixRootException failure) when (failure.Message.Contains("NaN or Inf"))
+            {
+                throw new MatrixRootException($"{Name}: factor {k} {failure.Message}", failure);
+            }
+            catch (MatrixRootException failure)
+            {
+                // The reference tolerates up to 3 failed amortized computations in a row.
+                if (++FailedRootComputations > 3)
+                {
+                    throw new MatrixRootException($"{Name}: {FailedRootComputations} inverse roots failed in a row", failure);
+                }
+            }
+        }
+    }
+
+    /// <summary>The first-moment filter: G̃ = lerp(M, G, 1-β₃), M ← lerp(M, G, 1-β₁), G̃ bias-corrected.</summary>
+    private Tensor FilteredGradient(Tensor gradient, long step)
+    {
+        if (firstMoment is null) return gradient;
+        double beta1 = options.Beta1, beta3 = options.Beta3 ?? beta1;
+        var filtered = firstMoment * beta3 + gradient * (1 - beta3);
+        firstMoment.lerp_(gradient, 1 - beta1);
+        return options.UseBiasCorrection ? filtered / (1 - beta3 * Math.Pow(beta1, step - 1)) : filtered;
+    }
+
+    private Tensor Graft(Tensor direction, long step) => options.Grafting switch
+    {
+        GraftingType.None or GraftingType.Sgd => direction,
+        GraftingType.AdaGrad or GraftingType.RmsProp => direction / (graftingMoment!.sqrt() + options.GraftingEpsilon),
+        GraftingType.Adam => direction / ((graftingMoment! / (1 - Math.Pow(options.GraftingBeta2, step))).sqrt() + options.GraftingEpsilon),
+        _ => throw new ArgumentOutOfRangeException(nameof(options.Grafting)),
+    };
+
+    /// <summary>G̃ multiplied by each inverse root along its dim, then scaled to the grafted direction's norm.</summary>
+    private Tensor Precondition(Tensor filtered, Tensor grafted)
+    {
+        var direction = filtered;
+        foreach (var inverse in inverseRoots)
+        {
+            // Contracting the leading dim moves it last: after all dims, the original order is back.
+            direction = tensordot(direction, inverse, [0], [0]);
+        }
+        return options.Grafting == GraftingType.None
+            ? direction
+            : direction * (grafted.norm() / (direction.norm() + 1e-16));
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in factors.Concat(inverseRoots)) t.Dispose();
+        graftingMoment?.Dispose();
+        firstMoment?.Dispose();
+        momentum?.Dispose();
+    }
+}

@@ -1,0 +1,130 @@
+using Dtrain.Contracts;
+using Dtrain.Optimizers.Shampoo;
+using TorchSharp;
+using static TorchSharp.torch;
+using Parameter = TorchSharp.Modules.Parameter;
+
+namespace Dtrain.Tests.Optimizers;
+
+/// <summary>The reference's own oracles for Shampoo (../shared/reference/shampoo.md, section 7).</summary>
+public class ShampooTests
+{
+    private const int Steps = 6;
+
+    /// <summary>A small regression problem with a matrix, a vector and a 3-D parameter; seeded, non-symmetric data.</summary>
+    private static float[] Train(Func<IReadOnlyList<(string, Parameter)>, Action> optimizer, int seed = 7)
+    {
+        var generator = new Generator((ulong)seed);
+        var w = new Parameter(randn([6, 5], generator: generator));
+        var b = new Parameter(randn([5], generator: generator));
+        var c = new Parameter(randn([2, 3, 5], generator: generator));
+        var x = randn([16, 6], generator: generator);
+        var y = randn([16, 5], generator: generator);
+        var step = optimizer([("w", w), ("b", b), ("c", c)]);
+        for (int i = 0; i < Steps; i++)
+        {
+            foreach (var p in new[] { w, b, c }) p.grad?.zero_();
+            var prediction = (x.matmul(w) + b).tanh() * c.sum(new long[] { 0, 1 });
+            (prediction - y).pow(2).mean().backward();
+            step();
+        }
+        return cat([w.flatten(), b.flatten(), c.flatten()]).detach().data<float>().ToArray();
+    }
+
+    private static Func<IReadOnlyList<(string, Parameter)>, Action> Shampoo(ShampooOptions options) => parameters =>
+    {
+        var shampoo = new ShampooOptimizer(parameters, options with { StartPreconditioningStep = long.MaxValue, MaxPreconditionerDim = 4 });
+        return shampoo.Step;
+    };
+
+    private static Func<IReadOnlyList<(string, Parameter)>, Action> Torch(Func<IEnumerable<Parameter>, optim.Optimizer> create) => parameters =>
+    {
+        var optimizer = create(parameters.Select(p => p.Item2));
+        return () => optimizer.step();
+    };
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a) / Math.Max(1e-3, Math.Abs(e))).Max();
+        Assert.True(worst < 1e-5, $"relative difference up to {worst}");
+        Assert.NotEqual(Train(_ => () => { }), actual);   // the comparison is not between two untrained models
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.3)]
+    public void Grafting_sgd_without_preconditioning_is_sgd(double weightDecay) => AssertClose(
+        Train(Torch(p => optim.SGD(p, 0.05, weight_decay: weightDecay))),
+        Train(Shampoo(new() { LearningRate = 0.05, Beta1 = 0, Grafting = GraftingType.Sgd, WeightDecay = weightDecay, WeightDecayType = WeightDecayType.L2 })));
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.3)]
+    public void Grafting_adagrad_without_preconditioning_is_adagrad(double weightDecay) => AssertClose(
+        Train(Torch(p => optim.Adagrad(p, 0.05, weight_decay: weightDecay, eps: 1e-10))),
+        Train(Shampoo(new() { LearningRate = 0.05, Beta1 = 0, Grafting = GraftingType.AdaGrad, GraftingEpsilon = 1e-10, WeightDecay = weightDecay, WeightDecayType = WeightDecayType.L2 })));
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.3)]
+    public void Grafting_adam_without_preconditioning_is_adam(double weightDecay) => AssertClose(
+        Train(Torch(p => optim.Adam(p, 0.01, 0.9, 0.999, 1e-8, weight_decay: weightDecay))),
+        Train(Shampoo(new() { LearningRate = 0.01, Beta1 = 0.9, Grafting = GraftingType.Adam, GraftingBeta2 = 0.999, GraftingEpsilon = 1e-8, WeightDecay = weightDecay, WeightDecayType = WeightDecayType.L2 })));
+
+    [Fact]
+    public void Grafting_adam_with_decoupled_weight_decay_is_adamw() => AssertClose(
+        Train(Torch(p => optim.AdamW(p, 0.01, 0.9, 0.999, 1e-8, weight_decay: 0.3))),
+        Train(Shampoo(new() { LearningRate = 0.01, Beta1 = 0.9, Grafting = GraftingType.Adam, GraftingBeta2 = 0.999, GraftingEpsilon = 1e-8, WeightDecay = 0.3, WeightDecayType = WeightDecayType.Decoupled })));
+
+    [Fact]
+    public void Grafting_rmsprop_without_preconditioning_is_rmsprop() => AssertClose(
+        Train(Torch(p => optim.RMSProp(p, 0.01, alpha: 0.99, eps: 1e-10))),
+        Train(Shampoo(new() { LearningRate = 0.01, Beta1 = 0, Grafting = GraftingType.RmsProp, GraftingBeta2 = 0.99, GraftingEpsilon = 1e-10 })));
+
+    [Fact]
+    public void Preconditioned_steps_differ_from_grafting_alone_and_stay_finite()
+    {
+        var options = new ShampooOptions { LearningRate = 0.05, Grafting = GraftingType.Adam, GraftingEpsilon = 1e-8, MaxPreconditionerDim = 4, Epsilon = 1e-6 };
+        var preconditioned = Train(p => new ShampooOptimizer(p, options).Step);
+        var graftedOnly = Train(p => new ShampooOptimizer(p, options with { StartPreconditioningStep = long.MaxValue }).Step);
+        Assert.NotEqual(graftedOnly, preconditioned);
+        Assert.All(preconditioned, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void One_preconditioned_step_is_minus_lr_times_L_to_the_minus_quarter_G_R_to_the_minus_quarter()
+    {
+        var g = randn([4, 3], dtype: ScalarType.Float64, generator: new Generator(11));
+        var w0 = randn([4, 3], dtype: ScalarType.Float64, generator: new Generator(12));
+        var w = new Parameter(w0.clone());
+        using var shampoo = new ShampooOptimizer([("w", w)], new ShampooOptions { LearningRate = 0.1, Beta1 = 0, Epsilon = 1e-9, MaxPreconditionerDim = 4 });
+        w.grad = g.clone();
+        shampoo.Step();
+
+        // Independent of the optimizer's code: factors of the raw gradient, inverse fourth roots by eigh.
+        Tensor InverseFourthRoot(Tensor a)
+        {
+            var (values, vectors) = linalg.eigh(a + 1e-9 * eye(a.shape[0], dtype: ScalarType.Float64));
+            return (vectors * values.pow(-0.25).unsqueeze(0)).matmul(vectors.T);
+        }
+        var expected = w0 - 0.1 * InverseFourthRoot(g.matmul(g.T)).matmul(g).matmul(InverseFourthRoot(g.T.matmul(g)));
+        Assert.True(w.allclose(expected, rtol: 1e-6, atol: 1e-6), $"differs by {(w - expected).abs().max().item<double>()}");
+    }
+
+    [Fact]
+    public void A_nan_gradient_names_the_parameter()
+    {
+        var w = new Parameter(ones(3, 3));
+        using var shampoo = new ShampooOptimizer([("layer1.weight", w)], new ShampooOptions());
+        w.grad = full(3, 3, float.NaN);
+        var error = Assert.Throws<DtrainException>(shampoo.Step);
+        Assert.Equal("the gradient of layer1.weight contains NaN or Inf at step 1", error.Message);
+    }
+
+    [Fact]
+    public void Bad_options_are_refused_by_name()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new ShampooOptimizer([], new ShampooOptions { Beta2 = 0, PreconditionFrequency = 0 }));
+        Assert.Equal("invalid Shampoo options: beta2 must be in (0, 1], got 0; precondition_frequency must be at least 1, got 0; start_preconditioning_step must be at least 1, got 0", error.Message);
+    }
+}
