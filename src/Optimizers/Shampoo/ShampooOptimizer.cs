@@ -1,64 +1,128 @@
+using Dtrain.Collectives;
 using Dtrain.Contracts;
 using Dtrain.Optimizers.Shampoo.Blocking;
+using Dtrain.Optimizers.Shampoo.Distributor;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
 namespace Dtrain.Optimizers.Shampoo;
 
 /// <summary>
-/// Shampoo (single process): every parameter is cut into blocks (<see cref="BlockShapes"/>), each preconditioned
-/// by the inverse roots of its Kronecker factors, with its step size grafted from a diagonal optimizer. The
+/// Distributed Shampoo: every parameter is cut into blocks (<see cref="BlockShapes"/>), each preconditioned by
+/// the inverse roots of its Kronecker factors, with its step size grafted from a diagonal optimizer. The
 /// algorithm, option names and defaults follow the reference implementation (../shared/reference/shampoo.md).
+/// With a group of ranks, each rank keeps state for and computes only the blocks assigned to it
+/// (<see cref="BlockAssignment"/>), and the search directions are all-gathered so that every rank applies all
+/// of them: the parameters stay identical on every rank, and equal to single-process Shampoo bitwise. The
+/// gradients must already be identical on every rank (averaged by data parallelism).
 /// </summary>
 public sealed class ShampooOptimizer : IDisposable
 {
-    private readonly IReadOnlyList<(string Name, Parameter Parameter, (long Start, long Length)[][] Ranges, ShampooBlock[] Blocks, long[] Merged)> parameters;
+    private readonly IReadOnlyList<ParameterBlocks> parameters;
     private readonly ShampooOptions options;
+    private readonly Communicator? group;
+    private readonly int[] slotOffsets;
+    private readonly int slotSize;
 
-    public ShampooOptimizer(IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options)
+    /// <param name="parameters">The parameters, with the names errors use.</param>
+    /// <param name="options">The settings.</param>
+    /// <param name="group">The ranks that share the preconditioner work (num_trainers_per_group); null for one process.</param>
+    public ShampooOptimizer(IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options, Communicator? group = null)
     {
         var problems = options.Problems().ToList();
         if (problems.Count > 0) throw new ArgumentException($"invalid Shampoo options: {string.Join("; ", problems)}");
         this.options = options;
-        this.parameters = parameters.Select(named =>
+        this.group = group;
+        var all = parameters.Select(named => (named, merged: BlockShapes.Merge(named.Parameter.shape, options.MaxPreconditionerDim)))
+            .Select(p => (p.named, p.merged, ranges: BlockShapes.Split(p.merged, options.MaxPreconditionerDim)))
+            .ToArray();
+        var sizes = all.SelectMany(p => p.ranges.Select(r => r.Aggregate(1L, (n, d) => n * d.Length))).ToArray();
+        var owners = BlockAssignment.Assign(sizes.Select(n => BlockAssignment.Cost(n, sizeof(float))).ToArray(), group?.Size ?? 1);
+        int rank = group?.Rank ?? 0, ranks = group?.Size ?? 1;
+
+        // Each rank's directions go in its slot of one flat buffer, blocks in global order; slots are padded to the largest.
+        slotOffsets = new int[sizes.Length];
+        var filled = new int[ranks];
+        for (int b = 0; b < sizes.Length; b++)
         {
-            var merged = BlockShapes.Merge(named.Parameter.shape, options.MaxPreconditionerDim);
-            var ranges = BlockShapes.Split(merged, options.MaxPreconditionerDim).ToArray();
-            var blocks = ranges.Select((r, i) => new ShampooBlock($"{named.Name} block {i}", r.Select(d => d.Length).ToArray(), named.Parameter, options)).ToArray();
-            return (named.Name, named.Parameter, ranges, blocks, merged);
-        }).ToArray();
+            slotOffsets[b] = filled[owners[b]];
+            filled[owners[b]] += checked((int)sizes[b]);
+        }
+        slotSize = filled.Max();
+
+        int next = 0;
+        this.parameters = all.Select(p => new ParameterBlocks(p.named.Name, p.named.Parameter, p.merged, p.ranges.Select(range =>
+        {
+            int index = next++;
+            var shape = range.Select(d => d.Length).ToArray();
+            var state = owners[index] == rank ? new ShampooBlock($"{p.named.Name} block {index}", shape, p.named.Parameter, options) : null;
+            return new Block(index, owners[index], range, state);
+        }).ToArray())).ToArray();
     }
 
     public long StepCount { get; private set; }
 
-    public void ZeroGrad()
-    {
-        foreach (var p in parameters) p.Parameter.grad?.zero_();
-    }
-
+    /// <summary>One step in a single process (no group).</summary>
     public void Step()
     {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
+        if (group is not null) throw new InvalidOperationException("a distributed Shampoo steps with StepAsync");
+        StepAsync().GetAwaiter().GetResult();
+    }
+
+    public async Task StepAsync(CancellationToken ct = default)
+    {
         StepCount++;
-        foreach (var (name, parameter, ranges, blocks, merged) in parameters)
+        int ranks = group?.Size ?? 1, rank = group?.Rank ?? 0;
+        var mine = new float[slotSize];
+        ComputeOwnDirections(mine);
+        var all = mine;
+        if (group is not null)
         {
-            if (parameter.grad is not { } gradient) continue;
+            all = new float[slotSize * ranks];
+            await group.AllGatherAsync<float>(mine, all, ct);
+        }
+        ApplyAll(all);
+    }
+
+    private void ComputeOwnDirections(float[] slot)
+    {
+        using var noGrad = no_grad();
+        foreach (var p in parameters)
+        {
+            using var scope = NewDisposeScope();
+            if (p.Parameter.grad is not { } gradient) continue;
             if (!isfinite(gradient).all().item<bool>())
             {
-                throw new DtrainException($"the gradient of {name} contains NaN or Inf at step {StepCount}");
+                throw new DtrainException($"the gradient of {p.Name} contains NaN or Inf at step {StepCount}");
             }
             if (options.WeightDecayType == WeightDecayType.L2 && options.WeightDecay != 0)
             {
-                gradient = gradient + options.WeightDecay * parameter;
+                gradient = gradient + options.WeightDecay * p.Parameter;
             }
-            var gradients = gradient.reshape(merged);
-            var weights = parameter.view(merged);
-            for (int b = 0; b < blocks.Length; b++)
+            var gradients = gradient.reshape(p.Merged);
+            var weights = p.Parameter.view(p.Merged);
+            foreach (var block in p.Blocks.Where(b => b.State is not null))
             {
-                var weightBlock = Narrow(weights, ranges[b]);
-                var direction = blocks[b].SearchDirection(Narrow(gradients, ranges[b]).contiguous(), weightBlock, StepCount);
-                weightBlock.add_(direction);
+                var direction = block.State!.SearchDirection(Narrow(gradients, block.Range).contiguous(), Narrow(weights, block.Range), StepCount);
+                direction.to(ScalarType.Float32).cpu().flatten().data<float>().CopyTo(slot, slotOffsets[block.Index]);
+            }
+        }
+    }
+
+    private void ApplyAll(float[] all)
+    {
+        using var noGrad = no_grad();
+        foreach (var p in parameters)
+        {
+            using var scope = NewDisposeScope();
+            if (p.Parameter.grad is null) continue;
+            var weights = p.Parameter.view(p.Merged);
+            foreach (var block in p.Blocks)
+            {
+                var target = Narrow(weights, block.Range);
+                int start = block.Owner * slotSize + slotOffsets[block.Index];
+                var direction = tensor(all.AsSpan(start, (int)target.numel()).ToArray(), target.shape).to(target.dtype, target.device);
+                target.add_(direction);
             }
         }
     }
@@ -71,6 +135,14 @@ public sealed class ShampooOptimizer : IDisposable
 
     public void Dispose()
     {
-        foreach (var block in parameters.SelectMany(p => p.Blocks)) block.Dispose();
+        foreach (var block in parameters.SelectMany(p => p.Blocks)) block.State?.Dispose();
     }
+
+    private sealed record ParameterBlocks(string Name, Parameter Parameter, long[] Merged, Block[] Blocks);
+
+    /// <param name="Index">The block's number over all parameters.</param>
+    /// <param name="Owner">The rank that computes it.</param>
+    /// <param name="Range">Where it lies in the parameter's merged shape.</param>
+    /// <param name="State">Its optimizer state, on its owner only.</param>
+    private sealed record Block(int Index, int Owner, (long Start, long Length)[] Range, ShampooBlock? State);
 }

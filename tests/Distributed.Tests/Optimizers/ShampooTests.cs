@@ -111,6 +111,29 @@ public class ShampooTests
         Assert.True(w.allclose(expected, rtol: 1e-6, atol: 1e-6), $"differs by {(w - expected).abs().max().item<double>()}");
     }
 
+    public static TheoryData<int> Ranks() => new(2, 3, 5);
+
+    /// <summary>
+    /// Each rank holds its own copy of the model and sees the same gradients, as after data-parallel averaging;
+    /// preconditioning starts at step 2 and is refreshed every 2 steps. With 5 ranks some own no block at all.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Ranks))]
+    public async Task Distributed_over_a_group_equals_single_process_bitwise(int ranks)
+    {
+        var options = new ShampooOptions { LearningRate = 0.05, Grafting = GraftingType.Adam, GraftingEpsilon = 1e-8, MaxPreconditionerDim = 4, Epsilon = 1e-6, PreconditionFrequency = 2 };
+        var single = Train(p => new ShampooOptimizer(p, options).Step);
+
+        var group = Dtrain.Collectives.Transports.InProcess.InProcessGroup.Create(ranks);
+        var distributed = await Task.WhenAll(group.Select(comm => Task.Run(() => Train(p =>
+        {
+            var shampoo = new ShampooOptimizer(p, options, comm);
+            return () => shampoo.StepAsync().GetAwaiter().GetResult();
+        }))));
+
+        Assert.All(distributed, result => Assert.Equal(single, result));
+    }
+
     [Fact]
     public void A_nan_gradient_names_the_parameter()
     {
