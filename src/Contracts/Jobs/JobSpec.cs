@@ -19,6 +19,9 @@ public sealed record JobSpec
 
     public double LearningRate { get; init; } = 0.01;
 
+    /// <summary>adam, or shampoo: Distributed Shampoo with Adam grafting, its blocks split across the workers.</summary>
+    public string Optimizer { get; init; } = "adam";
+
     /// <summary>Seeds the data, the model's initial parameters and the shuffling: same seed, same result.</summary>
     public long Seed { get; init; } = 1;
 
@@ -46,6 +49,8 @@ public sealed record JobSpec
 
     public static readonly IReadOnlyList<string> Transports = ["grpc", "mpi"];
 
+    public static readonly IReadOnlyList<string> Optimizers = ["adam", "shampoo"];
+
     public long BucketBytes => (long)(BucketMegabytes * (1 << 20));
 
     /// <summary>Every problem with this spec, each naming the field (as in a job file) and the bad value.</summary>
@@ -55,6 +60,7 @@ public sealed record JobSpec
         if (Steps < 1) yield return $"steps must be at least 1, got {Steps}";
         if (BatchSize < 1) yield return $"batch_size must be at least 1, got {BatchSize}";
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) yield return $"lr must be a positive number, got {LearningRate}";
+        if (!Optimizers.Contains(Optimizer)) yield return $"optimizer must be one of {string.Join(", ", Optimizers)}, got '{Optimizer}'";
         if (!Devices.Contains(Device)) yield return $"device must be one of {string.Join(", ", Devices)}, got '{Device}'";
         if (!(BucketMegabytes > 0) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
         if (!Compressions.Contains(Compression)) yield return $"compression must be one of {string.Join(", ", Compressions)}, got '{Compression}'";
@@ -75,6 +81,7 @@ public sealed record JobSpec
         Compression = Compression,
         Transport = Transport,
         CollectiveTimeoutS = CollectiveTimeoutSeconds,
+        Optimizer = Optimizer,
     };
 
     public static JobSpec FromSettings(JobSettings settings) => new()
@@ -89,5 +96,6 @@ public sealed record JobSpec
         Compression = settings.Compression,
         Transport = settings.Transport,
         CollectiveTimeoutSeconds = settings.CollectiveTimeoutS,
+        Optimizer = settings.Optimizer,
     };
 }

@@ -17,6 +17,7 @@ public sealed class JobFile
     public int? Steps { get; set; }
     public int? BatchSize { get; set; }
     public double? Lr { get; set; }
+    public string? Optimizer { get; set; }
     public long? Seed { get; set; }
     public string? Device { get; set; }
     public double? BucketMb { get; set; }
@@ -25,7 +26,7 @@ public sealed class JobFile
     public double? CollectiveTimeoutS { get; set; }
     public int? Port { get; set; }
 
-    private const string KnownFields = "workers, steps, batch_size, lr, seed, device, bucket_mb, compression, transport, collective_timeout_s, port";
+    private const string KnownFields = "workers, steps, batch_size, lr, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port";
 
     private static readonly IDeserializer Yaml = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
@@ -58,6 +59,7 @@ public sealed class JobFile
         Steps = Steps ?? spec.Steps,
         BatchSize = BatchSize ?? spec.BatchSize,
         LearningRate = Lr ?? spec.LearningRate,
+        Optimizer = Optimizer ?? spec.Optimizer,
         Seed = Seed ?? spec.Seed,
         Device = Device ?? spec.Device,
         BucketMegabytes = BucketMb ?? spec.BucketMegabytes,

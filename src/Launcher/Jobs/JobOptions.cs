@@ -10,7 +10,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, seed, device, bucket_mb, compression, transport, collective_timeout_s, port (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -31,7 +31,12 @@ public sealed class JobOptions
 
     public Option<double?> LearningRate { get; } = new("--lr")
     {
-        Description = $"Adam learning rate [default: {Defaults.LearningRate}]",
+        Description = $"learning rate [default: {Defaults.LearningRate}]",
+    };
+
+    public Option<string?> Optimizer { get; } = new("--optimizer")
+    {
+        Description = $"adam, or shampoo (Distributed Shampoo, Adam grafting, blocks split across workers) [default: {Defaults.Optimizer}]",
     };
 
     public Option<long?> Seed { get; } = new("--seed")
@@ -84,7 +89,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port })
         {
             command.Options.Add(option);
         }
@@ -101,6 +106,7 @@ public sealed class JobOptions
             Steps = parse.GetValue(Steps) ?? spec.Steps,
             BatchSize = parse.GetValue(BatchSize) ?? spec.BatchSize,
             LearningRate = parse.GetValue(LearningRate) ?? spec.LearningRate,
+            Optimizer = parse.GetValue(Optimizer) ?? spec.Optimizer,
             Seed = parse.GetValue(Seed) ?? spec.Seed,
             Device = parse.GetValue(Device) ?? spec.Device,
             BucketMegabytes = parse.GetValue(BucketMegabytes) ?? spec.BucketMegabytes,

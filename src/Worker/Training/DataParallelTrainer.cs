@@ -4,6 +4,7 @@ using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Models;
 using Dtrain.Models.Data;
+using Dtrain.Optimizers.Shampoo;
 using Dtrain.Telemetry;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -26,7 +27,9 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         var sampler = new DistributedSampler(data.TrainSize, comm.Rank, comm.Size, job.BatchSize, job.Seed);
         using var model = CreateModel(data);
         model.to(device);
-        using var optimizer = torch.optim.Adam(model.parameters(), job.LearningRate);
+        using var adam = job.Optimizer == "adam" ? torch.optim.Adam(model.parameters(), job.LearningRate) : null;
+        // Shampoo's preconditioner blocks are split across the ranks of the job (num_trainers_per_group = world).
+        using var shampoo = job.Optimizer == "shampoo" ? new ShampooOptimizer(model.named_parameters(), ShampooSettings(job), comm) : null;
         using var buckets = new GradientBuckets(model.parameters(), job.BucketBytes, job.Compression == "bf16");
         string rank = comm.Rank.ToString();
 
@@ -34,9 +37,10 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         for (int step = 0; step < job.Steps; step++)
         {
             long started = Stopwatch.GetTimestamp();
-            loss = ComputeGradients(model, optimizer, data, sampler.BatchAt(step));
+            loss = ComputeGradients(model, data, sampler.BatchAt(step));
             await buckets.AverageAsync(comm, ct);
-            optimizer.step();
+            if (shampoo is not null) await shampoo.StepAsync(ct);
+            else adam!.step();
             DtrainMetrics.StepDuration.WithLabels(rank).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             DtrainMetrics.TrainSamples.WithLabels(rank).Inc(job.BatchSize);
             DtrainMetrics.TrainLoss.WithLabels(rank).Set(loss);
@@ -62,11 +66,20 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         }
     }
 
-    private double ComputeGradients(Mlp model, optim.Optimizer optimizer, SyntheticClassification data, ReadOnlySpan<long> batch)
+    /// <summary>The reference's recipe: Adam grafting, factors accumulated AdaGrad style, roots refreshed every 10 steps.</summary>
+    private static ShampooOptions ShampooSettings(JobSpec job) => new()
+    {
+        LearningRate = job.LearningRate,
+        Grafting = GraftingType.Adam,
+        GraftingEpsilon = 1e-8,
+        PreconditionFrequency = 10,
+    };
+
+    private double ComputeGradients(Mlp model, SyntheticClassification data, ReadOnlySpan<long> batch)
     {
         using var scope = NewDisposeScope();
         var (inputs, labels) = data.Batch(batch, device);
-        optimizer.zero_grad();
+        model.zero_grad();
         var loss = nn.functional.cross_entropy(model.forward(inputs), labels);
         loss.backward();
         return loss.item<float>();

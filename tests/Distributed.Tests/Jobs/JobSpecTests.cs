@@ -7,7 +7,7 @@ public class JobSpecTests
 {
     private static readonly JobSpec Unusual = new()
     {
-        Workers = 3, Steps = 17, BatchSize = 5, LearningRate = 0.125, Seed = 99, Device = "cpu",
+        Workers = 3, Steps = 17, BatchSize = 5, LearningRate = 0.125, Optimizer = "shampoo", Seed = 99, Device = "cpu",
         BucketMegabytes = 0.5, Compression = "bf16", Transport = "mpi", CollectiveTimeoutSeconds = 42, Port = 31000,
     };
 
@@ -26,6 +26,7 @@ public class JobSpecTests
             steps: 17
             batch_size: 5
             lr: 0.125
+            optimizer: shampoo
             seed: 99
             device: cpu
             bucket_mb: 0.5
@@ -48,9 +49,9 @@ public class JobSpecTests
     public void The_defaults_are_valid_and_every_bad_field_is_named()
     {
         Assert.Empty(new JobSpec().Problems());
-        var bad = new JobSpec { Workers = 0, Steps = 0, BatchSize = 0, LearningRate = 0, Device = "tpu", BucketMegabytes = 0, Compression = "zip", Transport = "tcp", CollectiveTimeoutSeconds = -1, Port = 0 };
+        var bad = new JobSpec { Workers = 0, Steps = 0, BatchSize = 0, LearningRate = 0, Optimizer = "lamb", Device = "tpu", BucketMegabytes = 0, Compression = "zip", Transport = "tcp", CollectiveTimeoutSeconds = -1, Port = 0 };
         Assert.Equal(
-            ["workers", "steps", "batch_size", "lr", "device", "bucket_mb", "compression", "transport", "collective_timeout_s", "port"],
+            ["workers", "steps", "batch_size", "lr", "optimizer", "device", "bucket_mb", "compression", "transport", "collective_timeout_s", "port"],
             bad.Problems().Select(p => p.Split(' ')[0]));
     }
 }

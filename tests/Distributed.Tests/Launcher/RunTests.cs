@@ -79,6 +79,15 @@ public class RunTests
         Assert.Equal(Digest(grpc.Stdout), Digest(mpi.Stdout));
     }
 
+    [Fact]
+    public async Task Distributed_shampoo_trains_across_worker_processes_with_identical_parameters()
+    {
+        var run = await DtrainProcess.RunAsync(Limit, "run", "--optimizer", "shampoo", "--workers", "2", "--steps", "30", "--device", "cpu", "--port", FreePort());
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        // The launcher fails the run unless every rank ended with the same parameter digest.
+        Assert.Contains("parameters identical on all ranks", run.Stdout);
+    }
+
     private static string Digest(string stdout) => Regex.Match(stdout, @"sha256 ([0-9a-f]{16})").Groups[1].Value is { Length: 16 } digest
         ? digest
         : throw new Xunit.Sdk.XunitException($"no parameter digest in: {stdout}");

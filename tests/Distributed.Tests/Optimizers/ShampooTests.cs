@@ -76,6 +76,13 @@ public class ShampooTests
         Train(Torch(p => optim.AdamW(p, 0.01, 0.9, 0.999, 1e-8, weight_decay: 0.3))),
         Train(Shampoo(new() { LearningRate = 0.01, Beta1 = 0.9, Grafting = GraftingType.Adam, GraftingBeta2 = 0.999, GraftingEpsilon = 1e-8, WeightDecay = 0.3, WeightDecayType = WeightDecayType.Decoupled })));
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Momentum_and_nesterov_match_sgd_with_momentum(bool nesterov) => AssertClose(
+        Train(Torch(p => optim.SGD(p, 0.05, momentum: 0.9, nesterov: nesterov))),
+        Train(Shampoo(new() { LearningRate = 0.05, Beta1 = 0, Grafting = GraftingType.Sgd, Momentum = 0.9, Nesterov = nesterov })));
+
     [Fact]
     public void Grafting_rmsprop_without_preconditioning_is_rmsprop() => AssertClose(
         Train(Torch(p => optim.RMSProp(p, 0.01, alpha: 0.99, eps: 1e-10))),
