@@ -144,6 +144,22 @@ internal sealed class ShampooBlock : IDisposable
             : direction * (grafted.norm() / (direction.norm() + 1e-16));
     }
 
+    /// <summary>Every state tensor, always in the same order; absent ones (no momentum, say) are skipped.</summary>
+    private IEnumerable<Tensor> State() =>
+        factors.Concat(inverseRoots).Concat(new[] { graftingMoment, firstMoment, momentum }.OfType<Tensor>());
+
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(FailedRootComputations);
+        foreach (var tensor in State()) StateFormat.Write(writer, tensor);
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        FailedRootComputations = reader.ReadInt32();
+        foreach (var tensor in State()) StateFormat.ReadInto(reader, tensor, Name);
+    }
+
     public void Dispose()
     {
         foreach (var t in factors.Concat(inverseRoots)) t.Dispose();

@@ -127,6 +127,75 @@ public sealed class ShampooOptimizer : IDisposable
         }
     }
 
+    /// <summary>Writes this rank's state: the step count and the state of every block it owns.</summary>
+    public void SaveState(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(StateFormat.Magic);
+        writer.Write(StateFormat.Version);
+        writer.Write(StepCount);
+        var owned = parameters.SelectMany(p => p.Blocks).Where(b => b.State is not null).ToArray();
+        writer.Write(owned.Length);
+        foreach (var block in owned)
+        {
+            writer.Write(block.Index);
+            block.State!.Save(writer);
+        }
+    }
+
+    /// <summary>
+    /// Loads the blocks this rank owns from the states saved by every rank of a job, whatever its world size
+    /// then: blocks are found by their global index.
+    /// </summary>
+    public void LoadState(IEnumerable<Stream> shards)
+    {
+        var owned = parameters.SelectMany(p => p.Blocks).Where(b => b.State is not null).ToDictionary(b => b.Index);
+        var loaded = new HashSet<int>();
+        long? step = null;
+        foreach (var shard in shards)
+        {
+            using var reader = new BinaryReader(shard, System.Text.Encoding.UTF8, leaveOpen: true);
+            if (reader.ReadString() != StateFormat.Magic || reader.ReadInt32() is var version && version != StateFormat.Version)
+            {
+                throw new DtrainException($"not a Shampoo state of format version {StateFormat.Version}");
+            }
+            long shardStep = reader.ReadInt64();
+            if (step is { } known && known != shardStep)
+            {
+                throw new DtrainException($"the state shards disagree on the step: {known} and {shardStep}");
+            }
+            step = shardStep;
+            int count = reader.ReadInt32();
+            for (int i = 0; i < count; i++)
+            {
+                int index = reader.ReadInt32();
+                if (owned.TryGetValue(index, out var block))
+                {
+                    block.State!.Load(reader);
+                    loaded.Add(index);
+                }
+                else
+                {
+                    // Another rank's block: read it into a scratch block of the same shape to skip it.
+                    using var scratch = ScratchBlock(index);
+                    scratch.Load(reader);
+                }
+            }
+        }
+        StepCount = step ?? throw new DtrainException("no state shards were given");
+        var missing = owned.Keys.Except(loaded).Order().ToArray();
+        if (missing.Length > 0)
+        {
+            throw new DtrainException($"the state shards hold no state for block(s) {string.Join(", ", missing)}");
+        }
+    }
+
+    private ShampooBlock ScratchBlock(int index)
+    {
+        var (parameter, block) = parameters.SelectMany(p => p.Blocks.Select(b => (p, b))).Single(x => x.b.Index == index);
+        return new ShampooBlock($"{parameter.Name} block {index}", block.Range.Select(d => d.Length).ToArray(), parameter.Parameter, options);
+    }
+
     private static Tensor Narrow(Tensor tensor, (long Start, long Length)[] range)
     {
         for (int d = 0; d < range.Length; d++) tensor = tensor.narrow(d, range[d].Start, range[d].Length);
