@@ -60,6 +60,18 @@ public class ShampooStateTests
         }
     }
 
+    /// <summary>Every rank of a group trains <paramref name="steps"/> steps, then saves its shard.</summary>
+    private static Task<(float[] Values, byte[] Shard)[]> TrainAndSaveAsync(int ranks, int steps) =>
+        Task.WhenAll(InProcessGroup.Create(ranks).Select(comm => Task.Run(() =>
+        {
+            var problem = new Problem();
+            using var shampoo = new ShampooOptimizer(problem.Parameters, Options, comm);
+            Steps(problem, shampoo, steps);
+            var shard = new MemoryStream();
+            shampoo.SaveState(shard);
+            return (problem.Values(), shard.ToArray());
+        })));
+
     [Fact]
     public void Save_step_load_resumes_bitwise_in_one_process()
     {
@@ -86,16 +98,7 @@ public class ShampooStateTests
     public async Task State_saved_by_two_ranks_loads_onto_three_and_continues_like_one_process()
     {
         // Two ranks train 5 steps and save their shards.
-        var two = InProcessGroup.Create(2);
-        var shards = await Task.WhenAll(two.Select(comm => Task.Run(() =>
-        {
-            var problem = new Problem();
-            using var shampoo = new ShampooOptimizer(problem.Parameters, Options, comm);
-            Steps(problem, shampoo, 5);
-            var shard = new MemoryStream();
-            shampoo.SaveState(shard);
-            return (Values: problem.Values(), Shard: shard.ToArray());
-        })));
+        var shards = await TrainAndSaveAsync(2, 5);
 
         // One process runs all 8 steps as the reference.
         var reference = new Problem();
@@ -119,19 +122,10 @@ public class ShampooStateTests
     public async Task Missing_blocks_and_foreign_files_are_named()
     {
         // Rank 0 of 2 saves only its own blocks: alone they cannot restore a single process.
-        var two = InProcessGroup.Create(2);
-        var shards = await Task.WhenAll(two.Select(comm => Task.Run(() =>
-        {
-            var stepped = new Problem();
-            using var owner = new ShampooOptimizer(stepped.Parameters, Options, comm);
-            Steps(stepped, owner, 1);
-            var shard = new MemoryStream();
-            owner.SaveState(shard);
-            return shard.ToArray();
-        })));
+        var shards = await TrainAndSaveAsync(2, 1);
         var problem = new Problem();
         using var shampoo = new ShampooOptimizer(problem.Parameters, Options);
-        var missing = Assert.Throws<DtrainException>(() => shampoo.LoadState([new MemoryStream(shards[0])]));
+        var missing = Assert.Throws<DtrainException>(() => shampoo.LoadState([new MemoryStream(shards[0].Shard)]));
         Assert.StartsWith("the state shards hold no state for block(s) ", missing.Message);
 
         var error = Assert.Throws<DtrainException>(() => shampoo.LoadState([new MemoryStream(System.Text.Encoding.UTF8.GetBytes("\u0005hello"))]));
