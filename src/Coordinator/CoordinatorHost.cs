@@ -35,8 +35,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
     {
         var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1);
-        // The silo warns at every start that server GC is off; a small control plane does not need it.
+        // The silo warns at every start that server GC is off; a small control plane does not need it. Its
+        // watchdog's first check after start can report a stall as long as the machine's uptime (seen here:
+        // "has not completed for 02:14:04" in a process a second old), a false alarm on every run.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort: Ports.FindFree(), gatewayPort: Ports.FindFree())
             .AddMemoryGrainStorageAsDefault());
