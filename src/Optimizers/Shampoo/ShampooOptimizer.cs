@@ -72,13 +72,12 @@ public sealed class ShampooOptimizer : IDisposable
     public async Task StepAsync(CancellationToken ct = default)
     {
         StepCount++;
-        int ranks = group?.Size ?? 1, rank = group?.Rank ?? 0;
         var mine = new float[slotSize];
         ComputeOwnDirections(mine);
         var all = mine;
         if (group is not null)
         {
-            all = new float[slotSize * ranks];
+            all = new float[slotSize * group.Size];
             await group.AllGatherAsync<float>(mine, all, ct);
         }
         ApplyAll(all);
