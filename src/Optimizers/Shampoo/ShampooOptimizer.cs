@@ -62,6 +62,9 @@ public sealed class ShampooOptimizer : IDisposable
 
     public long StepCount { get; private set; }
 
+    /// <summary>The size of the all-gathered direction buffer, every rank's padded slot: what a step moves.</summary>
+    public long AllGatherBytesPerStep => group is null ? 0 : (long)slotSize * group.Size * sizeof(float);
+
     /// <summary>One step in a single process (no group).</summary>
     public void Step()
     {
