@@ -4,14 +4,17 @@ using static TorchSharp.torch;
 namespace Dtrain.Optimizers.Shampoo;
 
 /// <summary>
-/// One preconditioner block of a parameter and all of its state: a factor and its inverse root per dim, the
+/// One preconditioner block of a parameter and all of its state: a factor and its inverse root per preconditioned dim, the
 /// grafting second moment, the first moment and the momentum buffer. Tensors live outside any dispose scope
 /// and are freed by <see cref="Dispose"/>.
 /// </summary>
 internal sealed class ShampooBlock : IDisposable
 {
     private readonly ShampooOptions options;
-    private readonly Tensor[] factors, inverseRoots;
+    /// <summary>Per dim; null where the dim's inverse exponent is 0 (not preconditioned).</summary>
+    private readonly Tensor?[] factors, inverseRoots;
+    private readonly double[] exponents;
+    private readonly ScalarType factorType;
     private readonly Tensor? graftingMoment, firstMoment, momentum;
 
     /// <param name="name">Names the block in errors: parameter name and block index.</param>
@@ -22,9 +25,11 @@ internal sealed class ShampooBlock : IDisposable
     {
         Name = name;
         this.options = options;
-        factors = shape.Select(d => zeros(d, d, like.dtype, like.device).DetachFromDisposeScope()).ToArray();
-        inverseRoots = shape.Select(d => eye(d, dtype: like.dtype, device: like.device).DetachFromDisposeScope()).ToArray();
-        graftingMoment = options.Grafting is GraftingType.AdaGrad or GraftingType.RmsProp or GraftingType.Adam
+        exponents = shape.Select((_, k) => options.InverseExponent(shape.Length, k)).ToArray();
+        factorType = options.FactorMatrixDtype == Precision.Fp64 ? ScalarType.Float64 : ScalarType.Float32;
+        factors = shape.Select((d, k) => exponents[k] == 0 ? null : zeros(d, d, factorType, like.device).DetachFromDisposeScope()).ToArray();
+        inverseRoots = shape.Select((d, k) => exponents[k] == 0 ? null : eye(d, dtype: factorType, device: like.device).DetachFromDisposeScope()).ToArray();
+        graftingMoment = options.Grafting is GraftingType.Adagrad or GraftingType.Rmsprop or GraftingType.Adam
             ? zeros(shape, like.dtype, like.device).DetachFromDisposeScope() : null;
         firstMoment = options.Beta1 != 0 ? zeros(shape, like.dtype, like.device).DetachFromDisposeScope() : null;
         momentum = options.Momentum != 0 ? zeros(shape, like.dtype, like.device).DetachFromDisposeScope() : null;
@@ -38,7 +43,8 @@ internal sealed class ShampooBlock : IDisposable
     /// <param name="gradient">The block's gradient, L2 weight decay already added.</param>
     /// <param name="weights">The block's current parameter values.</param>
     /// <param name="step">The step number, from 1.</param>
-    public Tensor SearchDirection(Tensor gradient, Tensor weights, long step)
+    /// <param name="learningRate">This step's lr (a schedule may change it).</param>
+    public Tensor SearchDirection(Tensor gradient, Tensor weights, long step, double learningRate)
     {
         bool graftingOnly = step < options.StartStep;
         bool amortized = (step % options.PreconditionFrequency == 0 && step > options.StartStep) || step == options.StartStep;
@@ -49,34 +55,43 @@ internal sealed class ShampooBlock : IDisposable
         var filtered = FilteredGradient(gradient, step);
         var grafted = Graft(filtered, step);
         var direction = graftingOnly ? grafted : Precondition(filtered, grafted);
-        if (options.WeightDecayType == WeightDecayType.Decoupled && options.WeightDecay != 0)
+        double decay = options.WeightDecayType switch
         {
-            direction = direction + options.WeightDecay * weights;
+            WeightDecayType.Decoupled => options.WeightDecay,
+            WeightDecayType.Corrected => options.WeightDecay * learningRate / options.PeakLr,
+            WeightDecayType.Independent => options.WeightDecay / options.PeakLr,
+            _ => 0,
+        };
+        if (decay != 0)
+        {
+            direction = direction + decay * weights;
         }
         if (momentum is not null)
         {
             momentum.mul_(options.Momentum).add_(direction, alpha: 1 - options.Dampening);
             direction = options.Nesterov ? direction * (1 - options.Dampening) + options.Momentum * momentum : momentum.clone();
         }
-        return direction * -options.LearningRate;
+        return direction * -learningRate;
     }
 
     /// <summary>L_k ← β₂L_k + w·contract(G, G) over every dim but k (w = 1 when β₂ = 1).</summary>
     private void UpdateFactors(Tensor gradient)
     {
         double weight = options.Beta2 == 1 ? 1 : 1 - options.Beta2;
+        var g = gradient.to(factorType);
         for (int k = 0; k < factors.Length; k++)
         {
+            if (factors[k] is not { } factor) continue;
             var others = Enumerable.Range(0, factors.Length).Where(d => d != k).Select(d => (long)d).ToArray();
-            var outer = others.Length == 0 ? gradient.outer(gradient) : tensordot(gradient, gradient, others, others);
-            factors[k].mul_(options.Beta2).add_(outer, alpha: weight);
+            var outer = others.Length == 0 ? g.outer(g) : tensordot(g, g, others, others);
+            factor.mul_(options.Beta2).add_(outer, alpha: weight);
         }
     }
 
     private void UpdateGraftingMoment(Tensor gradient)
     {
         if (graftingMoment is null) return;
-        var (beta, weight) = options.Grafting == GraftingType.AdaGrad ? (1.0, 1.0) : (options.GraftingBeta2, 1 - options.GraftingBeta2);
+        var (beta, weight) = options.Grafting == GraftingType.Adagrad ? (1.0, 1.0) : (options.GraftingBeta2, 1 - options.GraftingBeta2);
         graftingMoment.mul_(beta).addcmul_(gradient, gradient, value: weight);
     }
 
@@ -84,17 +99,18 @@ internal sealed class ShampooBlock : IDisposable
     private void ComputeInverseRoots(long step)
     {
         double correction = options.UseBiasCorrection && options.Beta2 < 1 ? 1 - Math.Pow(options.Beta2, step) : 1;
-        int root = 2 * factors.Length;
         for (int k = 0; k < factors.Length; k++)
         {
+            if (factors[k] is null) continue;
             using var scope = NewDisposeScope();
-            var factor = factors[k] / correction;
+            var factor = factors[k]! / correction;
+            double root = 1 / exponents[k];
             try
             {
                 var inverse = options.RootMethod == RootMethod.Eigendecomposition
                     ? MatrixRoots.InverseRootByEigendecomposition(factor, root, options.Epsilon)
-                    : MatrixRoots.InverseRootByCoupledNewton(factor, root);
-                inverseRoots[k].copy_(inverse);
+                    : MatrixRoots.InverseRootByCoupledNewton(factor, (int)Math.Round(root));
+                inverseRoots[k]!.copy_(inverse);
                 FailedRootComputations = 0;
             }
             catch (MatrixRootException failure) when (failure.Message.Contains("NaN or Inf"))
@@ -125,7 +141,7 @@ internal sealed class ShampooBlock : IDisposable
     private Tensor Graft(Tensor direction, long step) => options.Grafting switch
     {
         GraftingType.None or GraftingType.Sgd => direction,
-        GraftingType.AdaGrad or GraftingType.RmsProp => direction / (graftingMoment!.sqrt() + options.GraftingEpsilon),
+        GraftingType.Adagrad or GraftingType.Rmsprop => direction / (graftingMoment!.sqrt() + options.GraftingEpsilon),
         GraftingType.Adam => direction / ((graftingMoment! / (1 - Math.Pow(options.GraftingBeta2, step))).sqrt() + options.GraftingEpsilon),
         _ => throw new ArgumentOutOfRangeException(nameof(options.Grafting)),
     };
@@ -133,12 +149,14 @@ internal sealed class ShampooBlock : IDisposable
     /// <summary>G̃ multiplied by each inverse root along its dim, then scaled to the grafted direction's norm.</summary>
     private Tensor Precondition(Tensor filtered, Tensor grafted)
     {
-        var direction = filtered;
+        var direction = filtered.to(factorType);
         foreach (var inverse in inverseRoots)
         {
-            // Contracting the leading dim moves it last: after all dims, the original order is back.
-            direction = tensordot(direction, inverse, [0], [0]);
+            // Contracting the leading dim moves it last (an unpreconditioned dim is just moved): after all dims,
+            // the original order is back.
+            direction = inverse is null ? direction.movedim([0], [-1]) : tensordot(direction, inverse, [0], [0]);
         }
+        direction = direction.to(filtered.dtype);
         return options.Grafting == GraftingType.None
             ? direction
             : direction * (grafted.norm() / (direction.norm() + 1e-16));
@@ -146,7 +164,7 @@ internal sealed class ShampooBlock : IDisposable
 
     /// <summary>Every state tensor, always in the same order; absent ones (no momentum, say) are skipped.</summary>
     private IEnumerable<Tensor> State() =>
-        factors.Concat(inverseRoots).Concat(new[] { graftingMoment, firstMoment, momentum }.OfType<Tensor>());
+        factors.Concat(inverseRoots).Concat([graftingMoment, firstMoment, momentum]).OfType<Tensor>();
 
     public void Save(BinaryWriter writer)
     {
@@ -162,9 +180,6 @@ internal sealed class ShampooBlock : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in factors.Concat(inverseRoots)) t.Dispose();
-        graftingMoment?.Dispose();
-        firstMoment?.Dispose();
-        momentum?.Dispose();
+        foreach (var tensor in State()) tensor.Dispose();
     }
 }

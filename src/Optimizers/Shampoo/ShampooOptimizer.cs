@@ -23,6 +23,8 @@ public sealed class ShampooOptimizer : IDisposable
     private readonly Communicator? group;
     private readonly int[] slotOffsets;
     private readonly int slotSize;
+    private readonly ScalarType communicationType;
+    private readonly int elementBytes;
 
     /// <param name="parameters">The parameters, with the names errors use.</param>
     /// <param name="options">The settings.</param>
@@ -33,11 +35,13 @@ public sealed class ShampooOptimizer : IDisposable
         if (problems.Count > 0) throw new ArgumentException($"invalid Shampoo options: {string.Join("; ", problems)}");
         this.options = options;
         this.group = group;
+        LearningRate = options.LearningRate;
+        (communicationType, elementBytes) = options.CommunicationDtype == Precision.Bf16 ? (ScalarType.BFloat16, 2) : (ScalarType.Float32, sizeof(float));
         var all = parameters.Select(named => (named, merged: BlockShapes.Merge(named.Parameter.shape, options.MaxPreconditionerDim)))
             .Select(p => (p.named, p.merged, ranges: BlockShapes.Split(p.merged, options.MaxPreconditionerDim)))
             .ToArray();
         var sizes = all.SelectMany(p => p.ranges.Select(r => r.Aggregate(1L, (n, d) => n * d.Length))).ToArray();
-        var owners = BlockAssignment.Assign(sizes.Select(n => BlockAssignment.Cost(n, sizeof(float))).ToArray(), group?.Size ?? 1);
+        var owners = BlockAssignment.Assign(sizes.Select(n => BlockAssignment.Cost(n, elementBytes)).ToArray(), group?.Size ?? 1);
         int rank = group?.Rank ?? 0, ranks = group?.Size ?? 1;
 
         // Each rank's directions go in its slot of one flat buffer, blocks in global order; slots are padded to the largest.
@@ -60,10 +64,29 @@ public sealed class ShampooOptimizer : IDisposable
         }).ToArray())).ToArray();
     }
 
+    /// <summary>
+    /// Splits <paramref name="world"/> into groups of <see cref="ShampooOptions.NumTrainersPerGroup"/> consecutive
+    /// ranks, as the reference does, and shares the blocks within this rank's group. Every rank must call it.
+    /// </summary>
+    public static async Task<ShampooOptimizer> CreateAsync(
+        IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options, Communicator world, CancellationToken ct = default)
+    {
+        int perGroup = options.NumTrainersPerGroup ?? world.Size;
+        if (perGroup < 1 || world.Size % perGroup != 0)
+        {
+            throw new DtrainException($"num_trainers_per_group {perGroup} does not divide the world size {world.Size}");
+        }
+        var group = perGroup == world.Size ? world : await world.SplitAsync(world.Rank / perGroup, world.Rank, ct);
+        return new ShampooOptimizer(parameters, options, group);
+    }
+
     public long StepCount { get; private set; }
 
+    /// <summary>The lr of the next step; a schedule sets it. It starts at <see cref="ShampooOptions.LearningRate"/>.</summary>
+    public double LearningRate { get; set; }
+
     /// <summary>The size of the all-gathered direction buffer, every rank's padded slot: what a step moves.</summary>
-    public long AllGatherBytesPerStep => group is null ? 0 : (long)slotSize * group.Size * sizeof(float);
+    public long AllGatherBytesPerStep => group is null ? 0 : (long)slotSize * group.Size * elementBytes;
 
     /// <summary>One step in a single process (no group).</summary>
     public void Step()
@@ -75,18 +98,19 @@ public sealed class ShampooOptimizer : IDisposable
     public async Task StepAsync(CancellationToken ct = default)
     {
         StepCount++;
-        var mine = new float[slotSize];
+        // The directions travel as raw bytes of the communication dtype; a single process rounds them the same way.
+        var mine = new byte[slotSize * elementBytes];
         ComputeOwnDirections(mine);
         var all = mine;
         if (group is not null)
         {
-            all = new float[slotSize * group.Size];
-            await group.AllGatherAsync<float>(mine, all, ct);
+            all = new byte[mine.Length * group.Size];
+            await group.AllGatherAsync<byte>(mine, all, ct);
         }
         ApplyAll(all);
     }
 
-    private void ComputeOwnDirections(float[] slot)
+    private void ComputeOwnDirections(byte[] slot)
     {
         using var noGrad = no_grad();
         foreach (var p in parameters)
@@ -105,13 +129,13 @@ public sealed class ShampooOptimizer : IDisposable
             var weights = p.Parameter.view(p.Merged);
             foreach (var block in p.Blocks.Where(b => b.State is not null))
             {
-                var direction = block.State!.SearchDirection(Narrow(gradients, block.Range).contiguous(), Narrow(weights, block.Range), StepCount);
-                direction.to(ScalarType.Float32).cpu().flatten().data<float>().CopyTo(slot, slotOffsets[block.Index]);
+                var direction = block.State!.SearchDirection(Narrow(gradients, block.Range).contiguous(), Narrow(weights, block.Range), StepCount, LearningRate);
+                direction.to(communicationType).cpu().contiguous().bytes.CopyTo(slot.AsSpan(slotOffsets[block.Index] * elementBytes));
             }
         }
     }
 
-    private void ApplyAll(float[] all)
+    private void ApplyAll(byte[] all)
     {
         using var noGrad = no_grad();
         foreach (var p in parameters)
@@ -122,9 +146,10 @@ public sealed class ShampooOptimizer : IDisposable
             foreach (var block in p.Blocks)
             {
                 var target = Narrow(weights, block.Range);
-                int start = block.Owner * slotSize + slotOffsets[block.Index];
-                var direction = tensor(all.AsSpan(start, (int)target.numel()).ToArray(), target.shape).to(target.dtype, target.device);
-                target.add_(direction);
+                int start = (block.Owner * slotSize + slotOffsets[block.Index]) * elementBytes;
+                var direction = empty(target.shape, communicationType);
+                all.AsSpan(start, (int)target.numel() * elementBytes).CopyTo(direction.bytes);
+                target.add_(direction.to(target.dtype, target.device));
             }
         }
     }

@@ -65,6 +65,26 @@ public class MatrixRootsTests
         Assert.True(MatrixRoots.InverseRootByEigendecomposition(negative, 2, epsilon: 0.25).allclose(diag(tensor(new[] { 2.0, Math.Pow(4.25, -0.5) })), atol: 1e-12));
     }
 
+    /// <summary>
+    /// c(J + I), J all ones (n = 4): eigenvalues 5c once and c three times. At c = 1e38 the entries fit float32
+    /// but 5c does not, so float32 eigh returns an infinite eigenvalue and the root is retried in float64.
+    /// Closed form: X = (5c)^(-1/p) J/n + c^(-1/p) (I - J/n).
+    /// </summary>
+    [Fact]
+    public void A_float32_eigendecomposition_that_overflows_is_retried_in_float64()
+    {
+        const double c = 1e38;
+        var j = ones(4, 4, dtype: ScalarType.Float64) / 4;
+        var identity = eye(4, dtype: ScalarType.Float64);
+        var matrix = (c * (4 * j + identity)).to(ScalarType.Float32);
+        Assert.False(isfinite(linalg.eigvalsh(matrix)).all().item<bool>());   // the premise: float32 overflows
+
+        var x = MatrixRoots.InverseRootByEigendecomposition(matrix, 2, epsilon: 0);
+        var expected = Math.Pow(5 * c, -0.5) * j + Math.Pow(c, -0.5) * (identity - j);
+        Assert.Equal(ScalarType.Float32, x.dtype);
+        Assert.True(x.to(ScalarType.Float64).allclose(expected, rtol: 1e-5, atol: 0), $"differs by {(x.to(ScalarType.Float64) - expected).abs().max().item<double>()}");
+    }
+
     [Fact]
     public void Nan_or_inf_and_bad_shapes_are_refused_by_name()
     {

@@ -62,7 +62,7 @@ public class ShampooTests
     [InlineData(0.3)]
     public void Grafting_adagrad_without_preconditioning_is_adagrad(double weightDecay) => AssertClose(
         Train(Torch(p => optim.Adagrad(p, 0.05, weight_decay: weightDecay, eps: 1e-10))),
-        Train(Shampoo(new() { LearningRate = 0.05, Beta1 = 0, Grafting = GraftingType.AdaGrad, GraftingEpsilon = 1e-10, WeightDecay = weightDecay, WeightDecayType = WeightDecayType.L2 })));
+        Train(Shampoo(new() { LearningRate = 0.05, Beta1 = 0, Grafting = GraftingType.Adagrad, GraftingEpsilon = 1e-10, WeightDecay = weightDecay, WeightDecayType = WeightDecayType.L2 })));
 
     [Theory]
     [InlineData(0.0)]
@@ -76,6 +76,16 @@ public class ShampooTests
         Train(Torch(p => optim.AdamW(p, 0.01, 0.9, 0.999, 1e-8, weight_decay: 0.3))),
         Train(Shampoo(new() { LearningRate = 0.01, Beta1 = 0.9, Grafting = GraftingType.Adam, GraftingBeta2 = 0.999, GraftingEpsilon = 1e-8, WeightDecay = 0.3, WeightDecayType = WeightDecayType.Decoupled })));
 
+    [Fact]
+    public void Corrected_weight_decay_scales_by_lr_over_peak_lr() => AssertClose(
+        Train(Torch(p => optim.AdamW(p, 0.01, 0.9, 0.999, 1e-8, weight_decay: 0.3 * 0.01 / 0.02))),
+        Train(Shampoo(new() { LearningRate = 0.01, PeakLearningRate = 0.02, Beta1 = 0.9, Grafting = GraftingType.Adam, GraftingBeta2 = 0.999, GraftingEpsilon = 1e-8, WeightDecay = 0.3, WeightDecayType = WeightDecayType.Corrected })));
+
+    [Fact]
+    public void Independent_weight_decay_divides_by_the_peak_lr() => AssertClose(
+        Train(Torch(p => optim.AdamW(p, 0.01, 0.9, 0.999, 1e-8, weight_decay: 0.006 / 0.02))),
+        Train(Shampoo(new() { LearningRate = 0.01, PeakLearningRate = 0.02, Beta1 = 0.9, Grafting = GraftingType.Adam, GraftingBeta2 = 0.999, GraftingEpsilon = 1e-8, WeightDecay = 0.006, WeightDecayType = WeightDecayType.Independent })));
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -86,7 +96,7 @@ public class ShampooTests
     [Fact]
     public void Grafting_rmsprop_without_preconditioning_is_rmsprop() => AssertClose(
         Train(Torch(p => optim.RMSProp(p, 0.01, alpha: 0.99, eps: 1e-10))),
-        Train(Shampoo(new() { LearningRate = 0.01, Beta1 = 0, Grafting = GraftingType.RmsProp, GraftingBeta2 = 0.99, GraftingEpsilon = 1e-10 })));
+        Train(Shampoo(new() { LearningRate = 0.01, Beta1 = 0, Grafting = GraftingType.Rmsprop, GraftingBeta2 = 0.99, GraftingEpsilon = 1e-10 })));
 
     [Fact]
     public void Preconditioned_steps_differ_from_grafting_alone_and_stay_finite()
@@ -104,18 +114,56 @@ public class ShampooTests
         var g = randn([4, 3], dtype: ScalarType.Float64, generator: new Generator(11));
         var w0 = randn([4, 3], dtype: ScalarType.Float64, generator: new Generator(12));
         var w = new Parameter(w0.clone());
-        using var shampoo = new ShampooOptimizer([("w", w)], new ShampooOptions { LearningRate = 0.1, Beta1 = 0, Epsilon = 1e-9, MaxPreconditionerDim = 4 });
+        using var shampoo = new ShampooOptimizer([("w", w)], new ShampooOptions { LearningRate = 0.1, Beta1 = 0, Epsilon = 1e-9, MaxPreconditionerDim = 4, FactorMatrixDtype = Precision.Fp64 });
         w.grad = g.clone();
         shampoo.Step();
 
-        // Independent of the optimizer's code: factors of the raw gradient, inverse fourth roots by eigh.
-        Tensor InverseFourthRoot(Tensor a)
-        {
-            var (values, vectors) = linalg.eigh(a + 1e-9 * eye(a.shape[0], dtype: ScalarType.Float64));
-            return (vectors * values.pow(-0.25).unsqueeze(0)).matmul(vectors.T);
-        }
-        var expected = w0 - 0.1 * InverseFourthRoot(g.matmul(g.T)).matmul(g).matmul(InverseFourthRoot(g.T.matmul(g)));
+        var expected = w0 - 0.1 * InverseRoot(g.matmul(g.T), 0.25).matmul(g).matmul(InverseRoot(g.T.matmul(g), 0.25));
         Assert.True(w.allclose(expected, rtol: 1e-6, atol: 1e-6), $"differs by {(w - expected).abs().max().item<double>()}");
+    }
+
+    /// <summary>A^(-exponent) by float64 eigh of A + 1e-9 I, independent of the optimizer's code.</summary>
+    private static Tensor InverseRoot(Tensor a, double exponent)
+    {
+        var (values, vectors) = linalg.eigh(a + 1e-9 * eye(a.shape[0], dtype: ScalarType.Float64));
+        return (vectors * values.pow(-exponent).unsqueeze(0)).matmul(vectors.T);
+    }
+
+    [Fact]
+    public void An_inverse_exponent_override_of_zero_leaves_that_dim_unpreconditioned()
+    {
+        var g = randn([4, 3], dtype: ScalarType.Float64, generator: new Generator(13));
+        var w0 = randn([4, 3], dtype: ScalarType.Float64, generator: new Generator(14));
+        var w = new Parameter(w0.clone());
+        var options = new ShampooOptions
+        {
+            LearningRate = 0.1, Beta1 = 0, Epsilon = 1e-9, MaxPreconditionerDim = 4, FactorMatrixDtype = Precision.Fp64,
+            InverseExponentOverride = new Dictionary<int, double[]> { [2] = [0.5, 0] },
+        };
+        using var shampoo = new ShampooOptimizer([("w", w)], options);
+        w.grad = g.clone();
+        shampoo.Step();
+
+        // Left factor only, to the power -1/2: full-matrix AdaGrad along the rows.
+        var expected = w0 - 0.1 * InverseRoot(g.matmul(g.T), 0.5).matmul(g);
+        Assert.True(w.allclose(expected, rtol: 1e-6, atol: 1e-6), $"differs by {(w - expected).abs().max().item<double>()}");
+    }
+
+    [Fact]
+    public void Float64_factors_follow_a_float64_oracle_more_closely_than_float32_factors()
+    {
+        var g = randn([8, 6], dtype: ScalarType.Float64, generator: new Generator(15));
+        var expected = -0.1 * InverseRoot(g.matmul(g.T), 0.25).matmul(g).matmul(InverseRoot(g.T.matmul(g), 0.25));
+        double Error(Precision factors)
+        {
+            var w = new Parameter(zeros([8, 6], dtype: ScalarType.Float64));
+            using var shampoo = new ShampooOptimizer([("w", w)], new ShampooOptions { LearningRate = 0.1, Beta1 = 0, Epsilon = 1e-9, MaxPreconditionerDim = 8, FactorMatrixDtype = factors });
+            w.grad = g.clone();
+            shampoo.Step();
+            return (w - expected).abs().max().item<double>();
+        }
+        double float64 = Error(Precision.Fp64), float32 = Error(Precision.Fp32);
+        Assert.True(float64 < float32 / 10, $"float64 factors differ by {float64}, float32 factors by {float32}");
     }
 
     public static TheoryData<int> Ranks() => new(2, 3, 5);
@@ -141,6 +189,48 @@ public class ShampooTests
         Assert.All(distributed, result => Assert.Equal(single, result));
     }
 
+    /// <summary>bf16 directions: a single process rounds them as the all-gather does, so the results still match bitwise.</summary>
+    [Fact]
+    public async Task Bf16_communication_moves_fewer_bytes_and_still_equals_single_process_bitwise()
+    {
+        var options = new ShampooOptions { LearningRate = 0.05, Grafting = GraftingType.Adam, GraftingEpsilon = 1e-8, MaxPreconditionerDim = 4, Epsilon = 1e-6, PreconditionFrequency = 2 };
+        var bf16 = options with { CommunicationDtype = Precision.Bf16 };
+        var single = Train(p => new ShampooOptimizer(p, bf16).Step);
+        var bytes = new long[2];
+        var group = Dtrain.Collectives.Transports.InProcess.InProcessGroup.Create(2);
+        var distributed = await Task.WhenAll(group.Select(comm => Task.Run(() => Train(p =>
+        {
+            var shampoo = new ShampooOptimizer(p, bf16, comm);
+            using var fp32 = new ShampooOptimizer(p, options, comm);   // only to compare the sizes
+            bytes = [fp32.AllGatherBytesPerStep, shampoo.AllGatherBytesPerStep];
+            return () => shampoo.StepAsync().GetAwaiter().GetResult();
+        }))));
+
+        Assert.All(distributed, result => Assert.Equal(single, result));
+        Assert.NotEqual(Train(p => new ShampooOptimizer(p, options).Step), single);
+        // Not exactly half: block costs are rounded up to 64 bytes, so the assignment and padding change too.
+        Assert.True(bytes[1] < bytes[0], $"bf16 moves {bytes[1]} bytes a step, fp32 {bytes[0]}");
+    }
+
+    /// <summary>4 ranks in 2 groups of 2 (the reference's num_trainers_per_group): the same result as one process.</summary>
+    [Fact]
+    public async Task Groups_of_trainers_equal_single_process_bitwise()
+    {
+        var options = new ShampooOptions { LearningRate = 0.05, Grafting = GraftingType.Adam, GraftingEpsilon = 1e-8, MaxPreconditionerDim = 4, Epsilon = 1e-6, PreconditionFrequency = 2, NumTrainersPerGroup = 2 };
+        var single = Train(p => new ShampooOptimizer(p, options).Step);
+        var world = Dtrain.Collectives.Transports.InProcess.InProcessGroup.Create(4);
+        var distributed = await Task.WhenAll(world.Select(comm => Task.Run(() => Train(p =>
+        {
+            var shampoo = ShampooOptimizer.CreateAsync(p, options, comm).GetAwaiter().GetResult();
+            return () => shampoo.StepAsync().GetAwaiter().GetResult();
+        }))));
+        Assert.All(distributed, result => Assert.Equal(single, result));
+
+        var odd = Dtrain.Collectives.Transports.InProcess.InProcessGroup.Create(3);
+        var error = await Assert.ThrowsAsync<DtrainException>(() => ShampooOptimizer.CreateAsync([], options, odd[0]));
+        Assert.Equal("num_trainers_per_group 2 does not divide the world size 3", error.Message);
+    }
+
     [Fact]
     public void A_nan_gradient_names_the_parameter()
     {
@@ -156,5 +246,11 @@ public class ShampooTests
     {
         var error = Assert.Throws<ArgumentException>(() => new ShampooOptimizer([], new ShampooOptions { Beta2 = 0, PreconditionFrequency = 0 }));
         Assert.Equal("invalid Shampoo options: beta2 must be in (0, 1], got 0; precondition_frequency must be at least 1, got 0; start_preconditioning_step must be at least 1, got 0", error.Message);
+        var exponents = Assert.Throws<ArgumentException>(() => new ShampooOptimizer([], new ShampooOptions
+        {
+            RootMethod = RootMethod.CoupledNewton,
+            InverseExponentOverride = new Dictionary<int, double[]> { [2] = [0.25, 0.5, 1], [1] = [0.3] },
+        }));
+        Assert.Equal("invalid Shampoo options: inverse_exponent_override[2] needs 1 or 2 exponents, got 3; inverse_exponent_override[1]: coupled_newton needs exponents 1/p for whole p, got [0.3]", exponents.Message);
     }
 }

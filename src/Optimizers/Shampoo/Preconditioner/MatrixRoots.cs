@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Dtrain.Contracts;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,9 +18,10 @@ public static class MatrixRoots
     /// <summary>
     /// By eigendecomposition: A + εI = Q diag(λ) Qᵀ; when the smallest eigenvalue is below ε (A is not
     /// positive definite enough) the spectrum is shifted by -λ_min and ε is added again; X = Q diag(λ^(-1/p)) Qᵀ.
-    /// A float32 eigendecomposition that fails is retried in float64.
+    /// A float32 eigendecomposition that fails, or whose eigenvalues overflow float32, is retried in float64.
     /// </summary>
-    public static Tensor InverseRootByEigendecomposition(Tensor matrix, int root, double epsilon = 1e-12)
+    /// <param name="root">p, any positive real: an inverse exponent override e gives p = 1/e.</param>
+    public static Tensor InverseRootByEigendecomposition(Tensor matrix, double root, double epsilon = 1e-12)
     {
         Validate(matrix, root);
         using var scope = NewDisposeScope();
@@ -31,7 +33,7 @@ public static class MatrixRoots
             values = values - smallest + epsilon;
         }
         var scaled = vectors * values.pow(-1.0 / root).unsqueeze(0);
-        return scaled.matmul(vectors.T).MoveToOuterDisposeScope();
+        return scaled.matmul(vectors.T).to(matrix.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -62,26 +64,35 @@ public static class MatrixRoots
         throw new MatrixRootException($"the coupled Newton iteration did not reach tolerance {tolerance} in {maxIterations} iterations");
     }
 
+    /// <summary>
+    /// The eigendecomposition, in float64 when float32 fails. The roots are taken in float64 too: an eigenvalue
+    /// that overflowed float32 would otherwise drop out of the inverse root.
+    /// </summary>
     private static (Tensor Values, Tensor Vectors) Eigh(Tensor matrix)
     {
-        try
+        if (matrix.dtype == ScalarType.Float32)
         {
-            return linalg.eigh(matrix);
+            try
+            {
+                var (values, vectors) = linalg.eigh(matrix);
+                if (isfinite(values).all().item<bool>()) return (values, vectors);
+            }
+            catch (ExternalException)
+            {
+                // LAPACK did not converge; float64 usually does.
+            }
+            return linalg.eigh(matrix.to(ScalarType.Float64));
         }
-        catch (Exception) when (matrix.dtype == ScalarType.Float32)
-        {
-            var (values, vectors) = linalg.eigh(matrix.to(ScalarType.Float64));
-            return (values.to(ScalarType.Float32), vectors.to(ScalarType.Float32));
-        }
+        return linalg.eigh(matrix);
     }
 
-    private static void Validate(Tensor matrix, int root)
+    private static void Validate(Tensor matrix, double root)
     {
         if (matrix.dim() != 2 || matrix.shape[0] != matrix.shape[1])
         {
             throw new ArgumentException($"an inverse root needs a square matrix, got shape [{string.Join(", ", matrix.shape)}]");
         }
-        ArgumentOutOfRangeException.ThrowIfLessThan(root, 1);
+        if (!(root > 0) || double.IsInfinity(root)) throw new ArgumentOutOfRangeException(nameof(root), $"the root must be positive and finite, got {root}");
         if (!isfinite(matrix).all().item<bool>())
         {
             throw new MatrixRootException("the factor matrix contains NaN or Inf");
