@@ -22,6 +22,9 @@ public sealed record JobSpec
     /// <summary>adam, or shampoo: Distributed Shampoo with Adam grafting, its blocks split across the workers.</summary>
     public string Optimizer { get; init; } = "adam";
 
+    /// <summary>The job file's shampoo section: Distributed Shampoo's options as JSON; empty means the default recipe.</summary>
+    public string Shampoo { get; init; } = "";
+
     /// <summary>Seeds the data, the model's initial parameters and the shuffling: same seed, same result.</summary>
     public long Seed { get; init; } = 1;
 
@@ -82,6 +85,7 @@ public sealed record JobSpec
         Transport = Transport,
         CollectiveTimeoutS = CollectiveTimeoutSeconds,
         Optimizer = Optimizer,
+        Shampoo = Shampoo,
     };
 
     public static JobSpec FromSettings(JobSettings settings) => new()
@@ -97,5 +101,6 @@ public sealed record JobSpec
         Transport = settings.Transport,
         CollectiveTimeoutSeconds = settings.CollectiveTimeoutS,
         Optimizer = settings.Optimizer,
+        Shampoo = settings.Shampoo,
     };
 }

@@ -1,5 +1,6 @@
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Optimizers.Shampoo;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -9,7 +10,8 @@ namespace Dtrain.Launcher.Jobs;
 
 /// <summary>
 /// A YAML job file: the same settings as the run command's flags, in snake_case (workers, steps, batch_size, lr,
-/// seed, device, bucket_mb, compression, transport, collective_timeout_s, port). Every key is optional; an unknown key is an error, not a silently ignored typo.
+/// seed, device, bucket_mb, compression, transport, collective_timeout_s, port), and a shampoo section. Every key
+/// is optional; an unknown key is an error, not a silently ignored typo.
 /// </summary>
 public sealed class JobFile
 {
@@ -25,12 +27,19 @@ public sealed class JobFile
     public string? Transport { get; set; }
     public double? CollectiveTimeoutS { get; set; }
     public int? Port { get; set; }
-
-    private const string KnownFields = "workers, steps, batch_size, lr, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port";
+    /// <summary>Distributed Shampoo's options by the reference's names; absent keys take the reference's defaults.</summary>
+    public ShampooOptions? Shampoo { get; set; }
 
     private static readonly IDeserializer Yaml = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .WithEnumNamingConvention(UnderscoredNamingConvention.Instance)
+        .WithTypeMapping<IReadOnlyDictionary<int, double[]>, Dictionary<int, double[]>>()
         .Build();
+
+    /// <summary>The keys a section of <paramref name="type"/> accepts, as YAML spells them.</summary>
+    private static string KnownFields(Type type) => string.Join(", ", type.GetProperties()
+        .Where(p => p.CanWrite)
+        .Select(p => UnderscoredNamingConvention.Instance.Apply(p.Name)));
 
     public static JobFile Load(string path)
     {
@@ -67,6 +76,7 @@ public sealed class JobFile
         Transport = Transport ?? spec.Transport,
         CollectiveTimeoutSeconds = CollectiveTimeoutS ?? spec.CollectiveTimeoutSeconds,
         Port = Port ?? spec.Port,
+        Shampoo = Shampoo is null ? spec.Shampoo : ShampooOptionsJson.Serialize(Shampoo),
     };
 
     /// <summary>YamlDotNet's messages name its own types; say what is wrong in the file's terms instead.</summary>
@@ -75,10 +85,11 @@ public sealed class JobFile
         var innermost = e;
         while (innermost.InnerException is YamlException inner) innermost = inner;
         string message = innermost.InnerException?.Message ?? innermost.Message;
-        var unknown = Regex.Match(message, "Property '([^']+)' not found");
+        var unknown = Regex.Match(message, "Property '([^']+)' not found on type '([^']+)'");
         if (unknown.Success)
         {
-            return $"unknown field '{unknown.Groups[1].Value}' (known: {KnownFields})";
+            var (section, type) = unknown.Groups[2].Value == typeof(ShampooOptions).FullName ? ("shampoo.", typeof(ShampooOptions)) : ("", typeof(JobFile));
+            return $"unknown field '{section}{unknown.Groups[1].Value}' (known: {KnownFields(type)})";
         }
         if (e is SemanticErrorException or SyntaxErrorException)
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Worker.Training;
 
 namespace Dtrain.Launcher.Jobs;
 
@@ -10,7 +11,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -115,7 +116,7 @@ public sealed class JobOptions
             CollectiveTimeoutSeconds = parse.GetValue(CollectiveTimeout) ?? spec.CollectiveTimeoutSeconds,
             Port = parse.GetValue(Port) ?? spec.Port,
         };
-        var problems = spec.Problems().ToList();
+        var problems = spec.Problems().Concat(JobShampoo.Problems(spec)).ToList();
         if (problems.Count > 0)
         {
             string source = file is null ? "" : $" (job file {file.Name} and flags)";

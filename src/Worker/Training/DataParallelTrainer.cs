@@ -28,8 +28,8 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         using var model = CreateModel(data);
         model.to(device);
         using var adam = job.Optimizer == "adam" ? torch.optim.Adam(model.parameters(), job.LearningRate) : null;
-        // Shampoo's preconditioner blocks are split across the ranks of the job (num_trainers_per_group = world).
-        using var shampoo = job.Optimizer == "shampoo" ? new ShampooOptimizer(model.named_parameters(), ShampooSettings(job), comm) : null;
+        // Shampoo's preconditioner blocks are split across each group of num_trainers_per_group ranks.
+        using var shampoo = job.Optimizer == "shampoo" ? await ShampooOptimizer.CreateAsync(model.named_parameters(), JobShampoo.Options(job), comm, ct) : null;
         using var buckets = new GradientBuckets(model.parameters(), job.BucketBytes, job.Compression == "bf16");
         string rank = comm.Rank.ToString();
 
@@ -65,15 +65,6 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
             return new Mlp(data.Features, HiddenWidth, HiddenLayers, data.Classes);
         }
     }
-
-    /// <summary>The reference's recipe: Adam grafting, factors accumulated AdaGrad style, roots refreshed every 10 steps.</summary>
-    private static ShampooOptions ShampooSettings(JobSpec job) => new()
-    {
-        LearningRate = job.LearningRate,
-        Grafting = GraftingType.Adam,
-        GraftingEpsilon = 1e-8,
-        PreconditionFrequency = 10,
-    };
 
     private double ComputeGradients(Mlp model, SyntheticClassification data, ReadOnlySpan<long> batch)
     {

@@ -1,5 +1,7 @@
 using Dtrain.Contracts.Jobs;
 using Dtrain.Launcher.Jobs;
+using Dtrain.Optimizers.Shampoo;
+using Dtrain.Worker.Training;
 
 namespace Dtrain.Tests.Jobs;
 
@@ -9,6 +11,12 @@ public class JobSpecTests
     {
         Workers = 3, Steps = 17, BatchSize = 5, LearningRate = 0.125, Optimizer = "shampoo", Seed = 99, Device = "cpu",
         BucketMegabytes = 0.5, Compression = "bf16", Transport = "mpi", CollectiveTimeoutSeconds = 42, Port = 31000,
+        Shampoo = ShampooOptionsJson.Serialize(new ShampooOptions
+        {
+            PreconditionFrequency = 5, Grafting = GraftingType.Rmsprop, WeightDecay = 0.01, WeightDecayType = WeightDecayType.Independent,
+            InverseExponentOverride = new Dictionary<int, double[]> { [2] = [0.25, 0] }, CommunicationDtype = Precision.Bf16,
+            FactorMatrixDtype = Precision.Fp64, RootMethod = RootMethod.CoupledNewton, NumTrainersPerGroup = 1,
+        }),
     };
 
     [Fact]
@@ -34,15 +42,36 @@ public class JobSpecTests
             transport: mpi
             collective_timeout_s: 42
             port: 31000
+            shampoo:
+              precondition_frequency: 5
+              grafting: rmsprop
+              weight_decay: 0.01
+              weight_decay_type: independent
+              inverse_exponent_override: {2: [0.25, 0]}
+              communication_dtype: bf16
+              factor_matrix_dtype: fp64
+              root_method: coupled_newton
+              num_trainers_per_group: 1
             """);
         try
         {
-            Assert.Equal(Unusual, JobFile.Load(path).ApplyTo(new JobSpec()));
+            var spec = JobFile.Load(path).ApplyTo(new JobSpec());
+            Assert.Equal(Unusual, spec);
+            var shampoo = JobShampoo.Options(spec);
+            Assert.Equal((5, GraftingType.Rmsprop, WeightDecayType.Independent, Precision.Bf16, Precision.Fp64, RootMethod.CoupledNewton, 1, 0.125),
+                (shampoo.PreconditionFrequency, shampoo.Grafting, shampoo.WeightDecayType, shampoo.CommunicationDtype, shampoo.FactorMatrixDtype, shampoo.RootMethod, shampoo.NumTrainersPerGroup, shampoo.LearningRate));
+            Assert.Equal([0.25, 0], shampoo.InverseExponentOverride[2]);
         }
         finally
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void Without_a_shampoo_section_a_job_uses_the_recipe_at_its_lr()
+    {
+        Assert.Equal(JobShampoo.Recipe with { LearningRate = 0.125 }, JobShampoo.Options(new JobSpec { LearningRate = 0.125 }));
     }
 
     [Fact]

@@ -88,6 +88,24 @@ public class RunTests
         Assert.Contains("parameters identical on all ranks", run.Stdout);
     }
 
+    /// <summary>The shampoo section reaches the workers: replicated preconditioners (groups of 1), bf16 directions.</summary>
+    [Fact]
+    public async Task A_job_files_shampoo_section_configures_the_workers()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"dtrain-job-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(path, "optimizer: shampoo\nshampoo:\n  precondition_frequency: 5\n  grafting: adam\n  num_trainers_per_group: 1\n  communication_dtype: bf16\n");
+        try
+        {
+            var run = await DtrainProcess.RunAsync(Limit, "run", path, "--workers", "2", "--steps", "20", "--device", "cpu", "--port", FreePort());
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Contains("parameters identical on all ranks", run.Stdout);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static string Digest(string stdout) => Regex.Match(stdout, @"sha256 ([0-9a-f]{16})").Groups[1].Value is { Length: 16 } digest
         ? digest
         : throw new Xunit.Sdk.XunitException($"no parameter digest in: {stdout}");

@@ -1,0 +1,33 @@
+using Dtrain.Contracts.Jobs;
+using Dtrain.Optimizers.Shampoo;
+
+namespace Dtrain.Worker.Training;
+
+/// <summary>The Shampoo options of a job: its shampoo section, or the reference's example recipe; the lr is the job's.</summary>
+public static class JobShampoo
+{
+    /// <summary>Adam grafting and roots refreshed every 10 steps (reference section 6), on the job's lr.</summary>
+    public static readonly ShampooOptions Recipe = new()
+    {
+        Grafting = GraftingType.Adam,
+        GraftingEpsilon = 1e-8,
+        PreconditionFrequency = 10,
+    };
+
+    public static ShampooOptions Options(JobSpec job) =>
+        (job.Shampoo.Length == 0 ? Recipe : ShampooOptionsJson.Deserialize(job.Shampoo)) with { LearningRate = job.LearningRate };
+
+    /// <summary>What is wrong with the job's Shampoo options, each naming the option.</summary>
+    public static IEnumerable<string> Problems(JobSpec job)
+    {
+        if (job.Shampoo.Length > 0 && ShampooOptionsJson.Deserialize(job.Shampoo).LearningRate != new ShampooOptions().LearningRate)
+        {
+            yield return "shampoo: its learning rate is the job's lr, not shampoo.learning_rate";
+        }
+        foreach (var problem in Options(job).Problems()) yield return $"shampoo.{problem}";
+        if (Options(job).NumTrainersPerGroup is { } perGroup && job.Workers % perGroup != 0)
+        {
+            yield return $"shampoo.num_trainers_per_group {perGroup} does not divide workers {job.Workers}";
+        }
+    }
+}
