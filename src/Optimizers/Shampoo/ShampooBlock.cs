@@ -99,11 +99,16 @@ internal sealed class ShampooBlock : IDisposable
     private void ComputeInverseRoots(long step)
     {
         double correction = options.UseBiasCorrection && options.Beta2 < 1 ? 1 - Math.Pow(options.Beta2, step) : 1;
+        MatrixRootException? failure = null;
         for (int k = 0; k < factors.Length; k++)
         {
             if (factors[k] is null) continue;
             using var scope = NewDisposeScope();
             var factor = factors[k]! / correction;
+            if (!isfinite(factor).all().item<bool>())
+            {
+                throw new MatrixRootException($"{Name}: factor {k} contains NaN or Inf at step {step}");
+            }
             double root = 1 / exponents[k];
             try
             {
@@ -111,20 +116,17 @@ internal sealed class ShampooBlock : IDisposable
                     ? MatrixRoots.InverseRootByEigendecomposition(factor, root, options.Epsilon)
                     : MatrixRoots.InverseRootByCoupledNewton(factor, (int)Math.Round(root));
                 inverseRoots[k]!.copy_(inverse);
-                FailedRootComputations = 0;
             }
-            catch (MatrixRootException failure) when (failure.Message.Contains("NaN or Inf"))
+            catch (MatrixRootException e)
             {
-                throw new MatrixRootException($"{Name}: factor {k} {failure.Message}", failure);
+                failure = e;   // the previous inverse root stays
             }
-            catch (MatrixRootException failure)
-            {
-                // The reference tolerates up to 3 failed amortized computations in a row.
-                if (++FailedRootComputations > 3)
-                {
-                    throw new MatrixRootException($"{Name}: {FailedRootComputations} inverse roots failed in a row", failure);
-                }
-            }
+        }
+        // The reference tolerates up to 3 failed amortized computations in a row.
+        FailedRootComputations = failure is null ? 0 : FailedRootComputations + 1;
+        if (FailedRootComputations > 3)
+        {
+            throw new MatrixRootException($"{Name}: the inverse roots failed {FailedRootComputations} times in a row at step {step}", failure);
         }
     }
 

@@ -1,5 +1,6 @@
 using Dtrain.Contracts;
 using Dtrain.Optimizers.Shampoo;
+using Dtrain.Optimizers.Shampoo.Preconditioner;
 using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
@@ -239,6 +240,40 @@ public class ShampooTests
         w.grad = full(3, 3, float.NaN);
         var error = Assert.Throws<DtrainException>(shampoo.Step);
         Assert.Equal("the gradient of layer1.weight contains NaN or Inf at step 1", error.Message);
+    }
+
+    /// <summary>
+    /// Rank-1 gradients u vᵀ with fixed u and v keep both factors singular, and the coupled Newton iteration
+    /// never converges on a singular matrix: three failed computations are tolerated (the identity roots stay),
+    /// the fourth in a row is an error.
+    /// </summary>
+    [Fact]
+    public void Three_failed_root_computations_in_a_row_are_tolerated_and_the_fourth_is_an_error()
+    {
+        var u = randn([3, 1], generator: new Generator(16));
+        var v = randn([1, 4], generator: new Generator(17));
+        var w = new Parameter(zeros(3, 4));
+        using var shampoo = new ShampooOptimizer([("layer.weight", w)], new ShampooOptions { Beta1 = 0, RootMethod = RootMethod.CoupledNewton });
+        for (int step = 1; step <= 3; step++)
+        {
+            w.grad = u.matmul(v) * step;
+            shampoo.Step();
+        }
+        // With identity roots and no grafting, every step so far was plain SGD: w = -lr (1 + 2 + 3) u vᵀ.
+        Assert.True(w.allclose(-0.01 * 6 * u.matmul(v), rtol: 1e-5, atol: 1e-7));
+        w.grad = u.matmul(v);
+        var error = Assert.Throws<MatrixRootException>(shampoo.Step);
+        Assert.Equal("layer.weight block 0: the inverse roots failed 4 times in a row at step 4", error.Message);
+    }
+
+    [Fact]
+    public void A_nan_in_a_factor_names_the_block_and_step()
+    {
+        var w = new Parameter(zeros(2, 2));
+        using var shampoo = new ShampooOptimizer([("w", w)], new ShampooOptions { Beta1 = 0 });
+        w.grad = full(2, 2, 3e38f);   // finite, but its square overflows the factor
+        var error = Assert.Throws<MatrixRootException>(shampoo.Step);
+        Assert.Equal("w block 0: factor 0 contains NaN or Inf at step 1", error.Message);
     }
 
     [Fact]
