@@ -1,29 +1,21 @@
 using System.CommandLine;
-using System.Net.Sockets;
+using System.Globalization;
 using Dtrain.Collectives;
-using Dtrain.Collectives.Transports.Grpc;
-using Dtrain.Collectives.Transports.InProcess;
-using Dtrain.Collectives.Transports.Mpi;
-using Dtrain.Contracts;
-using Dtrain.Contracts.Hosting;
-using Dtrain.Contracts.Jobs;
-using Dtrain.Launcher.Local;
-using Dtrain.Worker;
 
 namespace Dtrain.Launcher.Bench;
 
 /// <summary>
-/// `dtrain bench collectives`: nccl-tests for dtrain's transports. inproc runs the ranks as threads; grpc starts
-/// one `dtrain bench collectives --rank R --ports ...` process per rank, each with its own peer endpoint on a
-/// port chosen here; mpi runs this same command under `mpiexec.mpich -n RANKS`. Rank 0 prints the table.
+/// `dtrain bench`: `collectives`, nccl-tests for dtrain's transports, and `shampoo`, issue 4's step-time
+/// comparison of Distributed Shampoo with AdamW. Both run their ranks with <see cref="BenchRanks"/>; rank 0
+/// prints the table.
 /// </summary>
 public static class BenchCommand
 {
-    public static Command Create()
+    public static Command Create() => new("bench", "Benchmarks (results belong in docs/benchmarks.md)") { Collectives(), Shampoo() };
+
+    private static Command Collectives()
     {
-        var transport = new Option<string>("--transport") { Description = "inproc, grpc or mpi", DefaultValueFactory = _ => "grpc" };
-        transport.AcceptOnlyFromAmong("inproc", "grpc", "mpi");
-        var ranks = new Option<int>("--ranks") { Description = "number of ranks", DefaultValueFactory = _ => 2 };
+        var ranks = new BenchRanks();
         var op = new Option<string>("--op") { Description = $"operation: {string.Join(", ", CollectiveBenchmark.Ops)}", DefaultValueFactory = _ => "all_reduce" };
         op.AcceptOnlyFromAmong(CollectiveBenchmark.Ops);
         var sizes = new Option<string>("--sizes") { Description = "bytes per size, doubling, e.g. 4K..256M", DefaultValueFactory = _ => "4K..64M" };
@@ -31,149 +23,83 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "untimed calls per size first", DefaultValueFactory = _ => 5 };
         var algorithm = new Option<string>("--algorithm") { Description = "all_reduce algorithm: auto, ring, recursive-doubling", DefaultValueFactory = _ => "auto" };
         algorithm.AcceptOnlyFromAmong("auto", "ring", "recursive-doubling");
-        var rank = new Option<int?>("--rank") { Hidden = true };
-        var ports = new Option<string?>("--ports") { Hidden = true };
 
-        var collectives = new Command("collectives", "Time a collective per size and print time, algbw and busbw (nccl-tests definitions)")
+        var command = Subcommand("collectives", "Time a collective per size and print time, algbw and busbw (nccl-tests definitions)",
+            ranks, op, sizes, iterations, warmup, algorithm);
+        command.SetAction(async (parse, ct) =>
         {
-            transport, ranks, op, sizes, iterations, warmup, algorithm, rank, ports,
-        };
-        collectives.SetAction(async (parse, ct) =>
-        {
-            var run = new BenchRun(
-                parse.GetValue(transport)!, parse.GetValue(ranks), parse.GetValue(op)!, ByteSizes.ParseRange(parse.GetValue(sizes)!),
-                parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(algorithm)!);
-            if (run.Ranks < 1 || run.Iterations < 1 || run.Warmup < 0)
+            string name = parse.GetValue(op)!, algorithmName = parse.GetValue(algorithm)!;
+            var sizeList = ByteSizes.ParseRange(parse.GetValue(sizes)!);
+            int count = parse.GetValue(ranks.Count), iters = parse.GetValue(iterations), warmupCalls = parse.GetValue(warmup);
+            if (count < 1 || iters < 1 || warmupCalls < 0)
             {
                 throw new UsageException("--ranks and --iters must be at least 1, --warmup at least 0");
             }
-            var arguments = parse.Tokens.Select(t => t.Value);
-            if (parse.GetValue(rank) is { } myRank)
+            string title = $"dtrain bench collectives: {name} over {parse.GetValue(ranks.Transport)}, {count} ranks, float32, " +
+                $"{iters} timed calls per size after {warmupCalls} warm-up, all_reduce algorithm {algorithmName}";
+            var options = new CommunicatorOptions
             {
-                await run.RunGrpcRankAsync(myRank, ParsePorts(parse.GetValue(ports)), ct);
-            }
-            else if (run.Transport == "inproc")
+                AllReduceAlgorithm = algorithmName switch
+                {
+                    "ring" => AllReduceAlgorithm.Ring,
+                    "recursive-doubling" => AllReduceAlgorithm.RecursiveDoubling,
+                    _ => null,
+                },
+            };
+            var benchmark = new CollectiveBenchmark(name, warmupCalls, iters);
+            await ranks.RunAsync(parse, options, async comm =>
             {
-                await run.RunInProcessAsync(ct);
-            }
-            else if (run.Transport == "grpc")
-            {
-                await run.SpawnGrpcRanksAsync(arguments, ct);
-            }
-            else if (MpiEnvironment.Current.IsLaunchedByMpi)
-            {
-                await run.RunMpiRankAsync(ct);
-            }
-            else
-            {
-                await WaitForAllAsync([ChildProcess.Start(0, arguments, JobToken.Generate(), Console.WriteLine, ["mpiexec.mpich", "-n", run.Ranks.ToString()])], ct);
-            }
+                var results = await benchmark.RunAsync(comm, sizeList, ct);
+                if (comm.Rank == 0) BenchReport.Print(Console.Out, title, results);
+            }, ct);
             return 0;
         });
-        return new Command("bench", "Benchmarks (results belong in docs/benchmarks.md)") { collectives };
+        return command;
     }
 
-    /// <summary>Waits for every child to exit; the first that fails ends the wait, and the others are stopped.</summary>
-    private static async Task WaitForAllAsync(List<ChildProcess> children, CancellationToken ct)
+    private static Command Shampoo()
     {
-        try
+        var ranks = new BenchRanks();
+        var width = new Option<int>("--width") { Description = "hidden units per layer of the MLP", DefaultValueFactory = _ => 512 };
+        var layers = new Option<int>("--layers") { Description = "hidden layers of the MLP", DefaultValueFactory = _ => 4 };
+        var batch = new Option<int>("--batch") { Description = "samples per rank per step", DefaultValueFactory = _ => 256 };
+        var frequencies = new Option<string>("--frequencies") { Description = "Shampoo's precondition_frequency values, one row each", DefaultValueFactory = _ => "1,10,100" };
+        var maxDim = new Option<long>("--max-preconditioner-dim") { Description = "Shampoo's max_preconditioner_dim", DefaultValueFactory = _ => 512 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps first; Shampoo's run to its start step at least", DefaultValueFactory = _ => 5 };
+        var steps = new Option<int>("--steps") { Description = "timed steps; Shampoo's rounded up to a multiple of its frequency", DefaultValueFactory = _ => 100 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, or auto (CUDA when available)", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+
+        var command = Subcommand("shampoo", "Time training steps of an MLP with Distributed Shampoo at each precondition frequency against AdamW",
+            ranks, width, layers, batch, frequencies, maxDim, warmup, steps, device);
+        command.SetAction(async (parse, ct) =>
         {
-            while (children.Any(c => !c.HasExited))
+            var bench = new ShampooBenchmark(parse.GetValue(width), parse.GetValue(layers), parse.GetValue(batch),
+                ParseFrequencies(parse.GetValue(frequencies)!), parse.GetValue(maxDim), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!);
+            var problems = bench.Problems().ToList();
+            if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
+            string transport = parse.GetValue(ranks.Transport)!;
+            await ranks.RunAsync(parse, new CommunicatorOptions(), async comm =>
             {
-                if (ChildProcess.FirstFailure(children, "rank") is { } failure) throw new DtrainException(failure);
-                await Task.Delay(100, ct);
-            }
-            if (ChildProcess.FirstFailure(children, "rank") is { } last) throw new DtrainException(last);
-        }
-        finally
-        {
-            children.ForEach(c => c.Dispose());
-        }
+                var result = await bench.RunAsync(comm, ct);
+                if (comm.Rank == 0) ShampooReport.Print(Console.Out, transport, comm.Size, bench, result);
+            }, ct);
+            return 0;
+        });
+        return command;
     }
 
-    private static int[] ParsePorts(string? text) =>
-        text?.Split(',').Select(int.Parse).ToArray() ?? throw new UsageException("--rank needs --ports");
+    private static int[] ParseFrequencies(string text) => text.Split(',', StringSplitOptions.TrimEntries)
+        .Select(value => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int frequency) && frequency >= 1
+            ? frequency
+            : throw new UsageException($"--frequencies: '{value}' is not a positive integer (example: 1,10,100)"))
+        .ToArray();
 
-    private sealed record BenchRun(string Transport, int Ranks, string Op, IReadOnlyList<long> Sizes, int Iterations, int Warmup, string Algorithm)
+    /// <summary>A benchmark command: its ranks' options first, then its own.</summary>
+    private static Command Subcommand(string name, string description, BenchRanks ranks, params Option[] options)
     {
-        private CommunicatorOptions Options => new()
-        {
-            AllReduceAlgorithm = Algorithm switch
-            {
-                "ring" => AllReduceAlgorithm.Ring,
-                "recursive-doubling" => AllReduceAlgorithm.RecursiveDoubling,
-                _ => null,
-            },
-        };
-
-        private string Title => $"dtrain bench collectives: {Op} over {Transport}, {Ranks} ranks, float32, " +
-            $"{Iterations} timed calls per size after {Warmup} warm-up, all_reduce algorithm {Algorithm}";
-
-        private CollectiveBenchmark Benchmark => new(Op, Warmup, Iterations);
-
-        public async Task RunInProcessAsync(CancellationToken ct)
-        {
-            var group = InProcessGroup.Create(Ranks, Options);
-            var results = await Task.WhenAll(group.Select(comm => Task.Run(() => Benchmark.RunAsync(comm, Sizes, ct))));
-            BenchReport.Print(Console.Out, Title, results[0]);
-        }
-
-        public async Task SpawnGrpcRanksAsync(IEnumerable<string> arguments, CancellationToken ct)
-        {
-            // Peer ports then metrics ports, all chosen here so that no two ranks can pick the same one.
-            var ports = Enumerable.Range(0, 2 * Ranks).Select(_ => Ports.FindFree()).ToArray();
-            var common = arguments.Append("--ports").Append(string.Join(',', ports)).ToArray();
-            string token = JobToken.Generate();
-            await WaitForAllAsync(Enumerable.Range(0, Ranks)
-                .Select(r => ChildProcess.Start(r, common.Append("--rank").Append(r.ToString()), token, Console.WriteLine))
-                .ToList(), ct);
-        }
-
-        public async Task RunMpiRankAsync(CancellationToken ct)
-        {
-            await using var comm = MpiCommunicator.CreateWorld(Options);
-            if (comm.Size != Ranks)
-            {
-                throw new UsageException($"--ranks {Ranks} but mpiexec started {comm.Size} processes");
-            }
-            var results = await Benchmark.RunAsync(comm, Sizes, ct);
-            if (comm.Rank == 0) BenchReport.Print(Console.Out, Title, results);
-        }
-
-        public async Task RunGrpcRankAsync(int rank, int[] ports, CancellationToken ct)
-        {
-            string token = JobEnvironment.RequireJobToken();
-            var inbox = new PeerInbox(token);
-            var peerPorts = ports[..Ranks];
-            await using var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", peerPorts[rank], ports[Ranks + rank], ct);
-            await WaitUntilListeningAsync(peerPorts, ct);
-            var addresses = peerPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
-            await using var comm = GrpcCommunicator.CreateWorld(new GrpcTransport(rank, addresses, inbox, token), Options);
-            var results = await Benchmark.RunAsync(comm, Sizes, ct);
-            await comm.BarrierAsync(ct);
-            if (rank == 0) BenchReport.Print(Console.Out, Title, results);
-        }
-
-        /// <summary>Peers start at different times; wait until every peer endpoint accepts connections.</summary>
-        private static async Task WaitUntilListeningAsync(int[] ports, CancellationToken ct)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            foreach (int port in ports)
-            {
-                while (true)
-                {
-                    try
-                    {
-                        using var probe = new TcpClient();
-                        await probe.ConnectAsync("127.0.0.1", port, ct);
-                        break;
-                    }
-                    catch (SocketException) when (DateTime.UtcNow < deadline)
-                    {
-                        await Task.Delay(50, ct);
-                    }
-                }
-            }
-        }
+        var command = new Command(name, description);
+        foreach (var option in ranks.Options.Concat(options)) command.Options.Add(option);
+        return command;
     }
 }

@@ -25,6 +25,11 @@ public class BadInputTests
     [InlineData("transport must be one of grpc, mpi, got 'tcp'", "run", "--transport", "tcp")]
     [InlineData("compression must be one of none, bf16, got 'fp8'", "run", "--compression", "fp8")]
     [InlineData("cannot read job file", "run", "/nonexistent/job.yaml")]
+    [InlineData("--ranks must be at least 1, got 0", "bench", "shampoo", "--ranks", "0")]
+    [InlineData("--frequencies: '0' is not a positive integer", "bench", "shampoo", "--frequencies", "1,0")]
+    [InlineData("--frequencies: 'ten' is not a positive integer", "bench", "shampoo", "--frequencies", "ten")]
+    [InlineData("--width must be at least 1, got 0; --steps must be at least 1, got 0", "bench", "shampoo", "--width", "0", "--steps", "0")]
+    [InlineData("--ranks and --iters must be at least 1", "bench", "collectives", "--ranks", "0")]
     [InlineData("Unrecognized command or argument 'trian'", "trian")]
     public async Task Usage_errors_exit_with_code_2(string expected, params string[] arguments)
     {
@@ -38,6 +43,9 @@ public class BadInputTests
     [InlineData("workers: two\n", "line 1: bad value 'two' for field 'workers'")]
     [InlineData("workers: 2\n  steps: [\n", "line 2: not valid YAML")]
     [InlineData("batch_size: 0\nlr: -1\n", "batch_size must be at least 1, got 0; lr must be a positive number, got -1")]
+    [InlineData("optimizer: shampoo\nshampoo:\n  precondition_freq: 5\n", "line 3: unknown field 'shampoo.precondition_freq' (known: learning_rate, peak_learning_rate, beta1")]
+    [InlineData("shampoo:\n  grafting: lion\n", "line 2: bad value 'lion' for field 'grafting'")]
+    [InlineData("workers: 3\nshampoo:\n  num_trainers_per_group: 2\n  beta2: 0\n", "shampoo.beta2 must be in (0, 1], got 0; shampoo.num_trainers_per_group 2 does not divide workers 3")]
     public async Task A_bad_job_file_is_a_usage_error_naming_the_field(string yaml, string expected)
     {
         string path = Path.Combine(Path.GetTempPath(), $"dtrain-job-{Guid.NewGuid():N}.yaml");

@@ -31,6 +31,37 @@ public class BenchTests
         }
     }
 
+    /// <summary>
+    /// The bytes come from the MLP 32 -> 16 -> 4 cut at max_preconditioner_dim 16: linear0.weight [16, 32] is two
+    /// 16x16 blocks (256 floats, 1024 bytes each), linear0.bias 16 floats, head.weight [4, 16] 64 floats, head.bias 4
+    /// floats; the last three cost 64, 256 and 64 bytes (rounded up to 64). Longest processing time first gives rank 0
+    /// a 16x16 block and head.weight (320 floats), rank 1 the other 16x16 block and both biases (276 floats). The
+    /// all-gather moves every rank's slot padded to the larger: 2 x 320 floats = 2560 bytes. One rank gathers nothing.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 2560)]
+    public async Task Shampoo_prints_adamw_then_a_row_per_frequency_with_the_all_gather_bytes(int ranks, long allGatherBytes)
+    {
+        var (code, stdout, stderr) = await DtrainProcess.RunAsync(Limit,
+            "bench", "shampoo", "--ranks", ranks.ToString(), "--width", "16", "--layers", "1", "--batch", "32",
+            "--max-preconditioner-dim", "16", "--frequencies", "1,3", "--warmup", "1", "--steps", "4", "--device", "cpu");
+
+        Assert.True(code == 0, $"exit code {code}: {stderr}");
+        Assert.Contains($"# dtrain bench shampoo: {ranks} rank{(ranks == 1 ? "" : "s")} over grpc on cpu", stdout);
+        var rows = Regex.Matches(stdout, @"^\s+(adamw|shampoo)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\d+)\s*$", RegexOptions.Multiline)
+            .Select(r => r.Groups.Values.Skip(1).Select(g => g.Value).ToArray())
+            .ToArray();
+        Assert.Equal(["adamw", "shampoo", "shampoo"], rows.Select(r => r[0]));
+        Assert.Equal(["-", "1", "3"], rows.Select(r => r[1]));
+        // Frequency 3: warm-up up to its start step, timed steps rounded up to whole cycles.
+        Assert.Equal(["1", "1", "3"], rows.Select(r => r[2]));
+        Assert.Equal(["4", "4", "6"], rows.Select(r => r[3]));
+        Assert.Equal([0, allGatherBytes, allGatherBytes], rows.Select(r => long.Parse(r[8])));
+        Assert.All(rows.SelectMany(r => r[4..8]), ms => Assert.True(double.Parse(ms, CultureInfo.InvariantCulture) > 0, ms));
+        Assert.Equal(["1.00", "1.00"], rows[0][6..8]);
+    }
+
     [Theory]
     [InlineData("4096", 4096)]
     [InlineData("4K", 4096)]
