@@ -11,6 +11,7 @@ public abstract class Communicator : IAsyncDisposable
 {
     private readonly long[] pointToPointSent, pointToPointReceived;
     private long collectives;
+    private long bytesSent;
 
     protected Communicator(int rank, int size, long context, CommunicatorOptions options)
     {
@@ -34,6 +35,9 @@ public abstract class Communicator : IAsyncDisposable
     /// <summary>The transport's name, as used in metric labels: "inproc", "grpc", "mpi".</summary>
     public abstract string Transport { get; }
 
+    /// <summary>Payload bytes this rank has sent on this communicator (not on its sub-groups), headers excluded.</summary>
+    public long BytesSent => Interlocked.Read(ref bytesSent);
+
     /// <summary>How many collectives this rank has started on this communicator.</summary>
     internal long CollectivesStarted => Interlocked.Read(ref collectives);
 
@@ -50,6 +54,7 @@ public abstract class Communicator : IAsyncDisposable
     internal ValueTask SendAsync(int peer, MessageHeader header, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         CheckPeer(peer);
+        Interlocked.Add(ref bytesSent, payload.Length);
         return SendCoreAsync(peer, header, payload, ct);
     }
 

@@ -38,6 +38,14 @@ public static class DtrainMetrics
     public static readonly Counter CollectiveBytes = Metrics.CreateCounter(
         "dtrain_collective_bytes_total", "Bytes of buffers passed to collective operations.", "op", "transport");
 
+    public static readonly Counter MatmulBytesSent = Metrics.CreateCounter(
+        "dtrain_matmul_bytes_sent_total", "Payload bytes this rank sent in distributed matrix multiplications.", "algorithm");
+
+    public static readonly Gauge MatmulPeakBytes = Metrics.CreateGauge(
+        "dtrain_matmul_peak_bytes",
+        "Most bytes of blocks (inputs, product, buffers, panels) this rank held at once in its latest distributed matrix multiplication.",
+        "algorithm");
+
     public static readonly Counter RejectedConnections = Metrics.CreateCounter(
         "dtrain_rejected_connections_total", "Calls refused because they lacked the job's token.", "endpoint");
 

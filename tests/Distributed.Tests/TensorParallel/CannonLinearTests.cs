@@ -1,0 +1,92 @@
+using Dtrain.TensorParallel.Grid;
+using Dtrain.TensorParallel.Layers;
+using static Dtrain.Tests.TensorParallel.Matrices;
+using static TorchSharp.torch;
+using Parameter = TorchSharp.Modules.Parameter;
+
+namespace Dtrain.Tests.TensorParallel;
+
+public class CannonLinearTests
+{
+    [Theory]
+    [InlineData(1, 3, 4, 2)]
+    [InlineData(2, 8, 6, 4)]   // divisible
+    [InlineData(3, 7, 5, 8)]   // not
+    public async Task Output_and_gradients_match_autograd_on_the_full_matrices(int q, long batch, long inFeatures, long outFeatures)
+    {
+        var (x, w, upstream) = (Random(batch, inFeatures, seed: 31), Random(inFeatures, outFeatures, seed: 32), Random(batch, outFeatures, seed: 33));
+        var (xFull, wFull) = (x.clone().requires_grad_(), w.clone().requires_grad_());
+        (xFull.matmul(wFull) * upstream).sum().backward();
+
+        await using var grids = await Grids.InProcessAsync(q, q);
+        var gathered = await grids.RunAsync(async grid =>
+        {
+            var input = BlockOf(grid, x).requires_grad_();
+            using var layer = new CannonLinear(grid, new BlockMatrix(BlockOf(grid, w), inFeatures, outFeatures));
+            var output = layer.forward(new BlockMatrix(input, batch, inFeatures));
+            (output.Block * BlockOf(grid, upstream)).sum().backward();
+            return (
+                Y: await grid.GatherAsync(output with { Block = output.Block.detach() }),
+                DX: await grid.GatherAsync(new BlockMatrix(input.grad!, batch, inFeatures)),
+                DW: await grid.GatherAsync(new BlockMatrix(layer.Weight.grad!, inFeatures, outFeatures)));
+        });
+        AssertClose(x.matmul(w), gathered[0].Y!, "Y");
+        AssertClose(xFull.grad!, gathered[0].DX!, "dX");
+        AssertClose(wFull.grad!, gathered[0].DW!, "dW");
+    }
+
+    [Fact]
+    public async Task Two_layers_train_with_sgd_on_each_ranks_blocks_like_the_single_process_model()
+    {
+        const int q = 2, steps = 3;
+        const long batch = 7, inFeatures = 5, hidden = 6, outFeatures = 3;
+        const double lr = 0.1;
+        var (x, target) = (Random(batch, inFeatures, seed: 41), Random(batch, outFeatures, seed: 42));
+        var (w1, w2) = (Random(inFeatures, hidden, seed: 43), Random(hidden, outFeatures, seed: 44));
+
+        var (p1, p2) = (new Parameter(w1.clone()), new Parameter(w2.clone()));
+        var sgd = optim.SGD([p1, p2], lr);
+        var losses = new float[steps];
+        for (int step = 0; step < steps; step++)
+        {
+            sgd.zero_grad();
+            var loss = (x.matmul(p1).tanh().matmul(p2) - target).pow(2).sum() / (batch * outFeatures);
+            loss.backward();
+            sgd.step();
+            losses[step] = loss.item<float>();
+        }
+
+        await using var grids = await Grids.InProcessAsync(q, q);
+        var ranks = await grids.RunAsync(async grid =>
+        {
+            using var first = new CannonLinear(grid, new BlockMatrix(BlockOf(grid, w1), inFeatures, hidden));
+            using var second = new CannonLinear(grid, new BlockMatrix(BlockOf(grid, w2), hidden, outFeatures));
+            var optimizer = optim.SGD(first.parameters().Concat(second.parameters()), lr);
+            var (input, targetBlock) = (new BlockMatrix(BlockOf(grid, x), batch, inFeatures), BlockOf(grid, target));
+            var rankLosses = new float[steps];
+            for (int step = 0; step < steps; step++)
+            {
+                optimizer.zero_grad();
+                var h = first.forward(input);
+                var y = second.forward(h with { Block = h.Block.tanh() });
+                // This rank's share of the loss; the shares sum to the full loss.
+                var loss = (y.Block - targetBlock).pow(2).sum() / (batch * outFeatures);
+                loss.backward();
+                optimizer.step();
+                rankLosses[step] = loss.item<float>();
+            }
+            return (
+                Losses: rankLosses,
+                W1: await grid.GatherAsync(new BlockMatrix(first.Weight.detach(), inFeatures, hidden)),
+                W2: await grid.GatherAsync(new BlockMatrix(second.Weight.detach(), hidden, outFeatures)));
+        });
+        for (int step = 0; step < steps; step++)
+        {
+            float distributed = ranks.Sum(r => r.Losses[step]);
+            Assert.True(Math.Abs(distributed - losses[step]) <= 1e-5 * losses[step], $"step {step}: loss {distributed}, single process {losses[step]}");
+        }
+        AssertClose(p1, ranks[0].W1!, "W1 after training");
+        AssertClose(p2, ranks[0].W2!, "W2 after training");
+        Assert.True(RelativeError(w1, ranks[0].W1!) > 1e-3, "the weights did not move");
+    }
+}
