@@ -35,6 +35,25 @@ public class CannonLinearTests
         AssertClose(wFull.grad!, gathered[0].DW!, "dW");
     }
 
+    /// <summary>sum() hands backward a broadcast gradient (stride 0), which Cannon must copy rather than shift.</summary>
+    [Fact]
+    public async Task A_broadcast_output_gradient_gives_the_weight_gradient()
+    {
+        const long batch = 5, inFeatures = 7, outFeatures = 4;
+        var (x, w) = (Random(batch, inFeatures, seed: 34), Random(inFeatures, outFeatures, seed: 35));
+        var wFull = w.clone().requires_grad_();
+        x.matmul(wFull).sum().backward();
+
+        await using var grids = await Grids.InProcessAsync(2, 2);
+        var gathered = await grids.RunAsync(async grid =>
+        {
+            using var layer = new CannonLinear(grid, new BlockMatrix(BlockOf(grid, w), inFeatures, outFeatures));
+            layer.forward(new BlockMatrix(BlockOf(grid, x), batch, inFeatures)).Block.sum().backward();
+            return await grid.GatherAsync(new BlockMatrix(layer.Weight.grad!, inFeatures, outFeatures));
+        });
+        AssertClose(wFull.grad!, gathered[0]!, "dW");
+    }
+
     [Fact]
     public async Task Two_layers_train_with_sgd_on_each_ranks_blocks_like_the_single_process_model()
     {
