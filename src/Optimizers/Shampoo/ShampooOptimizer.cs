@@ -25,6 +25,8 @@ public sealed class ShampooOptimizer : IDisposable
     private readonly int slotSize;
     private readonly ScalarType communicationType;
     private readonly int elementBytes;
+    /// <summary>This rank's slot and every rank's, allocated once: fresh memory every step is slow and feeds the GC.</summary>
+    private readonly byte[] ownDirections, allDirections;
 
     /// <param name="parameters">The parameters, with the names errors use.</param>
     /// <param name="options">The settings.</param>
@@ -53,6 +55,8 @@ public sealed class ShampooOptimizer : IDisposable
             filled[owners[b]] += checked((int)sizes[b]);
         }
         slotSize = filled.Max();
+        ownDirections = new byte[slotSize * elementBytes];
+        allDirections = group is null ? ownDirections : new byte[ownDirections.Length * group.Size];
 
         int next = 0;
         this.parameters = all.Select(p => new ParameterBlocks(p.named.Name, p.named.Parameter, p.merged, p.ranges.Select(range =>
@@ -99,15 +103,9 @@ public sealed class ShampooOptimizer : IDisposable
     {
         StepCount++;
         // The directions travel as raw bytes of the communication dtype; a single process rounds them the same way.
-        var mine = new byte[slotSize * elementBytes];
-        ComputeOwnDirections(mine);
-        var all = mine;
-        if (group is not null)
-        {
-            all = new byte[mine.Length * group.Size];
-            await group.AllGatherAsync<byte>(mine, all, ct);
-        }
-        ApplyAll(all);
+        ComputeOwnDirections(ownDirections);
+        if (group is not null) await group.AllGatherAsync<byte>(ownDirections, allDirections, ct);
+        ApplyAll(allDirections);
     }
 
     private void ComputeOwnDirections(byte[] slot)

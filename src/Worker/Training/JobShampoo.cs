@@ -14,20 +14,27 @@ public static class JobShampoo
         PreconditionFrequency = 10,
     };
 
-    public static ShampooOptions Options(JobSpec job) =>
-        (job.Shampoo.Length == 0 ? Recipe : ShampooOptionsJson.Deserialize(job.Shampoo)) with { LearningRate = job.LearningRate };
+    public static ShampooOptions Options(JobSpec job) => WithJobLr(Section(job), job);
 
     /// <summary>What is wrong with the job's Shampoo options, each naming the option.</summary>
     public static IEnumerable<string> Problems(JobSpec job)
     {
-        if (job.Shampoo.Length > 0 && ShampooOptionsJson.Deserialize(job.Shampoo).LearningRate != new ShampooOptions().LearningRate)
+        var section = Section(job);
+        if (section is not null && section.LearningRate != new ShampooOptions().LearningRate)
         {
             yield return "shampoo: its learning rate is the job's lr, not shampoo.learning_rate";
         }
-        foreach (var problem in Options(job).Problems()) yield return $"shampoo.{problem}";
-        if (Options(job).NumTrainersPerGroup is { } perGroup && job.Workers % perGroup != 0)
+        var options = WithJobLr(section, job);
+        foreach (var problem in options.Problems()) yield return $"shampoo.{problem}";
+        if (options.NumTrainersPerGroup is { } perGroup && job.Workers % perGroup != 0)
         {
             yield return $"shampoo.num_trainers_per_group {perGroup} does not divide workers {job.Workers}";
         }
     }
+
+    private static ShampooOptions WithJobLr(ShampooOptions? section, JobSpec job) => (section ?? Recipe) with { LearningRate = job.LearningRate };
+
+    /// <summary>The job file's shampoo section, or null when it has none.</summary>
+    private static ShampooOptions? Section(JobSpec job) =>
+        job.Shampoo.Length == 0 ? null : ShampooOptionsJson.Deserialize(job.Shampoo);
 }
