@@ -46,15 +46,16 @@ internal sealed class ShampooBlock : IDisposable
     /// <param name="learningRate">This step's lr (a schedule may change it).</param>
     public Tensor SearchDirection(Tensor gradient, Tensor weights, long step, double learningRate)
     {
+        using var s = new HeldScalars();
         bool graftingOnly = step < options.StartStep;
         bool amortized = (step % options.PreconditionFrequency == 0 && step > options.StartStep) || step == options.StartStep;
-        UpdateFactors(gradient);
-        UpdateGraftingMoment(gradient);
-        if (amortized) ComputeInverseRoots(step);
+        UpdateFactors(gradient, s);
+        UpdateGraftingMoment(gradient, s);
+        if (amortized) ComputeInverseRoots(step, s);
 
-        var filtered = FilteredGradient(gradient, step);
-        var grafted = Graft(filtered, step);
-        var direction = graftingOnly ? grafted : Precondition(filtered, grafted);
+        var filtered = FilteredGradient(gradient, step, s);
+        var grafted = Graft(filtered, step, s);
+        var direction = graftingOnly ? grafted : Precondition(filtered, grafted, s);
         double decay = options.WeightDecayType switch
         {
             WeightDecayType.Decoupled => options.WeightDecay,
@@ -64,18 +65,20 @@ internal sealed class ShampooBlock : IDisposable
         };
         if (decay != 0)
         {
-            direction = direction + decay * weights;
+            direction = direction.add(weights, s.Of(decay));
         }
         if (momentum is not null)
         {
-            momentum.mul_(options.Momentum).add_(direction, alpha: 1 - options.Dampening);
-            direction = options.Nesterov ? direction * (1 - options.Dampening) + options.Momentum * momentum : momentum.clone();
+            momentum.mul_(s.Of(options.Momentum)).add_(direction, s.Of(1 - options.Dampening));
+            direction = options.Nesterov
+                ? (direction * s.Of(1 - options.Dampening)).add(momentum * s.Of(options.Momentum), s.One)
+                : momentum.clone();
         }
-        return direction * -learningRate;
+        return direction * s.Of(-learningRate);
     }
 
     /// <summary>L_k ← β₂L_k + w·contract(G, G) over every dim but k (w = 1 when β₂ = 1).</summary>
-    private void UpdateFactors(Tensor gradient)
+    private void UpdateFactors(Tensor gradient, HeldScalars s)
     {
         double weight = options.Beta2 == 1 ? 1 : 1 - options.Beta2;
         var g = gradient.to(factorType);
@@ -84,19 +87,19 @@ internal sealed class ShampooBlock : IDisposable
             if (factors[k] is not { } factor) continue;
             var others = Enumerable.Range(0, factors.Length).Where(d => d != k).Select(d => (long)d).ToArray();
             var outer = others.Length == 0 ? g.outer(g) : tensordot(g, g, others, others);
-            factor.mul_(options.Beta2).add_(outer, alpha: weight);
+            factor.mul_(s.Of(options.Beta2)).add_(outer, s.Of(weight));
         }
     }
 
-    private void UpdateGraftingMoment(Tensor gradient)
+    private void UpdateGraftingMoment(Tensor gradient, HeldScalars s)
     {
         if (graftingMoment is null) return;
         var (beta, weight) = options.Grafting == GraftingType.Adagrad ? (1.0, 1.0) : (options.GraftingBeta2, 1 - options.GraftingBeta2);
-        graftingMoment.mul_(beta).addcmul_(gradient, gradient, value: weight);
+        graftingMoment.mul_(s.Of(beta)).addcmul_(gradient, gradient, s.Of(weight));
     }
 
     /// <summary>Inverse roots of the bias-corrected factors; a failure keeps the previous root and is counted.</summary>
-    private void ComputeInverseRoots(long step)
+    private void ComputeInverseRoots(long step, HeldScalars s)
     {
         double correction = options.UseBiasCorrection && options.Beta2 < 1 ? 1 - Math.Pow(options.Beta2, step) : 1;
         MatrixRootException? failure = null;
@@ -104,7 +107,7 @@ internal sealed class ShampooBlock : IDisposable
         {
             if (factors[k] is null) continue;
             using var scope = NewDisposeScope();
-            var factor = factors[k]! / correction;
+            var factor = factors[k]! / s.Of(correction);
             if (!isfinite(factor).all().item<bool>())
             {
                 throw new MatrixRootException($"{Name}: factor {k} contains NaN or Inf at step {step}");
@@ -131,25 +134,26 @@ internal sealed class ShampooBlock : IDisposable
     }
 
     /// <summary>The first-moment filter: G̃ = lerp(M, G, 1-β₃), M ← lerp(M, G, 1-β₁), G̃ bias-corrected.</summary>
-    private Tensor FilteredGradient(Tensor gradient, long step)
+    private Tensor FilteredGradient(Tensor gradient, long step, HeldScalars s)
     {
         if (firstMoment is null) return gradient;
         double beta1 = options.Beta1, beta3 = options.Beta3 ?? beta1;
-        var filtered = firstMoment * beta3 + gradient * (1 - beta3);
-        firstMoment.lerp_(gradient, 1 - beta1);
-        return options.UseBiasCorrection ? filtered / (1 - beta3 * Math.Pow(beta1, step - 1)) : filtered;
+        var filtered = (firstMoment * s.Of(beta3)).add(gradient * s.Of(1 - beta3), s.One);
+        using var weight = tensor(1 - beta1);   // lerp_ takes its weight as a tensor
+        firstMoment.lerp_(gradient, weight);
+        return options.UseBiasCorrection ? filtered / s.Of(1 - beta3 * Math.Pow(beta1, step - 1)) : filtered;
     }
 
-    private Tensor Graft(Tensor direction, long step) => options.Grafting switch
+    private Tensor Graft(Tensor direction, long step, HeldScalars s) => options.Grafting switch
     {
         GraftingType.None or GraftingType.Sgd => direction,
-        GraftingType.Adagrad or GraftingType.Rmsprop => direction / (graftingMoment!.sqrt() + options.GraftingEpsilon),
-        GraftingType.Adam => direction / ((graftingMoment! / (1 - Math.Pow(options.GraftingBeta2, step))).sqrt() + options.GraftingEpsilon),
+        GraftingType.Adagrad or GraftingType.Rmsprop => direction / graftingMoment!.sqrt().add(s.Of(options.GraftingEpsilon), s.One),
+        GraftingType.Adam => direction / (graftingMoment! / s.Of(1 - Math.Pow(options.GraftingBeta2, step))).sqrt().add(s.Of(options.GraftingEpsilon), s.One),
         _ => throw new ArgumentOutOfRangeException(nameof(options.Grafting)),
     };
 
     /// <summary>G̃ multiplied by each inverse root along its dim, then scaled to the grafted direction's norm.</summary>
-    private Tensor Precondition(Tensor filtered, Tensor grafted)
+    private Tensor Precondition(Tensor filtered, Tensor grafted, HeldScalars s)
     {
         var direction = filtered.to(factorType);
         foreach (var inverse in inverseRoots)
@@ -161,7 +165,7 @@ internal sealed class ShampooBlock : IDisposable
         direction = direction.to(filtered.dtype);
         return options.Grafting == GraftingType.None
             ? direction
-            : direction * (grafted.norm() / (direction.norm() + 1e-16));
+            : direction * (grafted.norm() / direction.norm().add(s.Of(1e-16), s.One));
     }
 
     /// <summary>Every state tensor, always in the same order; absent ones (no momentum, say) are skipped.</summary>

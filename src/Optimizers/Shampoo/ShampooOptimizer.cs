@@ -111,6 +111,7 @@ public sealed class ShampooOptimizer : IDisposable
     private void ComputeOwnDirections(byte[] slot)
     {
         using var noGrad = no_grad();
+        using var s = new HeldScalars();
         foreach (var p in parameters)
         {
             using var scope = NewDisposeScope();
@@ -121,7 +122,7 @@ public sealed class ShampooOptimizer : IDisposable
             }
             if (options.WeightDecayType == WeightDecayType.L2 && options.WeightDecay != 0)
             {
-                gradient = gradient + options.WeightDecay * p.Parameter;
+                gradient = gradient.add(p.Parameter, s.Of(options.WeightDecay));
             }
             var gradients = gradient.reshape(p.Merged);
             var weights = p.Parameter.view(p.Merged);
@@ -136,6 +137,7 @@ public sealed class ShampooOptimizer : IDisposable
     private void ApplyAll(byte[] all)
     {
         using var noGrad = no_grad();
+        using var s = new HeldScalars();
         foreach (var p in parameters)
         {
             using var scope = NewDisposeScope();
@@ -147,7 +149,7 @@ public sealed class ShampooOptimizer : IDisposable
                 int start = (block.Owner * slotSize + slotOffsets[block.Index]) * elementBytes;
                 var direction = empty(target.shape, communicationType);
                 all.AsSpan(start, (int)target.numel() * elementBytes).CopyTo(direction.bytes);
-                target.add_(direction.to(target.dtype, target.device));
+                target.add_(direction.to(target.dtype, target.device), s.One);
             }
         }
     }

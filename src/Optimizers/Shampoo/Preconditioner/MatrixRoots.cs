@@ -25,14 +25,15 @@ public static class MatrixRoots
     {
         Validate(matrix, root);
         using var scope = NewDisposeScope();
-        var regularized = matrix + epsilon * eye(matrix.shape[0], dtype: matrix.dtype, device: matrix.device);
+        using var s = new HeldScalars();
+        var regularized = matrix.add(eye(matrix.shape[0], dtype: matrix.dtype, device: matrix.device), s.Of(epsilon));
         var (values, vectors) = Eigh(regularized);
         var smallest = values.min().ToDouble();
         if (smallest < epsilon)
         {
-            values = values - smallest + epsilon;
+            values = values.sub(s.Of(smallest)).add(s.Of(epsilon), s.One);
         }
-        var scaled = vectors * values.pow(-1.0 / root).unsqueeze(0);
+        var scaled = vectors * values.pow(s.Of(-1.0 / root)).unsqueeze(0);
         return scaled.matmul(vectors.T).to(matrix.dtype).MoveToOuterDisposeScope();
     }
 
@@ -44,10 +45,11 @@ public static class MatrixRoots
     {
         Validate(matrix, root);
         using var scope = NewDisposeScope();
+        using var s = new HeldScalars();
         var identity = eye(matrix.shape[0], dtype: matrix.dtype, device: matrix.device);
         double z = (root + 1) / (2 * linalg.matrix_norm(matrix).ToDouble());
-        var x = identity * Math.Pow(z, 1.0 / root);
-        var m = matrix * z;
+        var x = identity * s.Of(Math.Pow(z, 1.0 / root));
+        var m = matrix * s.Of(z);
         double a = -1.0 / root;
         for (int iteration = 0; iteration < maxIterations; iteration++)
         {
@@ -55,7 +57,7 @@ public static class MatrixRoots
             {
                 return x.MoveToOuterDisposeScope();
             }
-            var step = identity * (1 - a) + m * a;
+            var step = (identity * s.Of(1 - a)).add(m * s.Of(a), s.One);
             x = x.matmul(step);
             var power = step;
             for (int k = 1; k < root; k++) power = power.matmul(step);

@@ -1,0 +1,31 @@
+using TorchSharp;
+
+namespace Dtrain.Optimizers;
+
+/// <summary>
+/// TorchSharp Scalars that stay referenced until this is disposed. TorchSharp frees a Scalar in its finalizer, and
+/// a Scalar converted implicitly from a number (the default alpha of add included) is unreachable as soon as its
+/// handle is passed to native code. A garbage collection during that call can then free the Scalar while libtorch
+/// reads it: "Expected false to be true" or "Unknown scalar type". Collections are frequent when collectives run
+/// beside the optimizer, so optimizer code passes every Scalar through one of these.
+/// </summary>
+internal sealed class HeldScalars : IDisposable
+{
+    private readonly List<Scalar> held = [];
+
+    public Scalar Of(double value)
+    {
+        var scalar = value.ToScalar();
+        held.Add(scalar);
+        return scalar;
+    }
+
+    /// <summary>The alpha of a plain add, which TorchSharp would otherwise make implicitly.</summary>
+    public Scalar One => Of(1);
+
+    public void Dispose()
+    {
+        foreach (var scalar in held) scalar.Dispose();
+        held.Clear();
+    }
+}
