@@ -38,8 +38,10 @@ public static class WorkerRunner
         using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var reporting = coordinator.ReportProgressAsync(assignment.Rank, () => latest, stopReporting.Token);
 
-        var trainer = new DataParallelTrainer(comm, job, device);
-        var result = await trainer.TrainAsync(new Progress(report => latest = report), ct);
+        var progress = new Progress(report => latest = report);
+        var result = job.Model == "cannon-mlp"
+            ? await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, ct)
+            : await new DataParallelTrainer(comm, job, device).TrainAsync(progress, ct);
 
         stopReporting.Cancel();
         await reporting;

@@ -19,6 +19,12 @@ public sealed record JobSpec
 
     public double LearningRate { get; init; } = 0.01;
 
+    /// <summary>
+    /// mlp: data-parallel, every rank holds the whole model and its own share of each batch. cannon-mlp:
+    /// tensor-parallel, the workers form a square grid, each holds one block of every weight, and all see the whole batch.
+    /// </summary>
+    public string Model { get; init; } = "mlp";
+
     /// <summary>adam, or shampoo: Distributed Shampoo with Adam grafting, its blocks split across the workers.</summary>
     public string Optimizer { get; init; } = "adam";
 
@@ -54,6 +60,8 @@ public sealed record JobSpec
 
     public static readonly IReadOnlyList<string> Optimizers = ["adam", "shampoo"];
 
+    public static readonly IReadOnlyList<string> Models = ["mlp", "cannon-mlp"];
+
     public long BucketBytes => (long)(BucketMegabytes * (1 << 20));
 
     /// <summary>Every problem with this spec, each naming the field (as in a job file) and the bad value.</summary>
@@ -64,6 +72,14 @@ public sealed record JobSpec
         if (BatchSize < 1) yield return $"batch_size must be at least 1, got {BatchSize}";
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) yield return $"lr must be a positive number, got {LearningRate}";
         if (!Optimizers.Contains(Optimizer)) yield return $"optimizer must be one of {string.Join(", ", Optimizers)}, got '{Optimizer}'";
+        if (!Models.Contains(Model)) yield return $"model must be one of {string.Join(", ", Models)}, got '{Model}'";
+        if (Model == "cannon-mlp")
+        {
+            int side = (int)Math.Round(Math.Sqrt(Workers));
+            if (side * side != Workers) yield return $"model cannon-mlp needs a square number of workers (1, 4, 9, ...) for its grid, got {Workers}";
+            if (Optimizer != "adam") yield return $"model cannon-mlp trains with adam only, got optimizer '{Optimizer}'";
+            if (Compression != "none") yield return $"model cannon-mlp all-reduces no gradients, so compression must be none, got '{Compression}'";
+        }
         if (!Devices.Contains(Device)) yield return $"device must be one of {string.Join(", ", Devices)}, got '{Device}'";
         if (!(BucketMegabytes > 0) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
         if (!Compressions.Contains(Compression)) yield return $"compression must be one of {string.Join(", ", Compressions)}, got '{Compression}'";
@@ -86,6 +102,7 @@ public sealed record JobSpec
         CollectiveTimeoutS = CollectiveTimeoutSeconds,
         Optimizer = Optimizer,
         Shampoo = Shampoo,
+        Model = Model,
     };
 
     public static JobSpec FromSettings(JobSettings settings) => new()
@@ -102,5 +119,6 @@ public sealed record JobSpec
         CollectiveTimeoutSeconds = settings.CollectiveTimeoutS,
         Optimizer = settings.Optimizer,
         Shampoo = settings.Shampoo,
+        Model = settings.Model,
     };
 }

@@ -5,13 +5,13 @@ using Dtrain.Collectives;
 namespace Dtrain.Launcher.Bench;
 
 /// <summary>
-/// `dtrain bench`: `collectives`, nccl-tests for dtrain's transports, and `shampoo`, issue 4's step-time
-/// comparison of Distributed Shampoo with AdamW. Both run their ranks with <see cref="BenchRanks"/>; rank 0
-/// prints the table.
+/// `dtrain bench`: `collectives`, nccl-tests for dtrain's transports; `shampoo`, issue 4's step-time comparison
+/// of Distributed Shampoo with AdamW; `cannon`, issue 5's distributed matmuls against each other and one process.
+/// All run their ranks with <see cref="BenchRanks"/>; rank 0 prints the table.
 /// </summary>
 public static class BenchCommand
 {
-    public static Command Create() => new("bench", "Benchmarks (results belong in docs/benchmarks.md)") { Collectives(), Shampoo() };
+    public static Command Create() => new("bench", "Benchmarks (results belong in docs/benchmarks.md)") { Collectives(), Shampoo(), Cannon() };
 
     private static Command Collectives()
     {
@@ -88,6 +88,39 @@ public static class BenchCommand
         });
         return command;
     }
+
+    private static Command Cannon()
+    {
+        var ranks = new BenchRanks();
+        var sizes = new Option<string>("--sizes") { Description = "n of the n x n matrices, one table block each", DefaultValueFactory = _ => "1024,2048,4096" };
+        var warmup = new Option<int>("--warmup") { Description = "untimed multiplications first, per algorithm and size", DefaultValueFactory = _ => 1 };
+        var repeats = new Option<int>("--repeats") { Description = "timed multiplications per algorithm and size", DefaultValueFactory = _ => 5 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, or auto (CUDA when available)", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+
+        var command = Subcommand("cannon", "Time C = A B with Cannon's algorithm, SUMMA, the all-gather baseline and one process; bytes sent and peak memory per rank",
+            ranks, sizes, warmup, repeats, device);
+        command.SetAction(async (parse, ct) =>
+        {
+            var bench = new CannonBenchmark(ParseSizes(parse.GetValue(sizes)!), parse.GetValue(warmup), parse.GetValue(repeats), parse.GetValue(device)!);
+            var problems = bench.Problems(parse.GetValue(ranks.Count)).ToList();
+            if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
+            string transport = parse.GetValue(ranks.Transport)!;
+            await ranks.RunAsync(parse, new CommunicatorOptions(), async comm =>
+            {
+                var result = await bench.RunAsync(comm, ct);
+                if (comm.Rank == 0) CannonReport.Print(Console.Out, transport, comm.Size, bench, result);
+            }, ct);
+            return 0;
+        });
+        return command;
+    }
+
+    private static long[] ParseSizes(string text) => text.Split(',', StringSplitOptions.TrimEntries)
+        .Select(value => long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long size) && size >= 1
+            ? size
+            : throw new UsageException($"--sizes: '{value}' is not a positive integer (example: 1024,2048,4096)"))
+        .ToArray();
 
     private static int[] ParseFrequencies(string text) => text.Split(',', StringSplitOptions.TrimEntries)
         .Select(value => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int frequency) && frequency >= 1

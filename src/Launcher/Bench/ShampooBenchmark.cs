@@ -13,15 +13,7 @@ namespace Dtrain.Launcher.Bench;
 /// <summary>One optimizer configuration's timed steps: each the slowest rank's time of that step, in seconds.</summary>
 public sealed record ShampooBenchRow(string Optimizer, int? Frequency, int WarmupSteps, double[] StepSeconds, long AllGatherBytesPerStep)
 {
-    public double MedianSeconds
-    {
-        get
-        {
-            var sorted = StepSeconds.Order().ToArray();
-            int half = sorted.Length / 2;
-            return sorted.Length % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
-        }
-    }
+    public double MedianSeconds => Median.Of(StepSeconds);
 
     public double MeanSeconds => StepSeconds.Average();
 }

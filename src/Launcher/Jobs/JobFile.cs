@@ -19,6 +19,7 @@ public sealed class JobFile
     public int? Steps { get; set; }
     public int? BatchSize { get; set; }
     public double? Lr { get; set; }
+    public string? Model { get; set; }
     public string? Optimizer { get; set; }
     public long? Seed { get; set; }
     public string? Device { get; set; }
@@ -68,6 +69,7 @@ public sealed class JobFile
         Steps = Steps ?? spec.Steps,
         BatchSize = BatchSize ?? spec.BatchSize,
         LearningRate = Lr ?? spec.LearningRate,
+        Model = Model ?? spec.Model,
         Optimizer = Optimizer ?? spec.Optimizer,
         Seed = Seed ?? spec.Seed,
         Device = Device ?? spec.Device,

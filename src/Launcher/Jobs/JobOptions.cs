@@ -11,7 +11,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -33,6 +33,11 @@ public sealed class JobOptions
     public Option<double?> LearningRate { get; } = new("--lr")
     {
         Description = $"learning rate [default: {Defaults.LearningRate}]",
+    };
+
+    public Option<string?> Model { get; } = new("--model")
+    {
+        Description = $"mlp (data-parallel), or cannon-mlp (tensor-parallel: Cannon's matmul on a square grid of workers) [default: {Defaults.Model}]",
     };
 
     public Option<string?> Optimizer { get; } = new("--optimizer")
@@ -90,7 +95,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port })
         {
             command.Options.Add(option);
         }
@@ -107,6 +112,7 @@ public sealed class JobOptions
             Steps = parse.GetValue(Steps) ?? spec.Steps,
             BatchSize = parse.GetValue(BatchSize) ?? spec.BatchSize,
             LearningRate = parse.GetValue(LearningRate) ?? spec.LearningRate,
+            Model = parse.GetValue(Model) ?? spec.Model,
             Optimizer = parse.GetValue(Optimizer) ?? spec.Optimizer,
             Seed = parse.GetValue(Seed) ?? spec.Seed,
             Device = parse.GetValue(Device) ?? spec.Device,

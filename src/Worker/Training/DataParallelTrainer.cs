@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Models;
@@ -48,9 +47,7 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         }
 
         var (finalLoss, accuracy) = await EvaluateAsync(model, data, loss, ct);
-        var parameters = Flatten(model);
-        return new TrainingResult(finalLoss, accuracy, Convert.ToHexString(SHA256.HashData(
-            System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan()))).ToLowerInvariant(), parameters);
+        return TrainingResult.Of(finalLoss, accuracy, Flatten(model));
     }
 
     /// <summary>

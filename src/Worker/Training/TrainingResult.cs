@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
 namespace Dtrain.Worker.Training;
 
 /// <summary>What one rank ends a job with.</summary>
@@ -5,7 +8,13 @@ namespace Dtrain.Worker.Training;
 /// <param name="TestAccuracy">Accuracy on the whole held-out set (every rank evaluates its share).</param>
 /// <param name="ParameterDigest">SHA-256 of the final parameters; equal on every rank when training was correct.</param>
 /// <param name="Parameters">The final parameters, flattened in parameter order.</param>
-public sealed record TrainingResult(double FinalLoss, double TestAccuracy, string ParameterDigest, float[] Parameters);
+public sealed record TrainingResult(double FinalLoss, double TestAccuracy, string ParameterDigest, float[] Parameters)
+{
+    public static TrainingResult Of(double finalLoss, double testAccuracy, float[] parameters) => new(
+        finalLoss, testAccuracy,
+        Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(parameters.AsSpan()))).ToLowerInvariant(),
+        parameters);
+}
 
 /// <summary>One step's numbers, as the worker reports them to the coordinator.</summary>
 public readonly record struct StepReport(int Step, double Loss, long Samples);

@@ -33,6 +33,26 @@ public class RunTests
     }
 
     [Fact]
+    public async Task Four_tensor_parallel_workers_end_where_one_process_ends()
+    {
+        string[] job = ["run", "--model", "cannon-mlp", "--steps", "60", "--device", "cpu"];
+        var grid = await DtrainProcess.RunAsync(Limit, [.. job, "--workers", "4", "--port", FreePort()]);
+        var single = await DtrainProcess.RunAsync(Limit, [.. job, "--workers", "1", "--port", FreePort()]);
+
+        Assert.True(grid.ExitCode == 0, grid.Stderr);
+        Assert.True(single.ExitCode == 0, single.Stderr);
+        var pattern = new Regex(@"done: 60 steps on \d workers, final loss (\S+), held-out accuracy (\S+) %");
+        var (gridEnd, singleEnd) = (pattern.Match(grid.Stdout), pattern.Match(single.Stdout));
+        Assert.True(gridEnd.Success && singleEnd.Success, grid.Stdout + single.Stdout);
+        // Float rounding differs between a grid and one process; the training must not. The loss falls far more
+        // than this tolerance over the run (from about 0.7).
+        double Number(Match end, int group) => double.Parse(end.Groups[group].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(Number(gridEnd, 1), Number(singleEnd, 1) - 2e-4, Number(singleEnd, 1) + 2e-4);
+        Assert.InRange(Number(gridEnd, 2), Number(singleEnd, 2) - 0.1, Number(singleEnd, 2) + 0.1);
+        Assert.True(Number(gridEnd, 2) > 90, gridEnd.Value);
+    }
+
+    [Fact]
     public async Task A_worker_that_dies_fails_the_run_and_the_other_workers_are_stopped()
     {
         using var dtrain = DtrainProcess.Start(["run", "--workers", "2", "--steps", "1000000", "--device", "cpu", "--port", FreePort()]);
