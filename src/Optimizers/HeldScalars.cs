@@ -12,6 +12,7 @@ namespace Dtrain.Optimizers;
 internal sealed class HeldScalars : IDisposable
 {
     private readonly List<Scalar> held = [];
+    private Scalar? one;
 
     public Scalar Of(double value)
     {
@@ -20,12 +21,13 @@ internal sealed class HeldScalars : IDisposable
         return scalar;
     }
 
-    /// <summary>The alpha of a plain add, which TorchSharp would otherwise make implicitly.</summary>
-    public Scalar One => Of(1);
+    /// <summary>The alpha of a plain add, which TorchSharp would otherwise make implicitly; made once per holder.</summary>
+    public Scalar One => one ??= Of(1);
 
     public void Dispose()
     {
         foreach (var scalar in held) scalar.Dispose();
         held.Clear();
+        one = null;
     }
 }

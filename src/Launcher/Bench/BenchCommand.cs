@@ -67,8 +67,7 @@ public static class BenchCommand
         var maxDim = new Option<long>("--max-preconditioner-dim") { Description = "Shampoo's max_preconditioner_dim", DefaultValueFactory = _ => 512 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first; Shampoo's run to its start step at least", DefaultValueFactory = _ => 5 };
         var steps = new Option<int>("--steps") { Description = "timed steps; Shampoo's rounded up to a multiple of its frequency", DefaultValueFactory = _ => 100 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda, or auto (CUDA when available)", DefaultValueFactory = _ => "auto" };
-        device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+        var device = DeviceOption();
 
         var command = Subcommand("shampoo", "Time training steps of an MLP with Distributed Shampoo at each precondition frequency against AdamW",
             ranks, width, layers, batch, frequencies, maxDim, warmup, steps, device);
@@ -95,8 +94,7 @@ public static class BenchCommand
         var sizes = new Option<string>("--sizes") { Description = "n of the n x n matrices, one table block each", DefaultValueFactory = _ => "1024,2048,4096" };
         var warmup = new Option<int>("--warmup") { Description = "untimed multiplications first, per algorithm and size", DefaultValueFactory = _ => 1 };
         var repeats = new Option<int>("--repeats") { Description = "timed multiplications per algorithm and size", DefaultValueFactory = _ => 5 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda, or auto (CUDA when available)", DefaultValueFactory = _ => "auto" };
-        device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+        var device = DeviceOption();
 
         var command = Subcommand("cannon", "Time C = A B with Cannon's algorithm, SUMMA, the all-gather baseline and one process; bytes sent and peak memory per rank",
             ranks, sizes, warmup, repeats, device);
@@ -127,6 +125,13 @@ public static class BenchCommand
             ? frequency
             : throw new UsageException($"--frequencies: '{value}' is not a positive integer (example: 1,10,100)"))
         .ToArray();
+
+    private static Option<string> DeviceOption()
+    {
+        var device = new Option<string>("--device") { Description = "cpu, cuda, or auto (CUDA when available)", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+        return device;
+    }
 
     /// <summary>A benchmark command: its ranks' options first, then its own.</summary>
     private static Command Subcommand(string name, string description, BenchRanks ranks, params Option[] options)
