@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Randomness;
 namespace Dtrain.Models.Data;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Randomness;
 using static TorchSharp.torch;
 
 namespace Dtrain.Models.Data;

@@ -1,10 +1,10 @@
-namespace Dtrain.Models.Data;
+namespace Dtrain.Contracts.Randomness;
 
 /// <summary>
 /// Counter-based random numbers (SplitMix64): the value for a key depends on the key alone, so any rank can
 /// generate any sample without generating the ones before it, and results never depend on the world size.
 /// </summary>
-internal struct CounterRandom(ulong key)
+public struct CounterRandom(ulong key)
 {
     private ulong state = Mix(key);
 
