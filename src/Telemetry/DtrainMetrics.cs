@@ -46,6 +46,16 @@ public static class DtrainMetrics
         "Most bytes of blocks (inputs, product, buffers, panels) this rank held at once in its latest distributed matrix multiplication.",
         "algorithm");
 
+    public static readonly Counter GraphSampledEdges = Metrics.CreateCounter(
+        "dtrain_graph_sampled_edges_total", "Edges in the mini-batch blocks this rank has sampled.");
+
+    public static readonly Counter GraphFeatureBytes = Metrics.CreateCounter(
+        "dtrain_graph_feature_bytes_total",
+        "Bytes of node features this rank gathered for its mini-batches, by where they came from: local, cache or remote.", "source");
+
+    public static readonly Counter GraphSamplingRequests = Metrics.CreateCounter(
+        "dtrain_graph_sampling_requests_total", "Requests this worker's sampling service answered, by kind: sample or features.", "kind");
+
     public static readonly Counter RejectedConnections = Metrics.CreateCounter(
         "dtrain_rejected_connections_total", "Calls refused because they lacked the job's token.", "endpoint");
 

@@ -1,0 +1,78 @@
+using Dtrain.Contracts;
+using Dtrain.Contracts.Sampling;
+using Dtrain.Graph.Sampling;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Dtrain.Graph.Service;
+
+/// <summary>A peer's partition, reached through its sampling service (the client side of protos/sampling.proto).</summary>
+public sealed class RemotePartition : IPartitionSource, IDisposable
+{
+    private readonly GrpcChannel channel;
+    private readonly GraphSampling.GraphSamplingClient client;
+    private readonly Metadata headers;
+    private readonly TimeSpan timeout;
+    private readonly string address;
+
+    /// <param name="partitionId">The partition the peer serves.</param>
+    /// <param name="featureDim">Feature dimension of the graph.</param>
+    /// <param name="address">The peer's endpoint, e.g. http://host:port.</param>
+    /// <param name="jobToken">Presented with every call.</param>
+    /// <param name="timeout">Longest wait for one answer, including the peer's loading its partition.</param>
+    public RemotePartition(int partitionId, int featureDim, string address, string jobToken, TimeSpan timeout)
+    {
+        (PartitionId, FeatureDim, this.address, this.timeout) = (partitionId, featureDim, address, timeout);
+        channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = SamplingServiceExtensions.MaxMessageBytes,
+            MaxSendMessageSize = SamplingServiceExtensions.MaxMessageBytes,
+        });
+        client = new GraphSampling.GraphSamplingClient(channel);
+        headers = new Metadata { { SamplingService.JobTokenHeader, jobToken } };
+    }
+
+    public int PartitionId { get; }
+
+    public int FeatureDim { get; }
+
+    public async Task<SampledNeighbours> SampleAsync(int[] seeds, int fanout, ulong key, bool weighted, CancellationToken ct)
+    {
+        var request = new SampleRequest { Partition = PartitionId, Seeds = SampleWire.Pack<int>(seeds), Fanout = fanout, Key = key, Weighted = weighted };
+        var reply = await CallAsync(() => client.SampleNeighboursAsync(request, headers, DateTime.UtcNow + timeout, ct).ResponseAsync, "sample neighbours");
+        var counts = SampleWire.Unpack<int>(reply.Counts);
+        var neighbours = SampleWire.Unpack<int>(reply.Neighbours);
+        if (counts is null || neighbours is null || counts.Length != seeds.Length || counts.Sum(c => (long)c) != neighbours.Length)
+        {
+            throw new DtrainException($"partition {PartitionId} at {address} sent a malformed sampling reply");
+        }
+        return new SampledNeighbours(counts, neighbours);
+    }
+
+    public async Task<float[]> FetchFeaturesAsync(int[] nodes, CancellationToken ct)
+    {
+        var request = new FeatureRequest { Partition = PartitionId, Nodes = SampleWire.Pack<int>(nodes) };
+        var reply = await CallAsync(() => client.FetchFeaturesAsync(request, headers, DateTime.UtcNow + timeout, ct).ResponseAsync, "fetch features");
+        var rows = SampleWire.Unpack<float>(reply.Features);
+        if (rows is null || reply.FeatureDim != FeatureDim || rows.LongLength != (long)nodes.Length * FeatureDim)
+        {
+            throw new DtrainException($"partition {PartitionId} at {address} sent a malformed feature reply");
+        }
+        return rows;
+    }
+
+    private async Task<T> CallAsync<T>(Func<Task<T>> call, string what)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+        {
+            string reason = e.StatusCode == StatusCode.DeadlineExceeded ? $"no answer within {timeout.TotalSeconds:0.#} s" : e.Status.Detail;
+            throw new DtrainException($"cannot {what} on partition {PartitionId} at {address}: {reason}");
+        }
+    }
+
+    public void Dispose() => channel.Dispose();
+}
