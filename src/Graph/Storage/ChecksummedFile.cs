@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Dtrain.Contracts;
@@ -30,8 +31,11 @@ public static class ChecksummedFile
                     writer.Write(magicBytes);
                     writePayload(writer);
                 }
+                // Stored little-endian like every other number in the file (GetCurrentHash's bytes are big-endian).
                 checksum = hash.GetCurrentHashAsUInt64();
-                file.Write(BitConverter.GetBytes(checksum));
+                Span<byte> stored = stackalloc byte[HashLength];
+                BinaryPrimitives.WriteUInt64LittleEndian(stored, checksum);
+                file.Write(stored);
                 file.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);
@@ -64,7 +68,7 @@ public static class ChecksummedFile
             throw new DtrainException($"{path} is not a {kind} (expected it to start with '{magic}')");
         }
         var body = bytes.AsSpan(0, bytes.Length - HashLength);
-        checksum = BitConverter.ToUInt64(bytes, body.Length);
+        checksum = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(body.Length));
         if (XxHash64.HashToUInt64(body) != checksum)
         {
             throw new DtrainException($"{kind} {path} is corrupted: its checksum does not match its contents");
