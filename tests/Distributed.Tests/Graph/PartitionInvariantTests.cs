@@ -27,6 +27,23 @@ public class PartitionInvariantTests
         AssertSplitByDestination(result);
     }
 
+    [Theory]
+    [InlineData(PartitionMethod.Metis)]
+    [InlineData(PartitionMethod.Random)]
+    public void A_small_graph_splits_into_as_many_partitions_as_nodes(PartitionMethod method)
+    {
+        // A directed ring of 6 nodes, 3 of them training nodes.
+        var (offsets, sources, _) = GraphBuilder.ToCsc(6, [0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0]);
+        var split = new[] { NodeSplit.Train, NodeSplit.None, NodeSplit.Train, NodeSplit.Test, NodeSplit.Train, NodeSplit.None };
+        var ring = new GraphData(offsets, sources, null, 1, [0, 1, 2, 3, 4, 5], 2, [0, 1, 0, 1, 0, 1], split);
+
+        var result = GraphPartitioner.Partition(ring, method, 6, seed: 1);
+
+        AssertRangesCoverTheGraph(result.Book, 6, 6);
+        AssertIsomorphic(ring, result.Relabelled, result.NewIds);
+        AssertSplitByDestination(result);
+    }
+
     [Fact]
     public void A_partition_may_own_nothing()
     {
@@ -96,11 +113,12 @@ public class PartitionInvariantTests
         foreach (var partition in result.Partitions)
         {
             Assert.Equal(result.Book.NodeCountOf(partition.Id), partition.NodeCount);
+            Assert.Equal(graph.EdgeWeights is null, partition.EdgeWeights is null);
             var remote = new SortedSet<int>();
             for (int node = partition.FirstNode; node < partition.FirstNode + partition.NodeCount; node++)
             {
                 Assert.Equal(graph.InNeighbours(node), partition.InNeighbours(node));
-                Assert.Equal(graph.EdgeWeights.AsSpan(graph.InOffsets[node], graph.InDegree(node)), partition.WeightsOf(node));
+                if (graph.EdgeWeights is not null) Assert.Equal(graph.EdgeWeights.AsSpan(graph.InOffsets[node], graph.InDegree(node)), partition.WeightsOf(node));
                 Assert.Equal(graph.FeaturesOf(node), partition.FeaturesOf(node));
                 Assert.Equal(graph.Labels[node], partition.Labels[node - partition.FirstNode]);
                 Assert.Equal(graph.Split[node], partition.Split[node - partition.FirstNode]);
@@ -116,7 +134,7 @@ public class PartitionInvariantTests
     private static IEnumerable<(int Source, float Weight)> Edges(GraphData graph, int node)
     {
         var sources = graph.InNeighbours(node).ToArray();
-        var weights = graph.EdgeWeights.AsSpan(graph.InOffsets[node], sources.Length).ToArray();
+        var weights = graph.EdgeWeights is { } all ? all.AsSpan(graph.InOffsets[node], sources.Length).ToArray() : new float[sources.Length];
         return sources.Zip(weights);
     }
 }
