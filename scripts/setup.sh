@@ -4,6 +4,7 @@
 #    0.107's native library needs GLIBCXX_3.4.32 and bookworm's libstdc++ stops at 3.4.30
 #    (../shared/reference/platform.md);
 #  - MPICH (mpiexec.mpich, libmpich.so.12 and its mpi.h) for the MPI transport, which binds it with P/Invoke;
+#  - METIS 5 (libmetis.so.5) for `dtrain graph partition --method metis`, which binds it with P/Invoke;
 #  - the .NET SDK must already be on PATH (NuGet restore happens in the build).
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -21,6 +22,12 @@ if ! command -v mpiexec.mpich >/dev/null || [ ! -f /usr/include/x86_64-linux-gnu
   echo "setup: installing MPICH for the MPI transport" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mpich libmpich-dev >/dev/null
+fi
+
+if [ ! -f /usr/lib/x86_64-linux-gnu/libmetis.so.5 ]; then
+  echo "setup: installing METIS for graph partitioning" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmetis5 >/dev/null
 fi
 
 if ! command -v dotnet >/dev/null; then

@@ -44,6 +44,9 @@ public sealed class GraphPartition
 
     public bool Owns(int node) => Book.Owns(Id, node);
 
+    /// <summary>In-edges whose source another partition owns: the edges the partitioning cut.</summary>
+    public long CountRemoteEdges() => InSources.LongCount(source => !Owns(source));
+
     /// <summary>The in-neighbours (global IDs) of owned node <paramref name="node"/> (a global ID).</summary>
     public ReadOnlySpan<int> InNeighbours(int node)
     {

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Dtrain.Contracts;
@@ -13,12 +14,14 @@ public static class ChecksummedFile
 {
     private const int MagicLength = 8, HashLength = 8;
 
-    public static void Write(string path, string magic, Action<BinaryWriter> writePayload)
+    /// <returns>The checksum written, so an index of files (a partition manifest) can name the exact version.</returns>
+    public static ulong Write(string path, string magic, Action<BinaryWriter> writePayload)
     {
         var magicBytes = MagicBytes(magic);
         string temporary = $"{path}.tmp-{Environment.ProcessId}";
         try
         {
+            ulong checksum;
             using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 var hash = new XxHash64();
@@ -28,10 +31,15 @@ public static class ChecksummedFile
                     writer.Write(magicBytes);
                     writePayload(writer);
                 }
-                file.Write(hash.GetCurrentHash());
+                // Stored little-endian like every other number in the file (GetCurrentHash's bytes are big-endian).
+                checksum = hash.GetCurrentHashAsUInt64();
+                Span<byte> stored = stackalloc byte[HashLength];
+                BinaryPrimitives.WriteUInt64LittleEndian(stored, checksum);
+                file.Write(stored);
                 file.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);
+            return checksum;
         }
         catch
         {
@@ -41,7 +49,10 @@ public static class ChecksummedFile
     }
 
     /// <summary>The verified payload of <paramref name="path"/>; a <see cref="DtrainException"/> naming the file when it is not one.</summary>
-    public static BinaryReader Read(string path, string magic, string kind)
+    public static BinaryReader Read(string path, string magic, string kind) => Read(path, magic, kind, out _);
+
+    /// <inheritdoc cref="Read(string, string, string)"/>
+    public static BinaryReader Read(string path, string magic, string kind, out ulong checksum)
     {
         byte[] bytes;
         try
@@ -57,7 +68,8 @@ public static class ChecksummedFile
             throw new DtrainException($"{path} is not a {kind} (expected it to start with '{magic}')");
         }
         var body = bytes.AsSpan(0, bytes.Length - HashLength);
-        if (XxHash64.HashToUInt64(body) != BitConverter.ToUInt64(bytes, body.Length))
+        checksum = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(body.Length));
+        if (XxHash64.HashToUInt64(body) != checksum)
         {
             throw new DtrainException($"{kind} {path} is corrupted: its checksum does not match its contents");
         }

@@ -8,7 +8,7 @@ public class BadInputTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
-    private static void AssertOneLineError(string stderr, string expected)
+    internal static void AssertOneLineError(string stderr, string expected)
     {
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.True(lines.Length == 1, $"expected one line on stderr, got: {stderr}");
