@@ -4,12 +4,15 @@ using Dtrain.Graph.Storage;
 namespace Dtrain.Graph.Generators;
 
 /// <summary>
-/// Generates an R-MAT graph (see <see cref="RMatOptions"/>). Edges are drawn in fixed chunks, each from its own
-/// <see cref="CounterRandom"/> stream, in parallel; the graph depends on the seed alone, never on the thread count.
+/// Generates an R-MAT graph (see <see cref="RMatOptions"/>). Edges are drawn in parallel chunks, each edge from
+/// random bits at its own counters, so the graph depends on the seed alone, never on the thread count.
 /// </summary>
 public static class RMat
 {
     private const int EdgesPerChunk = 1 << 16;
+
+    /// <summary>SplitMix64's increment (the golden ratio in 64 bits): Mix at counters spaced by it is the SplitMix64 sequence.</summary>
+    private const ulong SplitMixIncrement = 0x9E3779B97F4A7C15UL;
 
     /// <param name="parallel">Limits the threads used (the result is the same for any limit); null uses all cores.</param>
     public static GraphData Generate(RMatOptions options, ParallelOptions? parallel = null)
@@ -25,14 +28,14 @@ public static class RMat
         long edgeCount = options.DrawnEdges;
         var sources = new int[edgeCount];
         var destinations = new int[edgeCount];
+        ulong edgeKey = CounterRandom.Key(options.Seed, RandomStreams.Edges, 0);
         long chunks = (edgeCount + EdgesPerChunk - 1) / EdgesPerChunk;
         Parallel.For(0, chunks, parallel, chunk =>
         {
-            var random = new CounterRandom(CounterRandom.Key(options.Seed, RandomStreams.Edges, chunk));
             long end = Math.Min(edgeCount, (chunk + 1) * EdgesPerChunk);
             for (long e = chunk * EdgesPerChunk; e < end; e++)
             {
-                var (source, destination) = DrawEdge(thresholds, ref random);
+                var (source, destination) = DrawEdge(thresholds, edgeKey, e);
                 sources[e] = relabel[source];
                 destinations[e] = relabel[destination];
             }
@@ -68,25 +71,29 @@ public static class RMat
     }
 
     /// <summary>One edge: per level, from the most significant bit down, a quadrant picks a bit of the source (row) and the destination (column).</summary>
-    private static (int Source, int Destination) DrawEdge((uint A, uint AB, uint ABC)[] thresholds, ref CounterRandom random)
+    /// <remarks>
+    /// The random bits of edge e are SplitMix64 outputs at counters e × 16, e × 16 + 1, ... (32 bits a level, at
+    /// most 15 words for 30 levels). Unlike a stream that feeds each draw into the next, these hashes do not wait
+    /// on one another, so the CPU computes several at once; and edge e's bits do not depend on any chunking.
+    /// </remarks>
+    private static (int Source, int Destination) DrawEdge((uint A, uint AB, uint ABC)[] thresholds, ulong edgeKey, long edge)
     {
         int source = 0, destination = 0;
-        ulong bits = 0;
+        ulong bits = 0, counter = edgeKey + (ulong)edge * 16 * SplitMixIncrement;
         for (int level = 0; level < thresholds.Length; level++)
         {
-            if ((level & 1) == 0) bits = random.NextUInt64();
+            if ((level & 1) == 0)
+            {
+                bits = CounterRandom.Mix(counter);
+                counter += SplitMixIncrement;
+            }
             uint draw = (uint)(bits >> (32 * (level & 1)));
             var (a, ab, abc) = thresholds[level];
-            source <<= 1;
-            destination <<= 1;
-            if (draw < a) continue;
-            if (draw < ab) destination |= 1;
-            else if (draw < abc) source |= 1;
-            else
-            {
-                source |= 1;
-                destination |= 1;
-            }
+            // Branch-free: the quadrant is random, so branches on it would be mispredicted half the time.
+            int lowerHalf = draw >= ab ? 1 : 0;
+            int rightHalf = (draw >= a) & (draw < ab) | (draw >= abc) ? 1 : 0;
+            source = source << 1 | lowerHalf;
+            destination = destination << 1 | rightHalf;
         }
         return (source, destination);
     }

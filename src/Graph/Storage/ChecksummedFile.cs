@@ -28,7 +28,8 @@ public static class ChecksummedFile
                     writer.Write(magicBytes);
                     writePayload(writer);
                 }
-                file.Write(hash.GetCurrentHash());
+                // Little-endian, as Read compares it: GetCurrentHash would give the big-endian bytes.
+                file.Write(BitConverter.GetBytes(hash.GetCurrentHashAsUInt64()));
                 file.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);
