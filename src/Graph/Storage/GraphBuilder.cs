@@ -34,28 +34,38 @@ public static class GraphBuilder
             if (undirected) Place(sources[e], destinations[e], weight);
         }
 
-        // Sort each row, then compact away duplicates and self-loops in place.
-        var offsets = new int[nodeCount + 1];
-        int write = 0;
-        for (int v = 0; v < nodeCount; v++)
+        // Sort each row and drop its duplicates and self-loops in place, rows in parallel (they are disjoint); then
+        // copy the kept prefixes together. Sorting is most of the time at millions of edges.
+        var kept = new int[nodeCount];
+        Parallel.For(0, nodeCount, v =>
         {
             int start = counts[v], end = counts[v + 1];
             var row = grouped.AsSpan(start, end - start);
-            if (weighted) row.Sort(groupedWeights.AsSpan(start, end - start));
+            var rowWeights = weighted ? groupedWeights.AsSpan(start, end - start) : default;
+            if (weighted) row.Sort(rowWeights);
             else row.Sort();
-            int previous = -1;
-            for (int i = start; i < end; i++)
+            int write = 0, previous = -1;
+            for (int i = 0; i < row.Length; i++)
             {
-                int u = grouped[i];
+                int u = row[i];
                 if (u == previous || u == v) continue;
-                grouped[write] = u;
-                if (weighted) groupedWeights![write] = groupedWeights[i];
+                row[write] = u;
+                if (weighted) rowWeights[write] = rowWeights[i];
                 write++;
                 previous = u;
             }
-            offsets[v + 1] = write;
-        }
-        return (offsets, grouped[..write], weighted ? groupedWeights![..write] : null);
+            kept[v] = write;
+        });
+        var offsets = new int[nodeCount + 1];
+        for (int v = 0; v < nodeCount; v++) offsets[v + 1] = offsets[v] + kept[v];
+        var inSources = new int[offsets[nodeCount]];
+        var inWeights = weighted ? new float[inSources.Length] : null;
+        Parallel.For(0, nodeCount, v =>
+        {
+            grouped.AsSpan(counts[v], kept[v]).CopyTo(inSources.AsSpan(offsets[v]));
+            if (weighted) groupedWeights.AsSpan(counts[v], kept[v]).CopyTo(inWeights.AsSpan(offsets[v]));
+        });
+        return (offsets, inSources, inWeights);
 
         void Place(int destination, int source, float weight)
         {

@@ -1,0 +1,41 @@
+using Dtrain.Contracts;
+using Dtrain.Graph.Generators;
+using Dtrain.Graph.Storage;
+
+namespace Dtrain.Tests.Graph.Generators;
+
+public sealed class GeneratedGraphFileTests : IDisposable
+{
+    private readonly string path = Path.Combine(Path.GetTempPath(), $"dtrain-generated-{Guid.NewGuid():N}.graph");
+
+    public void Dispose() => File.Delete(path);
+
+    [Fact]
+    public void A_generated_graph_reads_back_identical()
+    {
+        var graph = StochasticBlockModel.Generate(new StochasticBlockModelOptions { Nodes = 1000, Seed = 5 });
+        GraphFile.Write(path, graph);
+        var read = GraphFile.Read(path);
+
+        Assert.Equal(graph.InOffsets, read.InOffsets);
+        Assert.Equal(graph.InSources, read.InSources);
+        Assert.Null(read.EdgeWeights);
+        Assert.Equal(graph.FeatureDim, read.FeatureDim);
+        Assert.Equal(graph.Features, read.Features);
+        Assert.Equal(graph.ClassCount, read.ClassCount);
+        Assert.Equal(graph.Labels, read.Labels);
+        Assert.Equal(graph.Split, read.Split);
+    }
+
+    [Fact]
+    public void A_flipped_byte_is_reported_as_corruption()
+    {
+        GraphFile.Write(path, RMat.Generate(new RMatOptions { Scale = 8, Seed = 2 }));
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(path, bytes);
+
+        var error = Assert.Throws<DtrainException>(() => GraphFile.Read(path));
+        Assert.Contains("corrupted", error.Message);
+    }
+}
