@@ -1,23 +1,31 @@
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Hosting;
+using Dtrain.Graph.Service;
 using Microsoft.AspNetCore.Builder;
 using Prometheus;
 
 namespace Dtrain.Worker;
 
-/// <summary>The worker's own server: the peer endpoint other ranks stream collective messages to, and /metrics.</summary>
+/// <summary>
+/// The worker's own server: the peer endpoint other ranks stream collective messages to and ask for graph samples
+/// and features (once a graph job has loaded its partition), and /metrics.
+/// </summary>
 public sealed class WorkerEndpoint : IAsyncDisposable
 {
     private readonly WebApplication app;
 
-    private WorkerEndpoint(WebApplication app, string peerAddress, string metricsAddress)
+    private WorkerEndpoint(WebApplication app, ServedPartition graph, string peerAddress, string metricsAddress)
     {
         this.app = app;
+        Graph = graph;
         PeerAddress = peerAddress;
         MetricsAddress = metricsAddress;
     }
 
     public string PeerAddress { get; }
+
+    /// <summary>The graph partition the sampling service answers for, once a trainer serves one.</summary>
+    public ServedPartition Graph { get; }
 
     public string MetricsAddress { get; }
 
@@ -33,12 +41,15 @@ public sealed class WorkerEndpoint : IAsyncDisposable
         peerPort = peerPort == 0 ? Ports.FindFree() : peerPort;
         metricsPort = metricsPort == 0 ? Ports.FindFree() : metricsPort;
         var builder = GrpcWebHost.CreateBuilder(listenAddress, peerPort, metricsPort);
+        var graph = new ServedPartition(inbox.Admits);
         builder.Services.AddPeerTransport(inbox);
+        builder.Services.AddGraphSampling(graph);
         var app = builder.Build();
         app.MapPeerTransport();
+        app.MapGraphSampling();
         app.MapMetrics();
         await GrpcWebHost.StartAsync(app, "the worker's endpoints", ct);
-        return new WorkerEndpoint(app,
+        return new WorkerEndpoint(app, graph,
             $"http://{advertiseHost}:{peerPort}", $"http://{advertiseHost}:{metricsPort}/metrics");
     }
 

@@ -22,8 +22,24 @@ public sealed record JobSpec
     /// <summary>
     /// mlp: data-parallel, every rank holds the whole model and its own share of each batch. cannon-mlp:
     /// tensor-parallel, the workers form a square grid, each holds one block of every weight, and all see the whole batch.
+    /// graphsage: data-parallel GraphSAGE on a partitioned graph, each rank training on the nodes its partition owns.
     /// </summary>
     public string Model { get; init; } = "mlp";
+
+    /// <summary>
+    /// graphsage: a directory written by `dtrain graph partition` with one partition per worker; empty means the
+    /// generated default graph (a stochastic block model), which every worker generates and partitions the same way.
+    /// </summary>
+    public string Graph { get; init; } = "";
+
+    /// <summary>graphsage: neighbours sampled per hop, from the seeds outwards (PyG's order); one GraphSAGE layer per hop.</summary>
+    public string Fanouts { get; init; } = "10,10";
+
+    /// <summary>graphsage: node (classification of the seed nodes) or link (prediction, with negative sampling).</summary>
+    public string GraphTask { get; init; } = "node";
+
+    /// <summary>graphsage: feature rows of other partitions' nodes each worker keeps in its cache.</summary>
+    public int FeatureCache { get; init; } = 65536;
 
     /// <summary>adam, or shampoo: Distributed Shampoo with Adam grafting, its blocks split across the workers.</summary>
     public string Optimizer { get; init; } = "adam";
@@ -60,7 +76,21 @@ public sealed record JobSpec
 
     public static readonly IReadOnlyList<string> Optimizers = ["adam", "shampoo"];
 
-    public static readonly IReadOnlyList<string> Models = ["mlp", "cannon-mlp"];
+    public static readonly IReadOnlyList<string> Models = ["mlp", "cannon-mlp", "graphsage"];
+
+    public static readonly IReadOnlyList<string> GraphTasks = ["node", "link"];
+
+    /// <summary>The fanouts as numbers; null when they are not a comma-separated list of positive integers.</summary>
+    public int[]? FanoutList()
+    {
+        var parts = Fanouts.Split(',', StringSplitOptions.TrimEntries);
+        var values = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out values[i]) || values[i] < 1) return null;
+        }
+        return values;
+    }
 
     public long BucketBytes => (long)(BucketMegabytes * (1 << 20));
 
@@ -79,6 +109,12 @@ public sealed record JobSpec
             if (side * side != Workers) yield return $"model cannon-mlp needs a square number of workers (1, 4, 9, ...) for its grid, got {Workers}";
             if (Optimizer != "adam") yield return $"model cannon-mlp trains with adam only, got optimizer '{Optimizer}'";
             if (Compression != "none") yield return $"model cannon-mlp all-reduces no gradients, so compression must be none, got '{Compression}'";
+        }
+        if (Model == "graphsage")
+        {
+            if (FanoutList() is null) yield return $"fanouts must be positive integers separated by commas, one per hop (example: 10,10), got '{Fanouts}'";
+            if (!GraphTasks.Contains(GraphTask)) yield return $"graph_task must be one of {string.Join(", ", GraphTasks)}, got '{GraphTask}'";
+            if (FeatureCache < 0) yield return $"feature_cache must be 0 or more rows, got {FeatureCache}";
         }
         if (!Devices.Contains(Device)) yield return $"device must be one of {string.Join(", ", Devices)}, got '{Device}'";
         if (!(BucketMegabytes > 0) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
@@ -103,6 +139,10 @@ public sealed record JobSpec
         Optimizer = Optimizer,
         Shampoo = Shampoo,
         Model = Model,
+        Graph = Graph,
+        Fanouts = Fanouts,
+        GraphTask = GraphTask,
+        FeatureCache = FeatureCache,
     };
 
     public static JobSpec FromSettings(JobSettings settings) => new()
@@ -120,5 +160,9 @@ public sealed record JobSpec
         Optimizer = settings.Optimizer,
         Shampoo = settings.Shampoo,
         Model = settings.Model,
+        Graph = settings.Graph,
+        Fanouts = settings.Fanouts,
+        GraphTask = settings.GraphTask,
+        FeatureCache = settings.FeatureCache,
     };
 }

@@ -26,6 +26,16 @@ public struct CounterRandom(ulong key)
 
     public int NextInt(int exclusiveMax) => (int)(NextUInt64() % (ulong)exclusiveMax);
 
+    /// <summary>Shuffles in place (Fisher-Yates): every order equally likely.</summary>
+    public void Shuffle<T>(Span<T> items)
+    {
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = NextInt(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
     /// <summary>Standard normal by Box-Muller.</summary>
     public double NextGaussian()
     {

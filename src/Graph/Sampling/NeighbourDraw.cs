@@ -26,7 +26,8 @@ public static class NeighbourDraw
         for (int j = degree - fanout; j < degree; j++)
         {
             int t = random.NextInt(j + 1);
-            chosen[count++] = chosen[..count].Contains(t) ? j : t;
+            int pick = chosen[..count].Contains(t) ? j : t;
+            chosen[count++] = pick;
         }
         chosen.Sort();
         for (int i = 0; i < fanout; i++) chosen[i] = neighbours[chosen[i]];

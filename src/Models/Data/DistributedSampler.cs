@@ -55,12 +55,7 @@ public sealed class DistributedSampler
     {
         var order = new long[datasetSize];
         for (int i = 0; i < order.Length; i++) order[i] = i;
-        var random = new CounterRandom(CounterRandom.Key(seed, PermutationStream, epoch));
-        for (int i = order.Length - 1; i > 0; i--)
-        {
-            int j = random.NextInt(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        new CounterRandom(CounterRandom.Key(seed, PermutationStream, epoch)).Shuffle<long>(order);
         return order;
     }
 

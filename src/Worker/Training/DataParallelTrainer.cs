@@ -3,7 +3,6 @@ using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Models;
 using Dtrain.Models.Data;
-using Dtrain.Optimizers.Shampoo;
 using Dtrain.Telemetry;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,7 +17,6 @@ namespace Dtrain.Worker.Training;
 public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device)
 {
     public const int HiddenWidth = 128, HiddenLayers = 2;
-    private static readonly Lock SeedLock = new();
 
     public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
     {
@@ -26,10 +24,7 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         var sampler = new DistributedSampler(data.TrainSize, comm.Rank, comm.Size, job.BatchSize, job.Seed);
         using var model = CreateModel(data);
         model.to(device);
-        using var adam = job.Optimizer == "adam" ? torch.optim.Adam(model.parameters(), job.LearningRate) : null;
-        // Shampoo's preconditioner blocks are split across each group of num_trainers_per_group ranks.
-        using var shampoo = job.Optimizer == "shampoo" ? await ShampooOptimizer.CreateAsync(model.named_parameters(), JobShampoo.Options(job), comm, ct) : null;
-        using var buckets = new GradientBuckets(model.parameters(), job.BucketBytes, job.Compression == "bf16");
+        using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
         string rank = comm.Rank.ToString();
 
         double loss = double.NaN;
@@ -37,31 +32,16 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         {
             long started = Stopwatch.GetTimestamp();
             loss = ComputeGradients(model, data, sampler.BatchAt(step));
-            await buckets.AverageAsync(comm, ct);
-            if (shampoo is not null) await shampoo.StepAsync(ct);
-            else adam!.step();
-            DtrainMetrics.StepDuration.WithLabels(rank).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            DtrainMetrics.TrainSamples.WithLabels(rank).Inc(job.BatchSize);
-            DtrainMetrics.TrainLoss.WithLabels(rank).Set(loss);
-            progress?.Report(new StepReport(step + 1, loss, (long)(step + 1) * job.BatchSize));
+            await optimizer.StepAsync(ct);
+            TrainingSteps.Finished(progress, rank, step, started, job.BatchSize, loss);
         }
 
         var (finalLoss, accuracy) = await EvaluateAsync(model, data, loss, ct);
-        return TrainingResult.Of(finalLoss, accuracy, Flatten(model));
+        return TrainingResult.Of(finalLoss, accuracy, TrainingSteps.Flatten(model));
     }
 
-    /// <summary>
-    /// The same seed on every rank gives the same initial parameters, as DDP's broadcast from rank 0 would. The
-    /// seed is process-wide, so ranks that share a process (tests) take turns.
-    /// </summary>
-    private Mlp CreateModel(SyntheticClassification data)
-    {
-        lock (SeedLock)
-        {
-            torch.manual_seed(job.Seed);
-            return new Mlp(data.Features, HiddenWidth, HiddenLayers, data.Classes);
-        }
-    }
+    private Mlp CreateModel(SyntheticClassification data) => TrainingSteps.CreateSeeded(job.Seed,
+        () => new Mlp(data.Features, HiddenWidth, HiddenLayers, data.Classes));
 
     private double ComputeGradients(Mlp model, SyntheticClassification data, ReadOnlySpan<long> batch)
     {
@@ -89,12 +69,5 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         var totals = new[] { correct, indices.Length, (float)lastLoss };
         await comm.AllReduceAsync<float>(totals, ReduceOp.Sum, ct);
         return (totals[2] / comm.Size, totals[0] / totals[1]);
-    }
-
-    private static float[] Flatten(Mlp model)
-    {
-        using var scope = NewDisposeScope();
-        var all = torch.cat(model.parameters().Select(p => p.detach().flatten().cpu()).ToArray());
-        return all.data<float>().ToArray();
     }
 }

@@ -36,12 +36,8 @@ public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device
             long started = Stopwatch.GetTimestamp();
             loss = await ComputeGradientsAsync(grid, model, data, sampler.BatchAt(step).ToArray(), ct);
             adam.step();
-            DtrainMetrics.StepDuration.WithLabels(rank).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             // Every rank works on the same samples: counting them once keeps the job's samples/s true.
-            long samples = comm.Rank == 0 ? job.BatchSize : 0;
-            DtrainMetrics.TrainSamples.WithLabels(rank).Inc(samples);
-            DtrainMetrics.TrainLoss.WithLabels(rank).Set(loss);
-            progress?.Report(new StepReport(step + 1, loss, (step + 1) * samples));
+            TrainingSteps.Finished(progress, rank, step, started, comm.Rank == 0 ? job.BatchSize : 0, loss);
         }
         double accuracy = await EvaluateAsync(grid, model, data, ct);
         return TrainingResult.Of(loss, accuracy, await GatherParametersAsync(grid, model, ct));

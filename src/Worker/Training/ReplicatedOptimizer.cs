@@ -1,0 +1,46 @@
+using Dtrain.Collectives;
+using Dtrain.Contracts.Jobs;
+using Dtrain.Optimizers.Shampoo;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dtrain.Worker.Training;
+
+/// <summary>
+/// The data-parallel update, as DDP does it: average the gradients over all ranks in buckets, then take the same
+/// optimizer step everywhere, so a model replicated on every rank stays identical. The optimizer is the job's:
+/// Adam, or Distributed Shampoo with its preconditioner blocks split across each group of ranks.
+/// </summary>
+internal sealed class ReplicatedOptimizer : IDisposable
+{
+    private readonly Communicator comm;
+    private readonly GradientBuckets buckets;
+    private readonly optim.Optimizer? adam;
+    private readonly ShampooOptimizer? shampoo;
+
+    private ReplicatedOptimizer(Communicator comm, GradientBuckets buckets, optim.Optimizer? adam, ShampooOptimizer? shampoo) =>
+        (this.comm, this.buckets, this.adam, this.shampoo) = (comm, buckets, adam, shampoo);
+
+    public static async Task<ReplicatedOptimizer> CreateAsync(nn.Module model, Communicator comm, JobSpec job, CancellationToken ct)
+    {
+        var adam = job.Optimizer == "adam" ? torch.optim.Adam(model.parameters(), job.LearningRate) : null;
+        var shampoo = job.Optimizer == "shampoo" ? await ShampooOptimizer.CreateAsync(model.named_parameters(), JobShampoo.Options(job), comm, ct) : null;
+        var buckets = new GradientBuckets(model.parameters(), job.BucketBytes, job.Compression == "bf16");
+        return new ReplicatedOptimizer(comm, buckets, adam, shampoo);
+    }
+
+    /// <summary>Averages this step's gradients across ranks and applies the optimizer.</summary>
+    public async Task StepAsync(CancellationToken ct)
+    {
+        await buckets.AverageAsync(comm, ct);
+        if (shampoo is not null) await shampoo.StepAsync(ct);
+        else adam!.step();
+    }
+
+    public void Dispose()
+    {
+        buckets.Dispose();
+        adam?.Dispose();
+        shampoo?.Dispose();
+    }
+}
