@@ -10,7 +10,8 @@ namespace Dtrain.Launcher.Jobs;
 
 /// <summary>
 /// A YAML job file: the same settings as the run command's flags, in snake_case (workers, steps, batch_size, lr,
-/// seed, device, bucket_mb, compression, transport, collective_timeout_s, port), and a shampoo section. Every key
+/// seed, device, bucket_mb, compression, transport, collective_timeout_s, port; for graphsage graph, fanouts
+/// (a list), graph_task, feature_cache), and a shampoo section. Every key
 /// is optional; an unknown key is an error, not a silently ignored typo.
 /// </summary>
 public sealed class JobFile
@@ -28,6 +29,10 @@ public sealed class JobFile
     public string? Transport { get; set; }
     public double? CollectiveTimeoutS { get; set; }
     public int? Port { get; set; }
+    public string? Graph { get; set; }
+    public List<int>? Fanouts { get; set; }
+    public string? GraphTask { get; set; }
+    public int? FeatureCache { get; set; }
     /// <summary>Distributed Shampoo's options by the reference's names; absent keys take the reference's defaults.</summary>
     public ShampooOptions? Shampoo { get; set; }
 
@@ -78,6 +83,10 @@ public sealed class JobFile
         Transport = Transport ?? spec.Transport,
         CollectiveTimeoutSeconds = CollectiveTimeoutS ?? spec.CollectiveTimeoutSeconds,
         Port = Port ?? spec.Port,
+        Graph = Graph ?? spec.Graph,
+        Fanouts = Fanouts is null ? spec.Fanouts : string.Join(",", Fanouts),
+        GraphTask = GraphTask ?? spec.GraphTask,
+        FeatureCache = FeatureCache ?? spec.FeatureCache,
         Shampoo = Shampoo is null ? spec.Shampoo : ShampooOptionsJson.Serialize(Shampoo),
     };
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Graph.Partitioning;
 using Dtrain.Worker.Training;
 
 namespace Dtrain.Launcher.Jobs;
@@ -11,7 +13,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -37,7 +39,7 @@ public sealed class JobOptions
 
     public Option<string?> Model { get; } = new("--model")
     {
-        Description = $"mlp (data-parallel), or cannon-mlp (tensor-parallel: Cannon's matmul on a square grid of workers) [default: {Defaults.Model}]",
+        Description = $"mlp (data-parallel), cannon-mlp (tensor-parallel: Cannon's matmul on a square grid of workers), or graphsage (GraphSAGE on a partitioned graph) [default: {Defaults.Model}]",
     };
 
     public Option<string?> Optimizer { get; } = new("--optimizer")
@@ -80,6 +82,26 @@ public sealed class JobOptions
         Description = $"coordinator gRPC port; /metrics is served on port + 1 [default: {Defaults.Port}]",
     };
 
+    public Option<string?> Graph { get; } = new("--graph")
+    {
+        Description = "graphsage: a directory written by 'dtrain graph partition' with one partition per worker [default: a generated stochastic block model graph]",
+    };
+
+    public Option<string?> Fanouts { get; } = new("--fanouts")
+    {
+        Description = $"graphsage: neighbours sampled per hop from the seed nodes outwards, one GraphSAGE layer per hop [default: {Defaults.Fanouts}]",
+    };
+
+    public Option<string?> GraphTask { get; } = new("--graph-task")
+    {
+        Description = $"graphsage: node (node classification) or link (link prediction with negative sampling) [default: {Defaults.GraphTask}]",
+    };
+
+    public Option<int?> FeatureCache { get; } = new("--feature-cache")
+    {
+        Description = $"graphsage: feature rows of other workers' nodes each worker caches; 0 turns the cache off [default: {Defaults.FeatureCache}]",
+    };
+
     public JobOptions()
     {
         // Without this, a mistyped flag would be taken for the job file's name.
@@ -95,7 +117,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache })
         {
             command.Options.Add(option);
         }
@@ -121,13 +143,35 @@ public sealed class JobOptions
             Transport = parse.GetValue(Transport) ?? spec.Transport,
             CollectiveTimeoutSeconds = parse.GetValue(CollectiveTimeout) ?? spec.CollectiveTimeoutSeconds,
             Port = parse.GetValue(Port) ?? spec.Port,
+            Graph = parse.GetValue(Graph) ?? spec.Graph,
+            Fanouts = parse.GetValue(Fanouts) ?? spec.Fanouts,
+            GraphTask = parse.GetValue(GraphTask) ?? spec.GraphTask,
+            FeatureCache = parse.GetValue(FeatureCache) ?? spec.FeatureCache,
         };
-        var problems = spec.Problems().Concat(JobShampoo.Problems(spec)).ToList();
+        // Workers may run elsewhere than the launcher's directory: hand them an absolute path.
+        if (spec.Graph != "") spec = spec with { Graph = Path.GetFullPath(spec.Graph) };
+        var problems = spec.Problems().Concat(JobShampoo.Problems(spec)).Concat(GraphProblems(spec)).ToList();
         if (problems.Count > 0)
         {
             string source = file is null ? "" : $" (job file {file.Name} and flags)";
             throw new UsageException($"invalid job{source}: {string.Join("; ", problems)}");
         }
         return spec;
+    }
+
+    /// <summary>A graph directory that cannot serve this job, found before any worker starts.</summary>
+    private static IEnumerable<string> GraphProblems(JobSpec spec)
+    {
+        if (spec.Model != "graphsage" || spec.Graph == "") yield break;
+        string? problem = null;
+        try
+        {
+            PartitionStore.CheckPartitionCount(spec.Graph, PartitionStore.ReadManifest(spec.Graph), spec.Workers);
+        }
+        catch (DtrainException e)
+        {
+            problem = $"graph: {e.Message}";
+        }
+        if (problem is not null) yield return problem;
     }
 }
