@@ -18,7 +18,7 @@ public static class GraphGenerators
         var reader = new GeneratorOptionReader(kind, options);
         Func<GraphData> generate = kind switch
         {
-            StochasticBlockModelOptions.Kind => Sbm(reader),
+            StochasticBlockModelOptions.Kind => SbmFrom(reader),
             RMatOptions.Kind => RMatFrom(reader),
             "karate" => KarateClub.Generate,
             _ => throw new DtrainException($"unknown graph generator '{kind}' (expected one of {string.Join(", ", Kinds)})"),
@@ -27,7 +27,7 @@ public static class GraphGenerators
         return generate();
     }
 
-    private static Func<GraphData> Sbm(GeneratorOptionReader reader)
+    private static Func<GraphData> SbmFrom(GeneratorOptionReader reader)
     {
         var defaults = new StochasticBlockModelOptions();
         var options = new StochasticBlockModelOptions
