@@ -10,7 +10,7 @@ namespace Dtrain.Graph.Generators;
 /// </summary>
 public static class GraphGenerators
 {
-    public static IReadOnlyList<string> Kinds { get; } = ["sbm", "rmat", "karate"];
+    public static IReadOnlyList<string> Kinds { get; } = [StochasticBlockModelOptions.Kind, RMatOptions.Kind, KarateClub.Kind];
 
     /// <exception cref="DtrainException">An unknown kind or option, or a value that does not parse or is out of range.</exception>
     public static GraphData Generate(string kind, IReadOnlyDictionary<string, string> options)
@@ -18,16 +18,16 @@ public static class GraphGenerators
         var reader = new GeneratorOptionReader(kind, options);
         Func<GraphData> generate = kind switch
         {
-            StochasticBlockModelOptions.Kind => Sbm(reader),
+            StochasticBlockModelOptions.Kind => SbmFrom(reader),
             RMatOptions.Kind => RMatFrom(reader),
-            "karate" => KarateClub.Generate,
+            KarateClub.Kind => KarateClub.Generate,
             _ => throw new DtrainException($"unknown graph generator '{kind}' (expected one of {string.Join(", ", Kinds)})"),
         };
         reader.RejectUnread();
         return generate();
     }
 
-    private static Func<GraphData> Sbm(GeneratorOptionReader reader)
+    private static Func<GraphData> SbmFrom(GeneratorOptionReader reader)
     {
         var defaults = new StochasticBlockModelOptions();
         var options = new StochasticBlockModelOptions

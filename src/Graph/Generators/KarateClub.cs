@@ -12,6 +12,8 @@ namespace Dtrain.Graph.Generators;
 /// </summary>
 public static class KarateClub
 {
+    internal const string Kind = "karate";
+
     public const int NodeCount = 34;
 
     /// <summary>For each node, its friends with higher IDs (so every edge is listed once).</summary>

@@ -22,11 +22,11 @@ public static class StochasticBlockModel
 
         var sources = new List<int>((int)(n * options.AverageDegree / 2) + n);
         var destinations = new List<int>(sources.Capacity);
+        // Half the degree per node, rounded up or down at random so that the mean stays exact for odd degrees.
+        double half = options.AverageDegree / 2;
         for (int v = 0; v < n; v++)
         {
             var random = new CounterRandom(CounterRandom.Key(options.Seed, RandomStreams.Edges, v));
-            // Half the degree, rounded up or down at random so that the mean stays exact for odd degrees.
-            double half = options.AverageDegree / 2;
             int count = (int)half + (random.NextDouble() < half - Math.Floor(half) ? 1 : 0);
             for (int e = 0; e < count; e++)
             {

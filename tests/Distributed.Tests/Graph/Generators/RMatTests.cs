@@ -14,11 +14,7 @@ public class RMatTests
         var oneThread = RMat.Generate(options, new ParallelOptions { MaxDegreeOfParallelism = 1 });
         var allThreads = RMat.Generate(options);
 
-        Assert.Equal(oneThread.InOffsets, allThreads.InOffsets);
-        Assert.Equal(oneThread.InSources, allThreads.InSources);
-        Assert.Equal(oneThread.Features, allThreads.Features);
-        Assert.Equal(oneThread.Labels, allThreads.Labels);
-        Assert.Equal(oneThread.Split, allThreads.Split);
+        GraphAssert.Identical(oneThread, allThreads);
         Assert.NotEqual(oneThread.InSources, RMat.Generate(options with { Seed = 12 }).InSources);
     }
 
