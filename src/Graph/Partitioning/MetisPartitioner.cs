@@ -10,6 +10,12 @@ namespace Dtrain.Graph.Partitioning;
 /// </summary>
 public static class MetisPartitioner
 {
+    /// <summary>
+    /// METIS 5.1 keeps its random state in process-wide globals, so two calls running at once (ranks sharing a
+    /// process, as in tests) disturb each other's draws and the same seed stops giving the same partitioning.
+    /// </summary>
+    private static readonly Lock MetisLock = new();
+
     public static unsafe int[] Assign(GraphData graph, int parts, long seed)
     {
         int nodeCount = graph.NodeCount;
@@ -31,6 +37,7 @@ public static class MetisPartitioner
             // METIS's seed is an int; any long seed folds into one deterministically.
             options[MetisNative.OptionSeed] = (int)(seed ^ (seed >> 32)) & int.MaxValue;
             fixed (int* xadj = offsets, adjncy = adjacency, vwgt = weights, optionsPointer = options, part = assignment)
+            lock (MetisLock)
             {
                 status = MetisNative.PartGraphKway(&nodeCount, &constraints, xadj, adjncy, vwgt, null, null, &parts,
                     null, null, optionsPointer, &edgeCut, part);

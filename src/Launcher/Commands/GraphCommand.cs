@@ -1,17 +1,60 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Dtrain.Contracts;
+using Dtrain.Graph.Generators;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Storage;
 
 namespace Dtrain.Launcher.Commands;
 
-/// <summary>`dtrain graph`: preparing graphs for GNN training, one subcommand per step (`partition`).</summary>
+/// <summary>`dtrain graph`: preparing graphs for GNN training, one subcommand per step (`generate`, `partition`).</summary>
 public static class GraphCommand
 {
     private static readonly Dictionary<string, PartitionMethod> Methods =
         Enum.GetValues<PartitionMethod>().ToDictionary(method => method.ToString().ToLowerInvariant());
 
-    public static Command Create() => new("graph", "Prepare graphs for GNN training") { Partition() };
+    public static Command Create() => new("graph", "Prepare graphs for GNN training") { Generate(), Partition() };
+
+    private static Command Generate()
+    {
+        var kind = new Argument<string>("kind") { Description = $"generator: {string.Join(", ", GraphGenerators.Kinds)}" };
+        var options = new Argument<string[]>("options")
+        {
+            Description = "generator options as name=value, e.g. nodes=10000 homophily=0.8 (sbm) or scale=20 edges=20000000 (rmat)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var output = new Option<string>("--out") { Description = "the graph file to write", Required = true };
+
+        var command = new Command("generate", "Write a generated graph: a stochastic block model (sbm), a power-law R-MAT graph (rmat) or Zachary's karate club (karate)")
+        {
+            kind, options, output,
+        };
+        command.SetAction(parse =>
+        {
+            var settings = new Dictionary<string, string>();
+            foreach (string option in parse.GetValue(options) ?? [])
+            {
+                var (name, value) = option.Split('=', 2) is [var n, var v] && n != "" ? (n, v) : throw new UsageException($"generator options are name=value, got '{option}'");
+                if (!settings.TryAdd(name, value)) throw new UsageException($"generator option '{name}' is given twice");
+            }
+            var clock = Stopwatch.StartNew();
+            GraphData graph;
+            try
+            {
+                graph = GraphGenerators.Generate(parse.GetValue(kind)!, settings);
+            }
+            catch (DtrainException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            string path = parse.GetValue(output)!;
+            GraphFile.Write(path, graph);
+            Console.WriteLine($"{path}: {graph.NodeCount} nodes, {graph.EdgeCount} edges, {graph.FeatureDim} features, {graph.ClassCount} classes, " +
+                $"{graph.NodesIn(NodeSplit.Train).Length} training nodes, in {clock.Elapsed.TotalSeconds:F2} s");
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Partition()
     {

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using Dtrain.Collectives;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
@@ -47,6 +49,7 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
 
     private async Task<TrainingResult> TrainAsync(MiniBatchSampler sampler, IProgress<StepReport>? progress, CancellationToken ct)
     {
+        await CheckSamePartitioningAsync(ct);
         var trainNodes = partition.NodesIn(NodeSplit.Train);
         if (trainNodes.Length == 0)
         {
@@ -123,6 +126,21 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
         var order = nodes.ToArray();
         new CounterRandom(key).Shuffle<int>(order);
         return order;
+    }
+
+    /// <summary>
+    /// Sampling routes every node by the partition book, so all ranks must hold partitions of one partitioning:
+    /// compares a hash of every rank's book in one all-reduce of (hash, -hash) under max.
+    /// </summary>
+    private async Task CheckSamePartitioningAsync(CancellationToken ct)
+    {
+        long hash = (long)(XxHash64.HashToUInt64(MemoryMarshal.AsBytes(partition.Book.Boundaries.AsSpan())) >> 2);
+        var extremes = new[] { hash, -hash };
+        await comm.AllReduceAsync<long>(extremes, Collectives.ReduceOp.Max, ct);
+        if (extremes[0] != -extremes[1])
+        {
+            throw new DtrainException("the workers hold partitions of different partitionings (their partition books differ); every worker must load the same partitioned graph");
+        }
     }
 
     private async Task<int> LargestAsync(int value, CancellationToken ct)
