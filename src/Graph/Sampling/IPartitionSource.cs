@@ -13,7 +13,7 @@ public interface IPartitionSource
 
     int FeatureDim { get; }
 
-    Task<SampledNeighbours> SampleAsync(int[] seeds, int fanout, ulong key, bool weighted, CancellationToken ct);
+    Task<SampledNeighbours> SampleAsync(int[] seeds, HopRequest hop, CancellationToken ct);
 
     /// <summary>Feature rows of <paramref name="nodes"/>, row-major, in request order.</summary>
     Task<float[]> FetchFeaturesAsync(int[] nodes, CancellationToken ct);

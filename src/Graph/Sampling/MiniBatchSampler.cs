@@ -78,7 +78,7 @@ public sealed class MiniBatchSampler
         var requests = new Task<SampledNeighbours>?[partitions.Count];
         for (int p = 0; p < partitions.Count; p++)
         {
-            if (perPartition[p] is { } seeds) requests[p] = partitions[p].SampleAsync([.. seeds], fanout, key, options.Weighted, ct);
+            if (perPartition[p] is { } seeds) requests[p] = partitions[p].SampleAsync([.. seeds], new HopRequest(fanout, key, options.Weighted, options.Holdout), ct);
         }
         await Task.WhenAll(requests.OfType<Task<SampledNeighbours>>());
 

@@ -36,9 +36,13 @@ public sealed class RemotePartition : IPartitionSource, IDisposable
 
     public int FeatureDim { get; }
 
-    public async Task<SampledNeighbours> SampleAsync(int[] seeds, int fanout, ulong key, bool weighted, CancellationToken ct)
+    public async Task<SampledNeighbours> SampleAsync(int[] seeds, HopRequest hop, CancellationToken ct)
     {
-        var request = new SampleRequest { Partition = PartitionId, Seeds = SampleWire.Pack<int>(seeds), Fanout = fanout, Key = key, Weighted = weighted };
+        var request = new SampleRequest
+        {
+            Partition = PartitionId, Seeds = SampleWire.Pack<int>(seeds), Fanout = hop.Fanout, Key = hop.Key, Weighted = hop.Weighted,
+            HoldoutKey = hop.Holdout?.Key ?? 0, HoldoutFraction = hop.Holdout?.Fraction ?? 0,
+        };
         var reply = await CallAsync(() => client.SampleNeighboursAsync(request, headers, DateTime.UtcNow + timeout, ct).ResponseAsync, "sample neighbours");
         var counts = SampleWire.Unpack<int>(reply.Counts);
         var neighbours = SampleWire.Unpack<int>(reply.Neighbours);

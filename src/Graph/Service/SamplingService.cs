@@ -19,7 +19,8 @@ public sealed class SamplingService(ServedPartition served) : GraphSampling.Grap
     {
         var partition = await AdmitAsync(request.Partition, context);
         var seeds = SampleWire.Unpack<int>(request.Seeds) ?? throw Invalid("seeds are not a whole number of int32 values");
-        var sampled = Answer(() => partition.Sample(seeds, request.Fanout, request.Key, request.Weighted));
+        var sampled = Answer(() => partition.Sample(seeds, new HopRequest(request.Fanout, request.Key, request.Weighted,
+            request.HoldoutFraction > 0 ? new EdgeHoldout(request.HoldoutKey, request.HoldoutFraction) : null)));
         DtrainMetrics.GraphSamplingRequests.WithLabels("sample").Inc();
         return new SampleReply { Counts = SampleWire.Pack<int>(sampled.Counts), Neighbours = SampleWire.Pack<int>(sampled.Neighbours) };
     }

@@ -7,9 +7,8 @@ using Dtrain.Contracts.Jobs;
 using Dtrain.Contracts.Randomness;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
-using Dtrain.Graph.Service;
-using Dtrain.Graph.Storage;
 using Dtrain.Models.Graph;
+using Dtrain.Worker.Training.GraphTasks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,18 +17,20 @@ namespace Dtrain.Worker.Training;
 /// <summary>
 /// Data-parallel GraphSAGE on a partitioned graph (`--model graphsage`), as DistDGL trains: rank r holds
 /// partition r and serves sampling and feature requests for it; each step it samples a mini-batch of its own
-/// training nodes across all partitions, runs forward and backward, and averages gradients with the other ranks.
-/// Every rank takes the same number of steps per epoch (the largest count of any rank, smaller shards wrapping
-/// around), so no rank waits in an all-reduce that another never joins.
+/// training examples (nodes, or edges for link prediction) across all partitions, runs forward and backward,
+/// and averages gradients with the other ranks. Every rank takes the same number of steps per epoch (the largest
+/// count of any rank, smaller shards wrapping around), so no rank waits in an all-reduce another never joins.
 /// </summary>
 public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers)
 {
     public const int HiddenWidth = 64;
     private const long BatchStream = 11, SampleStream = 12, EvaluationStream = 13;
-    private const int EvaluationBatch = 1024;
 
     public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
     {
+        IGraphTask task = job.GraphTask == "link"
+            ? new LinkPrediction(partition, job.Seed, HiddenWidth, device)
+            : new NodeClassification(partition, device);
         var local = new LocalPartition(partition);
         peers.Served.Serve(local);
         var sources = Enumerable.Range(0, comm.Size)
@@ -38,8 +39,9 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
         try
         {
             var cache = job.FeatureCache > 0 ? new FeatureCache(job.FeatureCache, partition.FeatureDim) : null;
-            var sampler = new MiniBatchSampler(partition.Book, sources, new SamplingOptions(job.FanoutList()!), new FeatureFetcher(partition.Book, local, sources, cache));
-            return await TrainAsync(sampler, progress, ct);
+            var options = new SamplingOptions(job.FanoutList()!, holdout: task.Holdout);
+            var sampler = new MiniBatchSampler(partition.Book, sources, options, new FeatureFetcher(partition.Book, local, sources, cache));
+            return await TrainAsync(task, sampler, progress, ct);
         }
         finally
         {
@@ -47,18 +49,18 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
         }
     }
 
-    private async Task<TrainingResult> TrainAsync(MiniBatchSampler sampler, IProgress<StepReport>? progress, CancellationToken ct)
+    private async Task<TrainingResult> TrainAsync(IGraphTask task, MiniBatchSampler sampler, IProgress<StepReport>? progress, CancellationToken ct)
     {
         await CheckSamePartitioningAsync(ct);
-        var trainNodes = partition.NodesIn(NodeSplit.Train);
-        if (trainNodes.Length == 0)
+        int examples = task.TrainingExampleCount;
+        if (examples == 0)
         {
-            throw new DtrainException($"partition {partition.Id} owns no training nodes; partition the graph into fewer parts");
+            throw new DtrainException($"partition {partition.Id} owns no training examples; partition the graph into fewer parts");
         }
-        int batchSize = Math.Min(job.BatchSize, trainNodes.Length);
-        int batchesPerEpoch = await LargestAsync((trainNodes.Length + batchSize - 1) / batchSize, ct);
+        int batchSize = Math.Min(job.BatchSize, examples);
+        int batchesPerEpoch = await LargestAsync((examples + batchSize - 1) / batchSize, ct);
         int layers = job.FanoutList()!.Length;
-        using var model = TrainingSteps.CreateSeeded(job.Seed, () => new GraphSage(partition.FeatureDim, HiddenWidth, partition.ClassCount, layers));
+        using var model = TrainingSteps.CreateSeeded(job.Seed, () => new GraphSage(partition.FeatureDim, HiddenWidth, task.OutputWidth, layers));
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
         string rank = comm.Rank.ToString();
@@ -69,43 +71,45 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
         {
             long started = Stopwatch.GetTimestamp();
             int epoch = step / batchesPerEpoch, index = step % batchesPerEpoch;
-            if (index == 0) order = Shuffled(trainNodes, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * comm.Size + comm.Rank));
-            // Positions wrap around the shard, so a batch is always full and its nodes distinct.
-            var seeds = Enumerable.Range(index * batchSize, batchSize).Select(i => order[i % order.Length]).ToArray();
-            var batch = await sampler.SampleAsync(seeds, CounterRandom.Key(job.Seed, SampleStream, (long)step * comm.Size + comm.Rank), ct);
-            loss = ComputeGradients(model, batch);
+            if (index == 0) order = Permutation(examples, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * comm.Size + comm.Rank));
+            // Positions wrap around the shard, so a batch is always full and its examples distinct.
+            var batchExamples = Enumerable.Range(index * batchSize, batchSize).Select(i => order[i % order.Length]).ToArray();
+            ulong key = CounterRandom.Key(job.Seed, SampleStream, (long)step * comm.Size + comm.Rank);
+            var batch = task.TrainingBatch(batchExamples, key);
+            var sampled = await sampler.SampleAsync(batch.Seeds, key, ct);
+            loss = ComputeGradients(model, sampled, batch);
             await optimizer.StepAsync(ct);
             TrainingSteps.Finished(progress, rank, step, started, batchSize, loss);
         }
 
-        var (finalLoss, accuracy) = await EvaluateAsync(model, sampler, loss, ct);
+        var (finalLoss, accuracy) = await EvaluateAsync(task, model, sampler, loss, ct);
         return TrainingResult.Of(finalLoss, accuracy, TrainingSteps.Flatten(model));
     }
 
-    private double ComputeGradients(GraphSage model, MiniBatch batch)
+    private double ComputeGradients(GraphSage model, MiniBatch sampled, TrainingBatch batch)
     {
         using var scope = NewDisposeScope();
         model.zero_grad();
-        var loss = nn.functional.cross_entropy(Forward(model, batch), Labels(batch.Seeds));
+        var loss = batch.Loss(Forward(model, sampled));
         loss.backward();
         return loss.item<float>();
     }
 
-    /// <summary>Accuracy over every partition's test nodes and the mean last-step loss, in one all-reduce.</summary>
-    private async Task<(double Loss, double Accuracy)> EvaluateAsync(GraphSage model, MiniBatchSampler sampler, double lastLoss, CancellationToken ct)
+    /// <summary>The share of every rank's held-out examples predicted right, and the mean last-step loss, in one all-reduce.</summary>
+    private async Task<(double Loss, double Accuracy)> EvaluateAsync(IGraphTask task, GraphSage model, MiniBatchSampler sampler, double lastLoss, CancellationToken ct)
     {
-        var testNodes = partition.NodesIn(NodeSplit.Test);
-        long correct = 0;
-        for (int start = 0; start < testNodes.Length; start += EvaluationBatch)
+        double correct = 0, total = 0;
+        ulong key = CounterRandom.Key(job.Seed, EvaluationStream, comm.Rank);
+        foreach (var batch in task.EvaluationBatches(key))
         {
-            var seeds = testNodes[start..Math.Min(testNodes.Length, start + EvaluationBatch)];
-            var batch = await sampler.SampleAsync(seeds, CounterRandom.Key(job.Seed, EvaluationStream, start), ct);
+            var sampled = await sampler.SampleAsync(batch.Seeds, CounterRandom.Mix(key ^ (ulong)total), ct);
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            correct += Forward(model, batch).argmax(1).eq(Labels(seeds)).sum().item<long>();
+            correct += batch.Correct(Forward(model, sampled));
+            total += batch.Examples;
         }
         // This all-reduce is also the barrier that keeps every sampling service up until no rank needs it.
-        var totals = new[] { correct, testNodes.Length, lastLoss };
+        var totals = new[] { correct, total, lastLoss };
         await comm.AllReduceAsync<double>(totals, Collectives.ReduceOp.Sum, ct);
         return (totals[2] / comm.Size, totals[1] > 0 ? totals[0] / totals[1] : double.NaN);
     }
@@ -118,12 +122,9 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
         return model.forward(inputs, flows);
     }
 
-    private Tensor Labels(int[] seeds) =>
-        tensor(seeds.Select(node => (long)partition.Labels[node - partition.FirstNode]).ToArray()).to(device);
-
-    private static int[] Shuffled(int[] nodes, ulong key)
+    private static int[] Permutation(int count, ulong key)
     {
-        var order = nodes.ToArray();
+        var order = Enumerable.Range(0, count).ToArray();
         new CounterRandom(key).Shuffle<int>(order);
         return order;
     }

@@ -44,6 +44,18 @@ public class GraphTrainerTests
     }
 
     [Fact]
+    public async Task Link_prediction_ranks_held_out_edges_above_random_pairs()
+    {
+        var trained = await TrainAsync(2, Job with { GraphTask = "link", Steps = 150, BatchSize = 256 });
+        var untrained = await TrainAsync(2, Job with { GraphTask = "link", Steps = 1, LearningRate = 1e-6, BatchSize = 256 });
+
+        Assert.Equal(trained[0].ParameterDigest, trained[1].ParameterDigest);
+        Assert.True(trained[0].TestAccuracy >= 0.80, $"held-out edges above their negative: {trained[0].TestAccuracy:P2}, untrained {untrained[0].TestAccuracy:P2}");
+        Assert.True(trained[0].TestAccuracy - untrained[0].TestAccuracy >= 0.15,
+            $"trained {trained[0].TestAccuracy:P2} vs untrained {untrained[0].TestAccuracy:P2}");
+    }
+
+    [Fact]
     public async Task The_same_seed_gives_bitwise_identical_parameters_and_another_seed_other_ones()
     {
         var job = Job with { Steps = 8 };

@@ -83,13 +83,13 @@ public class DistributedSamplingTests
         var remote = cluster.Remote(1);
         int notOwned = partitioned.Book.FirstNode(0);
 
-        var unowned = await Assert.ThrowsAsync<DtrainException>(() => remote.SampleAsync([notOwned], 5, 1, false, default));
+        var unowned = await Assert.ThrowsAsync<DtrainException>(() => remote.SampleAsync([notOwned], new HopRequest(5, 1), default));
         Assert.Contains($"node {notOwned} is not owned by partition 1", unowned.Message);
-        var fanout = await Assert.ThrowsAsync<DtrainException>(() => remote.SampleAsync([partitioned.Book.FirstNode(1)], 0, 1, false, default));
+        var fanout = await Assert.ThrowsAsync<DtrainException>(() => remote.SampleAsync([partitioned.Book.FirstNode(1)], new HopRequest(0, 1), default));
         Assert.Contains("fanout must be positive, got 0", fanout.Message);
         var features = await Assert.ThrowsAsync<DtrainException>(() => remote.FetchFeaturesAsync([notOwned], default));
         Assert.Contains($"node {notOwned} is not owned by partition 1", features.Message);
-        var stranger = await Assert.ThrowsAsync<DtrainException>(() => cluster.Remote(1, token: "wrong").SampleAsync([partitioned.Book.FirstNode(1)], 5, 1, false, default));
+        var stranger = await Assert.ThrowsAsync<DtrainException>(() => cluster.Remote(1, token: "wrong").SampleAsync([partitioned.Book.FirstNode(1)], new HopRequest(5, 1), default));
         Assert.Contains("does not hold the job's token", stranger.Message);
     }
 }

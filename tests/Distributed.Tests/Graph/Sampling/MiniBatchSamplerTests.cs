@@ -95,6 +95,42 @@ public class MiniBatchSamplerTests
     }
 
     [Fact]
+    public async Task Held_out_edges_are_never_sampled_and_the_rest_still_are()
+    {
+        var graph = Whole.Relabelled;
+        var holdout = new EdgeHoldout(key: 77, fraction: 0.3);
+        var sampler = SamplerOf(Whole, new SamplingOptions([4, 4], holdout: holdout));
+        var batch = await sampler.SampleAsync(Seeds(300, seed: 8), 13, default);
+        foreach (var block in batch.Blocks)
+        {
+            for (int e = 0; e < block.EdgeCount; e++)
+            {
+                int source = block.SourceNodes[block.EdgeSources[e]], destination = block.SourceNodes[block.EdgeDestinations[e]];
+                Assert.False(holdout.IsHeldOut(source, destination), $"held-out edge {source} -> {destination} was sampled");
+            }
+            for (int d = 0; d < block.DestinationCount; d++)
+            {
+                int node = block.SourceNodes[d];
+                int kept = 0;
+                foreach (int u in graph.InNeighbours(node)) if (!holdout.IsHeldOut(u, node)) kept++;
+                Assert.Equal(Math.Min(4, kept), block.EdgeDestinations.Count(destination => destination == d));
+            }
+        }
+        // About the requested share of pairs is held out, the same for both directions.
+        int pairs = 0, heldOut = 0;
+        for (int v = 0; v < graph.NodeCount; v++)
+        {
+            foreach (int u in graph.InNeighbours(v))
+            {
+                pairs++;
+                if (holdout.IsHeldOut(u, v)) heldOut++;
+                Assert.Equal(holdout.IsHeldOut(u, v), holdout.IsHeldOut(v, u));
+            }
+        }
+        Assert.InRange((double)heldOut / pairs, 0.27, 0.33);
+    }
+
+    [Fact]
     public async Task Bad_requests_are_named()
     {
         var sampler = SamplerOf(Whole, new SamplingOptions([5]));
@@ -109,6 +145,6 @@ public class MiniBatchSamplerTests
         Assert.Equal("every fanout must be positive, got 10,0", fanout.Message);
         Assert.Throws<DtrainException>(() => new SamplingOptions([]));
         var local = new LocalPartition(Whole.Partitions[0]);
-        Assert.Equal("fanout must be positive, got -3", Assert.Throws<DtrainException>(() => local.Sample([1], -3, 0, false)).Message);
+        Assert.Equal("fanout must be positive, got -3", Assert.Throws<DtrainException>(() => local.Sample([1], new HopRequest(-3, 0))).Message);
     }
 }
