@@ -11,9 +11,6 @@ internal sealed class NodeIndexer(int nodeCount)
     private int generation = 1;
     private int count;
 
-    /// <summary>Nodes indexed since the last <see cref="Reset"/>.</summary>
-    public int Count => count;
-
     public void Reset()
     {
         generation++;

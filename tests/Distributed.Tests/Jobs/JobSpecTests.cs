@@ -11,6 +11,7 @@ public class JobSpecTests
     {
         Workers = 3, Steps = 17, BatchSize = 5, LearningRate = 0.125, Optimizer = "shampoo", Seed = 99, Device = "cpu",
         BucketMegabytes = 0.5, Compression = "bf16", Transport = "mpi", CollectiveTimeoutSeconds = 42, Port = 31000,
+        Model = "graphsage", Graph = "/data/parts", Fanouts = "7,3", GraphTask = "link", FeatureCache = 12,
         Shampoo = ShampooOptionsJson.Serialize(new ShampooOptions
         {
             PreconditionFrequency = 5, Grafting = GraftingType.Rmsprop, WeightDecay = 0.01, WeightDecayType = WeightDecayType.Independent,
@@ -42,6 +43,11 @@ public class JobSpecTests
             transport: mpi
             collective_timeout_s: 42
             port: 31000
+            model: graphsage
+            graph: /data/parts
+            fanouts: [7, 3]
+            graph_task: link
+            feature_cache: 12
             shampoo:
               precondition_frequency: 5
               grafting: rmsprop
@@ -82,5 +88,7 @@ public class JobSpecTests
         Assert.Equal(
             ["workers", "steps", "batch_size", "lr", "optimizer", "device", "bucket_mb", "compression", "transport", "collective_timeout_s", "port"],
             bad.Problems().Select(p => p.Split(' ')[0]));
+        var badGraph = new JobSpec { Model = "graphsage", Fanouts = "10,,5", GraphTask = "edge", FeatureCache = -1 };
+        Assert.Equal(["fanouts", "graph_task", "feature_cache"], badGraph.Problems().Select(p => p.Split(' ')[0]));
     }
 }
