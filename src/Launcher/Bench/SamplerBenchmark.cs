@@ -10,11 +10,13 @@ namespace Dtrain.Launcher.Bench;
 /// <summary>
 /// One configuration's timed batches. With several ranks, a batch is every rank sampling one batch at the same
 /// time: <see cref="Seconds"/> is the wall time until the last finishes and <see cref="Edges"/> the sum. The
-/// per-batch averages (inputs, feature bytes, remote requests) are per rank.
+/// per-batch averages (inputs, feature bytes, remote requests) are per rank. <see cref="CpuSeconds"/> is the whole
+/// process's CPU time per batch (the sampling services included), a figure that other load on the machine
+/// disturbs less than wall time.
 /// </summary>
 public sealed record SamplerBenchRow(
-    int Partitions, int Ranks, double[] Seconds, long[] Edges, double InputNodes, double LocalBytes, double RemoteBytes, double CachedBytes,
-    double RemoteRequests, int BatchesPerEpoch, double? MeasuredEpochSeconds)
+    int Partitions, int Ranks, double[] Seconds, long[] Edges, double CpuSeconds, double InputNodes, double LocalBytes, double RemoteBytes,
+    double CachedBytes, double RemoteRequests, int BatchesPerEpoch, double? MeasuredEpochSeconds)
 {
     public double MedianSeconds => Median.Of(Seconds);
 
@@ -109,9 +111,10 @@ public sealed record SamplerBenchmark(
         var edges = new long[Batches];
         long inputs = 0, requestsBefore = 0;
         (long Local, long Remote, long Cached) bytesBefore = default;
+        var cpuBefore = TimeSpan.Zero;
         for (int batch = -Warmup; batch < Batches; batch++)
         {
-            if (batch == 0) (bytesBefore, requestsBefore) = (SumBytes(ranks), ranks.Sum(rank => rank.RemoteRequests));
+            if (batch == 0) (bytesBefore, requestsBefore, cpuBefore) = (SumBytes(ranks), ranks.Sum(rank => rank.RemoteRequests), Environment.CpuUsage.TotalTime);
             long started = Stopwatch.GetTimestamp();
             var sampled = await SampleAllAsync(ranks, batch + Warmup, ct);
             double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -120,6 +123,7 @@ public sealed record SamplerBenchmark(
             edges[batch] = sampled.Sum(b => b.SampledEdges);
             inputs += sampled.Sum(b => (long)b.InputNodes.Length);
         }
+        double cpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds / Batches;
         double perRankBatch = (double)Batches * ranks.Length;
         var bytes = SumBytes(ranks);
         long requests = ranks.Sum(rank => rank.RemoteRequests) - requestsBefore;
@@ -132,7 +136,7 @@ public sealed record SamplerBenchmark(
             for (int batch = 0; batch < batchesPerEpoch; batch++) await SampleAllAsync(ranks, batch, ct);
             epochSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         }
-        return new SamplerBenchRow(parts, ranks.Length, seconds, edges, inputs / perRankBatch,
+        return new SamplerBenchRow(parts, ranks.Length, seconds, edges, cpuSeconds, inputs / perRankBatch,
             (bytes.Local - bytesBefore.Local) / perRankBatch, (bytes.Remote - bytesBefore.Remote) / perRankBatch,
             (bytes.Cached - bytesBefore.Cached) / perRankBatch, requests / perRankBatch, batchesPerEpoch, epochSeconds);
     }

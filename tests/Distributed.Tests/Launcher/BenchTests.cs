@@ -70,15 +70,15 @@ public class BenchTests
 
         Assert.True(code == 0, $"exit code {code}: {stderr}");
         Assert.Contains("# dtrain bench sampler: R-MAT scale 12 (4096 nodes", stdout);
-        var rows = Regex.Matches(stdout, @"^\s+(\d+)\s+(\d+)((\s+\S+){11})\s*$", RegexOptions.Multiline);
+        var rows = Regex.Matches(stdout, @"^\s+(\d+)\s+(\d+)((\s+\S+){12})\s*$", RegexOptions.Multiline);
         Assert.Equal(["1 1", "2 1", "2 2"], rows.Select(r => $"{r.Groups[1].Value} {r.Groups[2].Value}"));
         var numbers = rows.Select(r => r.Groups[3].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Select(n => double.Parse(n, CultureInfo.InvariantCulture)).ToArray()).ToArray();
-        Assert.All(numbers, row => Assert.True(row[1] > 0 && row[3] > 0, string.Join(" ", row))); // edges/s and edges per batch
+        Assert.All(numbers, row => Assert.True(row[1] > 0 && row[4] > 0, string.Join(" ", row))); // edges/s and edges per batch
         Assert.Equal(1.00, numbers[0][2]); // the anchor against itself
-        Assert.Equal(0, numbers[0][6]); // one partition fetches nothing remotely...
-        Assert.Equal(0, numbers[0][8]);
-        Assert.All(numbers[1..], row => Assert.True(row[6] > 0 && row[8] > 0, string.Join(" ", row))); // ...two do
+        Assert.Equal(0, numbers[0][7]); // one partition fetches nothing remotely...
+        Assert.Equal(0, numbers[0][9]);
+        Assert.All(numbers[1..], row => Assert.True(row[7] > 0 && row[9] > 0, string.Join(" ", row))); // ...two do
         Assert.Matches(@"# target >= 5 M sampled edges/s locally \(1 partition\): (met|not met) at", stdout);
     }
 
