@@ -6,10 +6,13 @@ namespace Dtrain.Graph.Sampling;
 /// <summary>
 /// Gathers the feature rows of a batch's input nodes: rows this worker owns are copied from its partition, rows in
 /// the remote-feature cache from there, and the rest are fetched with one request per owning partition, all
-/// requests in flight together. Counts the bytes from each place.
+/// requests in flight together while the local rows are copied. Counts the bytes from each place.
 /// </summary>
 public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IReadOnlyList<IPartitionSource> partitions, FeatureCache? cache)
 {
+    /// <summary>Rows per parallel chunk of local copies.</summary>
+    private const int ChunkSize = 4096;
+
     public int FeatureDim => local.FeatureDim;
 
     public long LocalBytes { get; private set; }
@@ -22,31 +25,29 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
     public async Task<float[]> FetchAsync(int[] nodes, CancellationToken ct)
     {
         int dim = FeatureDim;
-        var rows = new float[(long)nodes.Length * dim];
-        var missing = new List<int>?[partitions.Count]; // positions in nodes, per owner
+        // Every row is written below (local, cached or fetched), so the array need not be zeroed first.
+        var rows = GC.AllocateUninitializedArray<float>(checked(nodes.Length * dim));
+        var owners = new int[nodes.Length];
         long localRows = 0, cachedRows = 0;
         for (int i = 0; i < nodes.Length; i++)
         {
-            int node = nodes[i], owner = book.OwnerOf(node);
-            var row = rows.AsSpan(i * dim, dim);
-            if (owner == local.PartitionId)
-            {
-                local.Partition.FeaturesOf(node).CopyTo(row);
-                localRows++;
-            }
-            else if (cache is not null && cache.TryGet(node, row))
-            {
-                cachedRows++;
-            }
-            else
-            {
-                (missing[owner] ??= []).Add(i);
-            }
+            owners[i] = book.OwnerOf(nodes[i]);
+            if (owners[i] == local.PartitionId) localRows++;
+        }
+
+        var missing = new List<int>?[partitions.Count]; // positions in nodes, per owner
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            int owner = owners[i];
+            if (owner == local.PartitionId) continue;
+            if (cache is not null && cache.TryGet(nodes[i], rows.AsSpan(i * dim, dim))) cachedRows++;
+            else (missing[owner] ??= []).Add(i);
         }
 
         var requests = missing
             .Select((positions, owner) => positions is null ? null : partitions[owner].FetchFeaturesAsync([.. positions.Select(i => nodes[i])], ct))
             .ToArray();
+        CopyLocalRows(nodes, owners, rows); // while the remote requests are in flight
         await Task.WhenAll(requests.OfType<Task<float[]>>());
         long remoteRows = 0;
         for (int owner = 0; owner < requests.Length; owner++)
@@ -68,6 +69,23 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
         CachedBytes += Counted(cachedRows * rowBytes, "cache");
         RemoteBytes += Counted(remoteRows * rowBytes, "remote");
         return rows;
+    }
+
+    /// <summary>
+    /// Local rows are most of a batch and each is a likely cache miss in a large feature array, so chunks of them are
+    /// copied in parallel to keep more misses in flight. Each row has its own slot, so the result does not depend on scheduling.
+    /// </summary>
+    private void CopyLocalRows(int[] nodes, int[] owners, float[] rows)
+    {
+        int dim = FeatureDim;
+        Parallel.For(0, (nodes.Length + ChunkSize - 1) / ChunkSize, chunk =>
+        {
+            int end = Math.Min(nodes.Length, (chunk + 1) * ChunkSize);
+            for (int i = chunk * ChunkSize; i < end; i++)
+            {
+                if (owners[i] == local.PartitionId) local.Partition.FeaturesOf(nodes[i]).CopyTo(rows.AsSpan(i * dim, dim));
+            }
+        });
     }
 
     private static long Counted(long bytes, string source)

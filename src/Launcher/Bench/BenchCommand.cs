@@ -1,17 +1,19 @@
 using System.CommandLine;
 using System.Globalization;
 using Dtrain.Collectives;
+using Dtrain.Graph.Partitioning;
 
 namespace Dtrain.Launcher.Bench;
 
 /// <summary>
 /// `dtrain bench`: `collectives`, nccl-tests for dtrain's transports; `shampoo`, issue 4's step-time comparison
-/// of Distributed Shampoo with AdamW; `cannon`, issue 5's distributed matmuls against each other and one process.
-/// All run their ranks with <see cref="BenchRanks"/>; rank 0 prints the table.
+/// of Distributed Shampoo with AdamW; `cannon`, issue 5's distributed matmuls against each other and one process;
+/// `sampler`, issue 6's GNN neighbour sampling. The first three run their ranks with <see cref="BenchRanks"/> and
+/// rank 0 prints the table; `sampler` runs its ranks and their sampling services in one process.
 /// </summary>
 public static class BenchCommand
 {
-    public static Command Create() => new("bench", "Benchmarks (results belong in docs/benchmarks.md)") { Collectives(), Shampoo(), Cannon() };
+    public static Command Create() => new("bench", "Benchmarks (results belong in docs/benchmarks.md)") { Collectives(), Shampoo(), Cannon(), Sampler() };
 
     private static Command Collectives()
     {
@@ -114,16 +116,47 @@ public static class BenchCommand
         return command;
     }
 
+    private static Command Sampler()
+    {
+        var scale = new Option<int>("--scale") { Description = "the R-MAT graph has 2^scale nodes", DefaultValueFactory = _ => 20 };
+        var edges = new Option<long>("--edges") { Description = "R-MAT edges drawn, before duplicates are dropped", DefaultValueFactory = _ => 20_000_000 };
+        var fanouts = new Option<string>("--fanouts") { Description = "neighbours per node by hop from the seeds", DefaultValueFactory = _ => "15,10,5" };
+        var batch = new Option<int>("--batch") { Description = "seed nodes per batch", DefaultValueFactory = _ => 1024 };
+        var partitions = new Option<string>("--partitions") { Description = "partition counts, one row each (2 or more: also all ranks at once); 1 is the anchor", DefaultValueFactory = _ => "1,2" };
+        var method = new Option<PartitionMethod>("--method") { Description = "how to partition", DefaultValueFactory = _ => PartitionMethod.Metis };
+        var batches = new Option<int>("--batches") { Description = "timed batches per row", DefaultValueFactory = _ => 30 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed batches per row first", DefaultValueFactory = _ => 3 };
+        var epoch = new Option<bool>("--epoch") { Description = "also time one whole epoch per row instead of estimating it" };
+        var cache = new Option<int>("--cache") { Description = "rows of the remote-feature cache per rank; 0 for none", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "seed of the graph, the partitioning and the batches", DefaultValueFactory = _ => 1 };
+
+        var command = Subcommand("sampler", "Time mini-batch neighbour sampling on an R-MAT graph in 1 partition and over gRPC: sampled edges/s, feature bytes, epoch time",
+            null, scale, edges, fanouts, batch, partitions, method, batches, warmup, epoch, cache, seed);
+        command.SetAction(async (parse, ct) =>
+        {
+            var bench = new SamplerBenchmark(parse.GetValue(scale), parse.GetValue(edges), ParsePositive(parse.GetValue(fanouts)!, "--fanouts", "15,10,5"),
+                parse.GetValue(batch), ParsePositive(parse.GetValue(partitions)!, "--partitions", "1,2"), parse.GetValue(method),
+                parse.GetValue(batches), parse.GetValue(warmup), parse.GetValue(epoch), parse.GetValue(cache), parse.GetValue(seed));
+            var problems = bench.Problems().ToList();
+            if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
+            SamplerReport.Print(Console.Out, bench, await bench.RunAsync(ct));
+            return 0;
+        });
+        return command;
+    }
+
     private static long[] ParseSizes(string text) => text.Split(',', StringSplitOptions.TrimEntries)
         .Select(value => long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long size) && size >= 1
             ? size
             : throw new UsageException($"--sizes: '{value}' is not a positive integer (example: 1024,2048,4096)"))
         .ToArray();
 
-    private static int[] ParseFrequencies(string text) => text.Split(',', StringSplitOptions.TrimEntries)
-        .Select(value => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int frequency) && frequency >= 1
-            ? frequency
-            : throw new UsageException($"--frequencies: '{value}' is not a positive integer (example: 1,10,100)"))
+    private static int[] ParseFrequencies(string text) => ParsePositive(text, "--frequencies", "1,10,100");
+
+    private static int[] ParsePositive(string text, string option, string example) => text.Split(',', StringSplitOptions.TrimEntries)
+        .Select(value => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number >= 1
+            ? number
+            : throw new UsageException($"{option}: '{value}' is not a positive integer (example: {example})"))
         .ToArray();
 
     private static Option<string> DeviceOption()
@@ -134,10 +167,10 @@ public static class BenchCommand
     }
 
     /// <summary>A benchmark command: its ranks' options first, then its own.</summary>
-    private static Command Subcommand(string name, string description, BenchRanks ranks, params Option[] options)
+    private static Command Subcommand(string name, string description, BenchRanks? ranks, params Option[] options)
     {
         var command = new Command(name, description);
-        foreach (var option in ranks.Options.Concat(options)) command.Options.Add(option);
+        foreach (var option in (ranks?.Options ?? []).Concat(options)) command.Options.Add(option);
         return command;
     }
 }

@@ -62,6 +62,26 @@ public class BenchTests
         Assert.Equal(["1.00", "1.00"], rows[0][6..8]);
     }
 
+    [Fact]
+    public async Task Sampler_prints_the_anchor_and_both_two_partition_rows()
+    {
+        var (code, stdout, stderr) = await DtrainProcess.RunAsync(Limit,
+            "bench", "sampler", "--scale", "12", "--edges", "50000", "--batch", "64", "--batches", "2", "--warmup", "1");
+
+        Assert.True(code == 0, $"exit code {code}: {stderr}");
+        Assert.Contains("# dtrain bench sampler: R-MAT scale 12 (4096 nodes", stdout);
+        var rows = Regex.Matches(stdout, @"^\s+(\d+)\s+(\d+)((\s+\S+){12})\s*$", RegexOptions.Multiline);
+        Assert.Equal(["1 1", "2 1", "2 2"], rows.Select(r => $"{r.Groups[1].Value} {r.Groups[2].Value}"));
+        var numbers = rows.Select(r => r.Groups[3].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(n => double.Parse(n, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+        Assert.All(numbers, row => Assert.True(row[1] > 0 && row[4] > 0, string.Join(" ", row))); // edges/s and edges per batch
+        Assert.Equal(1.00, numbers[0][2]); // the anchor against itself
+        Assert.Equal(0, numbers[0][7]); // one partition fetches nothing remotely...
+        Assert.Equal(0, numbers[0][9]);
+        Assert.All(numbers[1..], row => Assert.True(row[7] > 0 && row[9] > 0, string.Join(" ", row))); // ...two do
+        Assert.Matches(@"# target >= 5 M sampled edges/s locally \(1 partition\): (met|not met) at", stdout);
+    }
+
     [Theory]
     [InlineData("4096", 4096)]
     [InlineData("4K", 4096)]
