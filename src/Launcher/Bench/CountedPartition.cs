@@ -13,10 +13,10 @@ public sealed class CountedPartition(IPartitionSource inner) : IPartitionSource
 
     public int FeatureDim => inner.FeatureDim;
 
-    public Task<SampledNeighbours> SampleAsync(int[] seeds, int fanout, ulong key, bool weighted, CancellationToken ct)
+    public Task<SampledNeighbours> SampleAsync(int[] seeds, HopRequest hop, CancellationToken ct)
     {
         Interlocked.Increment(ref requests);
-        return inner.SampleAsync(seeds, fanout, key, weighted, ct);
+        return inner.SampleAsync(seeds, hop, ct);
     }
 
     public Task<float[]> FetchFeaturesAsync(int[] nodes, CancellationToken ct)
