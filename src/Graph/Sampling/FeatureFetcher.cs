@@ -21,12 +21,11 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
 
     public long CachedBytes { get; private set; }
 
-    /// <summary>Rows of <paramref name="nodes"/>, row-major, in their order.</summary>
-    public async Task<float[]> FetchAsync(int[] nodes, CancellationToken ct)
+    /// <summary>Writes the rows of <paramref name="nodes"/>, row-major, in their order, to the start of <paramref name="rows"/>.</summary>
+    public async Task FetchAsync(int[] nodes, float[] rows, CancellationToken ct)
     {
         int dim = FeatureDim;
-        // Every row is written below (local, cached or fetched), so the array need not be zeroed first.
-        var rows = GC.AllocateUninitializedArray<float>(checked(nodes.Length * dim));
+        if (rows.Length < (long)nodes.Length * dim) throw new ArgumentException($"{rows.Length} floats cannot hold {nodes.Length} rows of {dim}");
         var owners = new int[nodes.Length];
         long localRows = 0, cachedRows = 0;
         for (int i = 0; i < nodes.Length; i++)
@@ -68,7 +67,6 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
         LocalBytes += Counted(localRows * rowBytes, "local");
         CachedBytes += Counted(cachedRows * rowBytes, "cache");
         RemoteBytes += Counted(remoteRows * rowBytes, "remote");
-        return rows;
     }
 
     /// <summary>

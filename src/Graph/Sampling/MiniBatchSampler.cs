@@ -1,3 +1,4 @@
+using System.Buffers;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Randomness;
 using Dtrain.Graph.Partitioning;
@@ -48,7 +49,16 @@ public sealed class MiniBatchSampler
             blocks[options.Hops - 1 - hop] = block;
             destinations = block.SourceNodes;
         }
-        var inputs = await features.FetchAsync(destinations, ct);
+        var inputs = ArrayPool<float>.Shared.Rent(checked(destinations.Length * features.FeatureDim));
+        try
+        {
+            await features.FetchAsync(destinations, inputs, ct);
+        }
+        catch
+        {
+            ArrayPool<float>.Shared.Return(inputs);
+            throw;
+        }
         DtrainMetrics.GraphSampledEdges.Inc(blocks.Sum(block => (double)block.EdgeCount));
         return new MiniBatch(seeds, blocks, inputs, features.FeatureDim);
     }

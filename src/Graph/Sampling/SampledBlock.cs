@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Dtrain.Graph.Sampling;
 
 /// <summary>
@@ -13,11 +15,31 @@ public sealed record SampledBlock(int[] SourceNodes, int DestinationCount, int[]
 
 /// <summary>
 /// A sampled mini-batch: <see cref="Blocks"/> ordered from the input layer to the output layer (Blocks[^1]'s
-/// destinations are the seeds), and the input features of Blocks[0]'s source nodes, row-major.
+/// destinations are the seeds), and the input features of Blocks[0]'s source nodes, row-major. The features,
+/// megabytes per batch, live in an array rented from the shared pool until Dispose: a fresh array every batch
+/// costs more in the kernel's clearing of newly faulted pages than all the copying into it.
 /// </summary>
-public sealed record MiniBatch(int[] Seeds, IReadOnlyList<SampledBlock> Blocks, float[] InputFeatures, int FeatureDim)
+public sealed class MiniBatch(int[] seeds, IReadOnlyList<SampledBlock> blocks, float[] pooledFeatures, int featureDim) : IDisposable
 {
+    private float[]? features = pooledFeatures;
+
+    public int[] Seeds { get; } = seeds;
+
+    public IReadOnlyList<SampledBlock> Blocks { get; } = blocks;
+
+    public int FeatureDim { get; } = featureDim;
+
     public int[] InputNodes => Blocks[0].SourceNodes;
 
     public long SampledEdges => Blocks.Sum(block => (long)block.EdgeCount);
+
+    /// <summary>Rows of <see cref="InputNodes"/>, row-major; valid until the batch is disposed.</summary>
+    public ReadOnlySpan<float> InputFeatures =>
+        (features ?? throw new ObjectDisposedException(nameof(MiniBatch))).AsSpan(0, InputNodes.Length * FeatureDim);
+
+    public void Dispose()
+    {
+        if (features is not null) ArrayPool<float>.Shared.Return(features);
+        features = null;
+    }
 }

@@ -118,10 +118,13 @@ public sealed record SamplerBenchmark(
             long started = Stopwatch.GetTimestamp();
             var sampled = await SampleAllAsync(ranks, batch + Warmup, ct);
             double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            if (batch < 0) continue;
-            seconds[batch] = elapsed;
-            edges[batch] = sampled.Sum(b => b.SampledEdges);
-            inputs += sampled.Sum(b => (long)b.InputNodes.Length);
+            if (batch >= 0)
+            {
+                seconds[batch] = elapsed;
+                edges[batch] = sampled.Sum(b => b.SampledEdges);
+                inputs += sampled.Sum(b => (long)b.InputNodes.Length);
+            }
+            foreach (var done in sampled) done.Dispose();
         }
         double cpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds / Batches;
         double perRankBatch = (double)Batches * ranks.Length;
@@ -133,7 +136,10 @@ public sealed record SamplerBenchmark(
         if (Epoch)
         {
             long started = Stopwatch.GetTimestamp();
-            for (int batch = 0; batch < batchesPerEpoch; batch++) await SampleAllAsync(ranks, batch, ct);
+            for (int batch = 0; batch < batchesPerEpoch; batch++)
+            {
+                foreach (var done in await SampleAllAsync(ranks, batch, ct)) done.Dispose();
+            }
             epochSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         }
         return new SamplerBenchRow(parts, ranks.Length, seconds, edges, cpuSeconds, inputs / perRankBatch,

@@ -76,7 +76,7 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
             var batchExamples = Enumerable.Range(index * batchSize, batchSize).Select(i => order[i % order.Length]).ToArray();
             ulong key = CounterRandom.Key(job.Seed, SampleStream, (long)step * comm.Size + comm.Rank);
             var batch = task.TrainingBatch(batchExamples, key);
-            var sampled = await sampler.SampleAsync(batch.Seeds, key, ct);
+            using var sampled = await sampler.SampleAsync(batch.Seeds, key, ct);
             loss = ComputeGradients(model, sampled, batch);
             await optimizer.StepAsync(ct);
             TrainingSteps.Finished(progress, rank, step, started, batchSize, loss);
@@ -102,7 +102,7 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
         ulong key = CounterRandom.Key(job.Seed, EvaluationStream, comm.Rank);
         foreach (var batch in task.EvaluationBatches(key))
         {
-            var sampled = await sampler.SampleAsync(batch.Seeds, CounterRandom.Mix(key ^ (ulong)total), ct);
+            using var sampled = await sampler.SampleAsync(batch.Seeds, CounterRandom.Mix(key ^ (ulong)total), ct);
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             correct += batch.Correct(Forward(model, sampled));
@@ -116,7 +116,9 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
 
     private Tensor Forward(GraphSage model, MiniBatch batch)
     {
-        var inputs = tensor(batch.InputFeatures, [batch.InputNodes.Length, batch.FeatureDim]).to(device);
+        var inputs = empty(batch.InputNodes.Length, batch.FeatureDim);
+        inputs.data<float>().CopyFrom(batch.InputFeatures);
+        inputs = inputs.to(device);
         var flows = batch.Blocks.Select(block => new MessageFlow(block.DestinationCount,
             tensor(block.EdgeSources).to(int64).to(device), tensor(block.EdgeDestinations).to(int64).to(device))).ToArray();
         return model.forward(inputs, flows);

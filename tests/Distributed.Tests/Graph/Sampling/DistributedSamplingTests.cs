@@ -36,8 +36,8 @@ public class DistributedSamplingTests
                 // Seeds from every partition, so every hop has remote and local work.
                 var seeds = MiniBatchSamplerTests.Seeds(partitioned.Book.NodeCount, 48, seed: 100 * rank + batch);
                 ulong key = (ulong)(1000 + batch);
-                var expected = await oracle.SampleAsync(seeds, key, default);
-                var actual = await sampler.SampleAsync(seeds, key, default);
+                using var expected = await oracle.SampleAsync(seeds, key, default);
+                using var actual = await sampler.SampleAsync(seeds, key, default);
                 AssertSameBatch(expected, actual);
             }
         }
@@ -53,7 +53,7 @@ public class DistributedSamplingTests
             Assert.Equal(expected.Blocks[i].EdgeSources, actual.Blocks[i].EdgeSources);
             Assert.Equal(expected.Blocks[i].EdgeDestinations, actual.Blocks[i].EdgeDestinations);
         }
-        Assert.Equal(expected.InputFeatures, actual.InputFeatures);
+        Assert.Equal(expected.InputFeatures.ToArray(), actual.InputFeatures.ToArray());
     }
 
     [Fact]
@@ -66,10 +66,10 @@ public class DistributedSamplingTests
         var withCache = cluster.SamplerOf(0, options, cache);
         var seeds = MiniBatchSamplerTests.Seeds(partitioned.Book.NodeCount, 64, seed: 3);
 
-        var first = await withCache.SampleAsync(seeds, 5, default);
-        var second = await withCache.SampleAsync(seeds, 5, default);
+        using var first = await withCache.SampleAsync(seeds, 5, default);
+        using var second = await withCache.SampleAsync(seeds, 5, default);
 
-        Assert.Equal(first.InputFeatures, second.InputFeatures);
+        Assert.Equal(first.InputFeatures.ToArray(), second.InputFeatures.ToArray());
         Assert.True(cache.Hits > 0, "the second batch should hit the cache");
         int remoteInputs = first.InputNodes.Count(node => partitioned.Book.OwnerOf(node) != 0);
         Assert.Equal(remoteInputs, cache.Hits);

@@ -35,7 +35,7 @@ public class MiniBatchSamplerTests
         var graph = Whole.Relabelled;
         var sampler = SamplerOf(Whole, new SamplingOptions(fanouts));
         var seeds = Seeds(64, seed: fanouts.Length);
-        var batch = await sampler.SampleAsync(seeds, batchKey: 42, default);
+        using var batch = await sampler.SampleAsync(seeds, batchKey: 42, default);
 
         Assert.Equal(fanouts.Length, batch.Blocks.Count);
         Assert.Equal(seeds, batch.Blocks[^1].SourceNodes[..batch.Blocks[^1].DestinationCount]);
@@ -63,7 +63,7 @@ public class MiniBatchSamplerTests
             }
         }
         var expectedFeatures = batch.InputNodes.SelectMany(node => graph.FeaturesOf(node).ToArray()).ToArray();
-        Assert.Equal(expectedFeatures, batch.InputFeatures);
+        Assert.Equal(expectedFeatures, batch.InputFeatures.ToArray());
     }
 
     [Fact]
@@ -71,9 +71,9 @@ public class MiniBatchSamplerTests
     {
         var sampler = SamplerOf(Whole, new SamplingOptions([10, 5]));
         var seeds = Seeds(32, seed: 5);
-        var first = await sampler.SampleAsync(seeds, 7, default);
-        var again = await sampler.SampleAsync(seeds, 7, default);
-        var other = await sampler.SampleAsync(seeds, 8, default);
+        using var first = await sampler.SampleAsync(seeds, 7, default);
+        using var again = await sampler.SampleAsync(seeds, 7, default);
+        using var other = await sampler.SampleAsync(seeds, 8, default);
         Assert.Equal(first.InputNodes, again.InputNodes);
         Assert.Equal(first.Blocks[0].EdgeSources, again.Blocks[0].EdgeSources);
         Assert.NotEqual(first.InputNodes, other.InputNodes);
@@ -84,7 +84,7 @@ public class MiniBatchSamplerTests
     {
         var graph = Whole.Relabelled;
         var sampler = SamplerOf(Whole, new SamplingOptions([3], weighted: true));
-        var batch = await sampler.SampleAsync(Seeds(200, seed: 6), 11, default);
+        using var batch = await sampler.SampleAsync(Seeds(200, seed: 6), 11, default);
         var block = batch.Blocks[0];
         for (int e = 0; e < block.EdgeCount; e++)
         {
@@ -100,7 +100,7 @@ public class MiniBatchSamplerTests
         var graph = Whole.Relabelled;
         var holdout = new EdgeHoldout(key: 77, fraction: 0.3);
         var sampler = SamplerOf(Whole, new SamplingOptions([4, 4], holdout: holdout));
-        var batch = await sampler.SampleAsync(Seeds(300, seed: 8), 13, default);
+        using var batch = await sampler.SampleAsync(Seeds(300, seed: 8), 13, default);
         foreach (var block in batch.Blocks)
         {
             for (int e = 0; e < block.EdgeCount; e++)
