@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Storage;
 using Dtrain.Graph.Storage;
 
 namespace Dtrain.Graph.Partitioning;

@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Storage;
 using Dtrain.Contracts;
 
 namespace Dtrain.Graph.Storage;

@@ -3,7 +3,7 @@ using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Dtrain.Contracts;
 
-namespace Dtrain.Graph.Storage;
+namespace Dtrain.Contracts.Storage;
 
 /// <summary>
 /// The container of dtrain's binary graph files: an 8-byte magic naming the kind and version, the payload, and an
