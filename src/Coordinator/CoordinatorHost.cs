@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Hosting;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Coordinator.Services;
@@ -32,8 +33,21 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     public IGrainFactory Grains => app.Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>What resuming found: the checkpoints passed over (corrupted or incomplete), and why.</summary>
+    public IReadOnlyList<string> SkippedCheckpoints { get; private init; } = [];
+
+    /// <summary>The newest checkpoint this run committed, or 0.</summary>
+    public Task<long> LastCheckpointAsync() => Grains.GetGrain<ICheckpointCatalogGrain>(Options.JobId).GetLastCommittedAsync();
+
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
     {
+        IReadOnlyList<string> skipped = [];
+        if (options.Job.Resume)
+        {
+            // Decided once, here, so that every worker loads the same checkpoint.
+            var latest = CheckpointStore.LatestValid(options.Job.CheckpointDir, out skipped);
+            options = options with { Job = options.Job with { ResumeStep = latest?.Step ?? 0 } };
+        }
         var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1);
         // The silo warns at every start that server GC is off; a small control plane does not need it. Its
         // watchdog's first check after start can report a stall as long as the machine's uptime (seen here:
@@ -51,7 +65,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         app.MapMetrics();
         await GrpcWebHost.StartAsync(app, "the coordinator (choose another --port)", ct);
         DtrainMetrics.PublishBuildInfo("coordinator");
-        var host = new CoordinatorHost(app, options);
+        var host = new CoordinatorHost(app, options) { SkippedCheckpoints = skipped };
         await host.Grains.GetGrain<IRendezvousGrain>(options.JobId).OpenAsync(options.Job.Workers);
         return host;
     }

@@ -124,6 +124,22 @@ public sealed class CoordinatorLink : IAsyncDisposable
             ParameterDigest = result.ParameterDigest,
         }, cancellationToken: ct);
 
+    /// <summary>Tells the coordinator this rank's shard of the checkpoint after <paramref name="step"/> steps is written.</summary>
+    public async Task ReportCheckpointAsync(int rank, long step, string file, string checksum, CancellationToken ct)
+    {
+        try
+        {
+            await client.ReportCheckpointAsync(new CheckpointReport
+            {
+                JobToken = options.JobToken, Rank = rank, Step = step, File = file, Checksum = checksum,
+            }, cancellationToken: ct);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
+        {
+            throw new DtrainException($"the coordinator refused the checkpoint shard of step {step}: {e.Status.Detail}");
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         channel.Dispose();

@@ -44,7 +44,9 @@ public static class WorkerRunner
             "cannon-mlp" => await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, ct),
             "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, assignment.Rank, assignment.WorldSize),
                 new GraphPeers(endpoint.Graph, assignment.PeerAddresses, options.JobToken, collectiveOptions.Timeout)).TrainAsync(progress, ct),
-            _ => await new DataParallelTrainer(comm, job, device).TrainAsync(progress, ct),
+            _ => await new DataParallelTrainer(comm, job, device,
+                new DataParallelCheckpoint(job, (rank, step, file, checksum, token) => coordinator.ReportCheckpointAsync(rank, step, file, checksum, token)))
+                .TrainAsync(progress, ct),
         };
 
         stopReporting.Cancel();

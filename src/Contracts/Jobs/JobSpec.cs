@@ -65,6 +65,21 @@ public sealed record JobSpec
     /// <summary>Longest wait for a peer inside a collective before it fails, in seconds (NCCL's default is 600).</summary>
     public double CollectiveTimeoutSeconds { get; init; } = 300;
 
+    /// <summary>Directory of the job's sharded checkpoints, reachable by every worker and the coordinator.</summary>
+    public string CheckpointDir { get; init; } = "";
+
+    /// <summary>Steps between checkpoints; 0 takes none.</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>Committed checkpoints kept; older ones are deleted after each commit.</summary>
+    public int KeepCheckpoints { get; init; } = 3;
+
+    /// <summary>Start from the newest whole checkpoint in <see cref="CheckpointDir"/> instead of from scratch.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Set by the coordinator when it resumes: the step of the checkpoint every worker loads; 0 starts afresh.</summary>
+    public long ResumeStep { get; init; }
+
     /// <summary>The coordinator's gRPC port; its /metrics are served on Port + 1.</summary>
     public int Port { get; init; } = 29500;
 
@@ -116,6 +131,13 @@ public sealed record JobSpec
             if (!GraphTasks.Contains(GraphTask)) yield return $"graph_task must be one of {string.Join(", ", GraphTasks)}, got '{GraphTask}'";
             if (FeatureCache < 0) yield return $"feature_cache must be 0 or more rows, got {FeatureCache}";
         }
+        if (CheckpointEvery < 0) yield return $"checkpoint_every must be 0 (none) or more steps, got {CheckpointEvery}";
+        if (KeepCheckpoints < 1) yield return $"keep_checkpoints must be at least 1, got {KeepCheckpoints}";
+        if ((CheckpointEvery > 0 || Resume) && CheckpointDir == "") yield return "checkpoint_every and resume need a checkpoint_dir";
+        if ((CheckpointEvery > 0 || Resume) && (Model != "mlp" || Optimizer != "adam"))
+        {
+            yield return $"checkpoints are written for model mlp with optimizer adam so far, got model '{Model}' with optimizer '{Optimizer}'";
+        }
         if (!Devices.Contains(Device)) yield return $"device must be one of {string.Join(", ", Devices)}, got '{Device}'";
         if (!(BucketMegabytes > 0) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
         if (!Compressions.Contains(Compression)) yield return $"compression must be one of {string.Join(", ", Compressions)}, got '{Compression}'";
@@ -143,6 +165,11 @@ public sealed record JobSpec
         Fanouts = Fanouts,
         GraphTask = GraphTask,
         FeatureCache = FeatureCache,
+        CheckpointDir = CheckpointDir,
+        CheckpointEvery = CheckpointEvery,
+        KeepCheckpoints = KeepCheckpoints,
+        Resume = Resume,
+        ResumeStep = ResumeStep,
     };
 
     public static JobSpec FromSettings(JobSettings settings) => new()
@@ -164,5 +191,10 @@ public sealed record JobSpec
         Fanouts = settings.Fanouts,
         GraphTask = settings.GraphTask,
         FeatureCache = settings.FeatureCache,
+        CheckpointDir = settings.CheckpointDir,
+        CheckpointEvery = settings.CheckpointEvery,
+        KeepCheckpoints = settings.KeepCheckpoints,
+        Resume = settings.Resume,
+        ResumeStep = settings.ResumeStep,
     };
 }

@@ -49,6 +49,16 @@ public sealed record RankResult
     [Id(3)] public required string ParameterDigest { get; init; }
 }
 
+/// <summary>A rank's shard of the checkpoint taken after <see cref="Step"/> steps: its file name and checksum.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ShardReport
+{
+    [Id(0)] public required int Rank { get; init; }
+    [Id(1)] public required long Step { get; init; }
+    [Id(2)] public required string File { get; init; }
+    [Id(3)] public required string Checksum { get; init; }
+}
+
 /// <summary>What the job grain knows of a job: the latest progress and the result of every rank that reported.</summary>
 [GenerateSerializer, Immutable]
 public sealed record JobStatus

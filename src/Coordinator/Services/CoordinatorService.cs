@@ -18,6 +18,8 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
 
     private IJobGrain JobGrain => grains.GetGrain<IJobGrain>(options.JobId);
 
+    private ICheckpointCatalogGrain Checkpoints => grains.GetGrain<ICheckpointCatalogGrain>(options.JobId);
+
     public override async Task<JoinReply> Join(JoinRequest request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
@@ -86,6 +88,21 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             TestAccuracy = request.TestAccuracy,
             ParameterDigest = request.ParameterDigest,
         });
+        return new Ack();
+    }
+
+    public override async Task<Ack> ReportCheckpoint(CheckpointReport request, ServerCallContext context)
+    {
+        Authenticate(request.JobToken);
+        if (options.Job.CheckpointDir == "") throw new RpcException(new Status(StatusCode.FailedPrecondition, "this job takes no checkpoints"));
+        try
+        {
+            await Checkpoints.ReportShardAsync(new ShardReport { Rank = request.Rank, Step = request.Step, File = request.File, Checksum = request.Checksum });
+        }
+        catch (ArgumentException refused)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, refused.Message));
+        }
         return new Ack();
     }
 

@@ -33,6 +33,10 @@ public sealed class JobFile
     public List<int>? Fanouts { get; set; }
     public string? GraphTask { get; set; }
     public int? FeatureCache { get; set; }
+    public string? CheckpointDir { get; set; }
+    public int? CheckpointEvery { get; set; }
+    public int? KeepCheckpoints { get; set; }
+    public bool? Resume { get; set; }
     /// <summary>Distributed Shampoo's options by the reference's names; absent keys take the reference's defaults.</summary>
     public ShampooOptions? Shampoo { get; set; }
 
@@ -87,6 +91,10 @@ public sealed class JobFile
         Fanouts = Fanouts is null ? spec.Fanouts : string.Join(",", Fanouts),
         GraphTask = GraphTask ?? spec.GraphTask,
         FeatureCache = FeatureCache ?? spec.FeatureCache,
+        CheckpointDir = CheckpointDir ?? spec.CheckpointDir,
+        CheckpointEvery = CheckpointEvery ?? spec.CheckpointEvery,
+        KeepCheckpoints = KeepCheckpoints ?? spec.KeepCheckpoints,
+        Resume = Resume ?? spec.Resume,
         Shampoo = Shampoo is null ? spec.Shampoo : ShampooOptionsJson.Serialize(Shampoo),
     };
 

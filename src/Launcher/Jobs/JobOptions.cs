@@ -13,7 +13,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -102,6 +102,26 @@ public sealed class JobOptions
         Description = $"graphsage: feature rows of other workers' nodes each worker caches; 0 turns the cache off [default: {Defaults.FeatureCache}]",
     };
 
+    public Option<string?> CheckpointDir { get; } = new("--checkpoint-dir")
+    {
+        Description = "directory of the job's sharded checkpoints (every worker and the coordinator must reach it)",
+    };
+
+    public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every")
+    {
+        Description = "take a checkpoint every this many steps; 0 takes none [default: 0]",
+    };
+
+    public Option<int?> KeepCheckpoints { get; } = new("--keep-checkpoints")
+    {
+        Description = $"committed checkpoints to keep [default: {Defaults.KeepCheckpoints}]",
+    };
+
+    public Option<bool> Resume { get; } = new("--resume")
+    {
+        Description = "start from the newest whole checkpoint in --checkpoint-dir (a corrupted or incomplete one is passed over)",
+    };
+
     public JobOptions()
     {
         // Without this, a mistyped flag would be taken for the job file's name.
@@ -117,7 +137,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume })
         {
             command.Options.Add(option);
         }
@@ -147,9 +167,14 @@ public sealed class JobOptions
             Fanouts = parse.GetValue(Fanouts) ?? spec.Fanouts,
             GraphTask = parse.GetValue(GraphTask) ?? spec.GraphTask,
             FeatureCache = parse.GetValue(FeatureCache) ?? spec.FeatureCache,
+            CheckpointDir = parse.GetValue(CheckpointDir) ?? spec.CheckpointDir,
+            CheckpointEvery = parse.GetValue(CheckpointEvery) ?? spec.CheckpointEvery,
+            KeepCheckpoints = parse.GetValue(KeepCheckpoints) ?? spec.KeepCheckpoints,
+            Resume = parse.GetValue(Resume) || spec.Resume,
         };
         // Workers may run elsewhere than the launcher's directory: hand them an absolute path.
         if (spec.Graph != "") spec = spec with { Graph = Path.GetFullPath(spec.Graph) };
+        if (spec.CheckpointDir != "") spec = spec with { CheckpointDir = Path.GetFullPath(spec.CheckpointDir) };
         var problems = spec.Problems().Concat(JobShampoo.Problems(spec)).Concat(GraphProblems(spec)).ToList();
         if (problems.Count > 0)
         {

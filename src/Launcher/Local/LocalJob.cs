@@ -1,4 +1,5 @@
 using Dtrain.Contracts;
+using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
 using Dtrain.Launcher.Monitoring;
@@ -11,6 +12,16 @@ namespace Dtrain.Launcher.Local;
 /// </summary>
 public static class LocalJob
 {
+    private static void SayWhereItResumes(CoordinatorHost coordinator)
+    {
+        var job = coordinator.Options.Job;
+        if (!job.Resume) return;
+        foreach (string skipped in coordinator.SkippedCheckpoints) ProgressView.Say(skipped);
+        ProgressView.Say(job.ResumeStep > 0
+            ? $"resuming from {CheckpointStore.DirectoryOf(job.CheckpointDir, job.ResumeStep)} (step {job.ResumeStep})"
+            : $"no whole checkpoint in {job.CheckpointDir}: starting from step 0");
+    }
+
     public static async Task<JobOutcome> RunAsync(JobSpec job, CancellationToken ct)
     {
         var options = new CoordinatorOptions
@@ -21,6 +32,7 @@ public static class LocalJob
         };
         await using var coordinator = await CoordinatorHost.StartAsync(options, ct);
         ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");
+        SayWhereItResumes(coordinator);
 
         var workerArguments = new[]
         {
@@ -47,6 +59,10 @@ public static class LocalJob
             foreach (var worker in workers)
             {
                 await worker.WaitForExitAsync(ct);
+            }
+            if (job.CheckpointEvery > 0 && await coordinator.LastCheckpointAsync() is > 0 and var step)
+            {
+                ProgressView.Say($"last checkpoint: {CheckpointStore.DirectoryOf(job.CheckpointDir, step)} (step {step})");
             }
             return outcome;
         }

@@ -14,7 +14,8 @@ namespace Dtrain.Worker.Training;
 /// seeded parameters, computes gradients on its own shard, averages them with an all-reduce, and takes the same
 /// optimizer step, so parameters stay identical on every rank.
 /// </summary>
-public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device)
+/// <param name="checkpoint">Writes and loads the job's checkpoints; null for a job that takes none.</param>
+public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device, DataParallelCheckpoint? checkpoint = null)
 {
     public const int HiddenWidth = 128, HiddenLayers = 2;
 
@@ -26,13 +27,20 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
         string rank = comm.Rank.ToString();
+        int first = 0;
+        if (job.ResumeStep > 0)
+        {
+            (checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints")).Load(model, optimizer.Adam!);
+            first = (int)job.ResumeStep;
+        }
 
         double loss = double.NaN;
-        for (int step = 0; step < job.Steps; step++)
+        for (int step = first; step < job.Steps; step++)
         {
             long started = Stopwatch.GetTimestamp();
             loss = ComputeGradients(model, data, sampler.BatchAt(step));
             await optimizer.StepAsync(ct);
+            if (checkpoint?.IsDue(step + 1) == true) await checkpoint.WriteAsync(comm.Rank, comm.Size, step + 1, model, optimizer.Adam!, ct);
             TrainingSteps.Finished(progress, rank, step, started, job.BatchSize, loss);
         }
 

@@ -15,10 +15,10 @@ internal sealed class ReplicatedOptimizer : IDisposable
 {
     private readonly Communicator comm;
     private readonly GradientBuckets buckets;
-    private readonly optim.Optimizer? adam;
+    private readonly TorchSharp.Modules.Adam? adam;
     private readonly ShampooOptimizer? shampoo;
 
-    private ReplicatedOptimizer(Communicator comm, GradientBuckets buckets, optim.Optimizer? adam, ShampooOptimizer? shampoo) =>
+    private ReplicatedOptimizer(Communicator comm, GradientBuckets buckets, TorchSharp.Modules.Adam? adam, ShampooOptimizer? shampoo) =>
         (this.comm, this.buckets, this.adam, this.shampoo) = (comm, buckets, adam, shampoo);
 
     public static async Task<ReplicatedOptimizer> CreateAsync(nn.Module model, Communicator comm, JobSpec job, CancellationToken ct)
@@ -28,6 +28,9 @@ internal sealed class ReplicatedOptimizer : IDisposable
         var buckets = new GradientBuckets(model.parameters(), job.BucketBytes, job.Compression == "bf16");
         return new ReplicatedOptimizer(comm, buckets, adam, shampoo);
     }
+
+    /// <summary>The Adam optimizer, when the job's optimizer is adam.</summary>
+    public TorchSharp.Modules.Adam? Adam => adam;
 
     /// <summary>Averages this step's gradients across ranks and applies the optimizer.</summary>
     public async Task StepAsync(CancellationToken ct)

@@ -1,0 +1,34 @@
+using Dtrain.Contracts.Checkpoints;
+
+namespace Dtrain.Coordinator.Grains;
+
+public sealed class CheckpointCatalogGrain(CoordinatorOptions options) : Grain, ICheckpointCatalogGrain
+{
+    private readonly Dictionary<long, SortedDictionary<int, ShardReport>> pending = [];
+    private long lastCommitted;
+
+    public Task ReportShardAsync(ShardReport report)
+    {
+        var job = options.Job;
+        if (report.Rank < 0 || report.Rank >= job.Workers) throw new ArgumentException($"rank {report.Rank} is outside the world of {job.Workers}");
+        if (report.Step <= lastCommitted) throw new ArgumentException($"step {report.Step} is not after the last committed checkpoint (step {lastCommitted})");
+        var shards = pending.TryGetValue(report.Step, out var known) ? known : pending[report.Step] = [];
+        if (!shards.TryAdd(report.Rank, report)) throw new ArgumentException($"rank {report.Rank} already reported its shard of step {report.Step}");
+        if (shards.Count == job.Workers)
+        {
+            CheckpointStore.Commit(job.CheckpointDir, new CheckpointManifest
+            {
+                FormatVersion = CheckpointManifest.CurrentFormatVersion,
+                Step = report.Step,
+                WorldSize = job.Workers,
+                Shards = shards.Values.Select(s => new CheckpointShard { Rank = s.Rank, File = s.File, Checksum = s.Checksum }).ToArray(),
+            }, job.KeepCheckpoints);
+            lastCommitted = report.Step;
+            // Reports of earlier steps can no longer complete a newer checkpoint than this one.
+            foreach (long step in pending.Keys.Where(step => step <= report.Step).ToArray()) pending.Remove(step);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<long> GetLastCommittedAsync() => Task.FromResult(lastCommitted);
+}
