@@ -12,6 +12,7 @@ public class JobSpecTests
         Workers = 3, Steps = 17, BatchSize = 5, LearningRate = 0.125, Optimizer = "shampoo", Seed = 99, Device = "cpu",
         BucketMegabytes = 0.5, Compression = "bf16", Transport = "mpi", CollectiveTimeoutSeconds = 42, Port = 31000,
         Model = "graphsage", Graph = "/data/parts", Fanouts = "7,3", GraphTask = "link", FeatureCache = 12,
+        CheckpointDir = "/data/checkpoints", CheckpointEvery = 7, KeepCheckpoints = 2, Resume = true,
         Shampoo = ShampooOptionsJson.Serialize(new ShampooOptions
         {
             PreconditionFrequency = 5, Grafting = GraftingType.Rmsprop, WeightDecay = 0.01, WeightDecayType = WeightDecayType.Independent,
@@ -23,7 +24,8 @@ public class JobSpecTests
     [Fact]
     public void What_workers_receive_is_the_whole_job_except_the_coordinator_port()
     {
-        Assert.Equal(Unusual with { Port = new JobSpec().Port }, JobSpec.FromSettings(Unusual.ToSettings()));
+        var resuming = Unusual with { ResumeStep = 14 };
+        Assert.Equal(resuming with { Port = new JobSpec().Port }, JobSpec.FromSettings(resuming.ToSettings()));
     }
 
     [Fact]
@@ -48,6 +50,10 @@ public class JobSpecTests
             fanouts: [7, 3]
             graph_task: link
             feature_cache: 12
+            checkpoint_dir: /data/checkpoints
+            checkpoint_every: 7
+            keep_checkpoints: 2
+            resume: true
             shampoo:
               precondition_frequency: 5
               grafting: rmsprop

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Dtrain.Contracts.Checkpoints;
+using Dtrain.Tests.Graph;
+using Dtrain.Tests.Launcher;
+
+namespace Dtrain.Tests.Checkpoints;
+
+/// <summary>Checkpoints through `dtrain run`: real worker processes write shards, the coordinator commits them.</summary>
+public class CheckpointRunTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
+    private static readonly Regex Digest = new(@"parameters identical on all ranks \(sha256 (\w+)\)");
+
+    private static async Task<string> RunAsync(params string[] arguments)
+    {
+        var run = await DtrainProcess.RunAsync(Limit, ["run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(), .. arguments]);
+        Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}; stderr: {run.Stderr}");
+        var digest = Digest.Match(run.Stdout);
+        Assert.True(digest.Success, run.Stdout);
+        return digest.Groups[1].Value;
+    }
+
+    [Fact]
+    public async Task A_resumed_run_ends_bitwise_where_the_uninterrupted_run_ends_passing_over_a_corrupted_checkpoint()
+    {
+        using var directory = new TempDirectory();
+        string uninterrupted = await RunAsync("--steps", "40", "--checkpoint-every", "10", "--checkpoint-dir", directory.Path);
+        // The newest checkpoint is gone and the one before it has a flipped byte: the resume must start at step 20.
+        Directory.Delete(CheckpointStore.DirectoryOf(directory.Path, 40), recursive: true);
+        string shard = Path.Combine(CheckpointStore.DirectoryOf(directory.Path, 30), CheckpointStore.ShardName(1));
+        var bytes = File.ReadAllBytes(shard);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(shard, bytes);
+
+        var resumed = await DtrainProcess.RunAsync(Limit, "run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
+            "--steps", "40", "--checkpoint-every", "10", "--checkpoint-dir", directory.Path, "--resume");
+
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains($"{shard} is corrupted", resumed.Stdout);
+        Assert.Contains("(step 20)", resumed.Stdout);
+        Assert.Equal(uninterrupted, Digest.Match(resumed.Stdout).Groups[1].Value);
+        // The check must be able to fail: a run of other length ends elsewhere.
+        Assert.NotEqual(uninterrupted, await RunAsync("--steps", "39"));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_from_two_workers_loads_onto_three()
+    {
+        using var directory = new TempDirectory();
+        await RunAsync("--steps", "20", "--checkpoint-every", "20", "--checkpoint-dir", directory.Path);
+        var resumed = await DtrainProcess.RunAsync(Limit, "run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
+            "--workers", "3", "--steps", "30", "--checkpoint-dir", directory.Path, "--resume");
+
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains("(step 20)", resumed.Stdout);
+        Assert.Contains("done: 30 steps on 3 workers", resumed.Stdout);
+    }
+
+    /// <summary>
+    /// A worker killed while the job checkpoints every step, so the kill often lands mid-write: every committed
+    /// checkpoint stays whole, and a run resumed from the newest ends where an uninterrupted run ends.
+    /// </summary>
+    [Fact]
+    public async Task A_worker_killed_while_checkpointing_leaves_only_whole_checkpoints_to_resume_from()
+    {
+        using var directory = new TempDirectory();
+        using (var job = DtrainProcess.Start(["run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(), "--steps", "1000000",
+            "--checkpoint-every", "1", "--keep-checkpoints", "1000000", "--checkpoint-dir", directory.Path]))
+        {
+            var waited = Stopwatch.StartNew();
+            while (Directory.GetFiles(directory.Path, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length < 5 + new Random().Next(20))
+            {
+                Assert.True(waited.Elapsed < Limit, $"no checkpoints committed within {Limit}; stdout: {job.Stdout}");
+                await Task.Delay(10);
+            }
+            Process.GetProcessById(job.Children()[0]).Kill();
+            Assert.Equal(1, await job.WaitAsync(Limit));
+        }
+
+        var latest = CheckpointStore.LatestValid(directory.Path, out var skipped);
+        Assert.Empty(skipped);
+        Assert.NotNull(latest);
+        string steps = (latest.Step + 5).ToString();
+        string resumed = await RunAsync("--steps", steps, "--checkpoint-dir", directory.Path, "--resume");
+        string uninterrupted = await RunAsync("--steps", steps);
+        Assert.Equal(uninterrupted, resumed);
+    }
+}
