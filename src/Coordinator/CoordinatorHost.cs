@@ -39,6 +39,19 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>The newest checkpoint this run committed, or 0.</summary>
     public Task<long> LastCheckpointAsync() => Grains.GetGrain<ICheckpointCatalogGrain>(Options.JobId).GetLastCommittedAsync();
 
+    /// <summary>
+    /// After a failed epoch: forgets its progress and incomplete checkpoints and opens the next epoch, whose
+    /// workers resume from the newest committed checkpoint.
+    /// </summary>
+    /// <returns>The step the next epoch resumes from.</returns>
+    public async Task<long> RestartAsync()
+    {
+        await Grains.GetGrain<IJobGrain>(Options.JobId).RestartAsync();
+        await Grains.GetGrain<ICheckpointCatalogGrain>(Options.JobId).ForgetPendingAsync();
+        await Grains.GetGrain<IRendezvousGrain>(Options.JobId).NewEpochAsync();
+        return Math.Max(Options.Job.ResumeStep, await LastCheckpointAsync());
+    }
+
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
     {
         IReadOnlyList<string> skipped = [];

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
 using Dtrain.Worker.Training;
@@ -11,6 +12,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
     private readonly GrpcChannel channel;
     private readonly Contracts.Coordinator.Coordinator.CoordinatorClient client;
     private readonly WorkerOptions options;
@@ -76,16 +78,22 @@ public sealed class CoordinatorLink : IAsyncDisposable
     /// <summary>
     /// Sends the newest progress every <see cref="ReportInterval"/> until cancelled, then the last one, off the
     /// training path: a slow coordinator never slows a step down, and a report it misses is superseded by the next.
+    /// Unchanged progress is sent again every <see cref="HeartbeatInterval"/>: every report is also the heartbeat
+    /// by which the coordinator knows this worker is alive (a step can take longer than that).
     /// </summary>
     public async Task ReportProgressAsync(int rank, Func<StepReport?> latest, CancellationToken stop)
     {
         StepReport? sent = null;
+        var sentAt = Stopwatch.StartNew();
         using var timer = new PeriodicTimer(ReportInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                sent = await SendIfNewAsync(rank, latest(), sent, stop);
+                var now = latest() ?? new StepReport(0, double.NaN, 0);
+                if (now == sent && sentAt.Elapsed < HeartbeatInterval) continue;
+                sent = await SendAsync(rank, now, stop);
+                sentAt.Restart();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -94,15 +102,11 @@ public sealed class CoordinatorLink : IAsyncDisposable
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
         {
         }
-        await SendIfNewAsync(rank, latest(), sent, CancellationToken.None);
+        if (latest() is { } last && last != sent) await SendAsync(rank, last, CancellationToken.None);
     }
 
-    private async Task<StepReport?> SendIfNewAsync(int rank, StepReport? now, StepReport? sent, CancellationToken ct)
+    private async Task<StepReport> SendAsync(int rank, StepReport report, CancellationToken ct)
     {
-        if (now is not { } report || now == sent)
-        {
-            return sent;
-        }
         await client.ReportAsync(new ProgressReport
         {
             JobToken = options.JobToken,
@@ -111,7 +115,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             Loss = report.Loss,
             Samples = report.Samples,
         }, cancellationToken: ct);
-        return now;
+        return report;
     }
 
     public async Task FinishAsync(int rank, TrainingResult result, CancellationToken ct) =>

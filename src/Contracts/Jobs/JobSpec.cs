@@ -80,6 +80,15 @@ public sealed record JobSpec
     /// <summary>Set by the coordinator when it resumes: the step of the checkpoint every worker loads; 0 starts afresh.</summary>
     public long ResumeStep { get; init; }
 
+    /// <summary>
+    /// How often a failed epoch (a worker died or went silent) is restarted, as torchrun's --max-restarts: every
+    /// worker is stopped and a new epoch's workers resume from the newest committed checkpoint.
+    /// </summary>
+    public int MaxRestarts { get; init; }
+
+    /// <summary>A worker not heard from (progress and heartbeats every second) for this long is declared lost.</summary>
+    public double HeartbeatTimeoutSeconds { get; init; } = 5;
+
     /// <summary>The coordinator's gRPC port; its /metrics are served on Port + 1.</summary>
     public int Port { get; init; } = 29500;
 
@@ -138,6 +147,8 @@ public sealed record JobSpec
         {
             yield return $"checkpoints are written for model mlp with optimizer adam so far, got model '{Model}' with optimizer '{Optimizer}'";
         }
+        if (MaxRestarts < 0) yield return $"max_restarts must be 0 or more, got {MaxRestarts}";
+        if (!(HeartbeatTimeoutSeconds > 0) || double.IsInfinity(HeartbeatTimeoutSeconds)) yield return $"heartbeat_timeout_s must be a positive number, got {HeartbeatTimeoutSeconds}";
         if (!Devices.Contains(Device)) yield return $"device must be one of {string.Join(", ", Devices)}, got '{Device}'";
         if (!(BucketMegabytes > 0) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
         if (!Compressions.Contains(Compression)) yield return $"compression must be one of {string.Join(", ", Compressions)}, got '{Compression}'";
@@ -170,6 +181,8 @@ public sealed record JobSpec
         KeepCheckpoints = KeepCheckpoints,
         Resume = Resume,
         ResumeStep = ResumeStep,
+        MaxRestarts = MaxRestarts,
+        HeartbeatTimeoutS = HeartbeatTimeoutSeconds,
     };
 
     public static JobSpec FromSettings(JobSettings settings) => new()
@@ -196,5 +209,7 @@ public sealed record JobSpec
         KeepCheckpoints = settings.KeepCheckpoints,
         Resume = settings.Resume,
         ResumeStep = settings.ResumeStep,
+        MaxRestarts = settings.MaxRestarts,
+        HeartbeatTimeoutSeconds = settings.HeartbeatTimeoutS,
     };
 }

@@ -31,4 +31,10 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options) : Grain, 
     }
 
     public Task<long> GetLastCommittedAsync() => Task.FromResult(lastCommitted);
+
+    public Task ForgetPendingAsync()
+    {
+        pending.Clear();
+        return Task.CompletedTask;
+    }
 }

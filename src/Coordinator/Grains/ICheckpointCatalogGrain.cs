@@ -10,4 +10,7 @@ public interface ICheckpointCatalogGrain : IGrainWithStringKey
 
     /// <summary>The step of the newest checkpoint committed in this run, or 0 when none is.</summary>
     Task<long> GetLastCommittedAsync();
+
+    /// <summary>Drops the shards of checkpoints a failed epoch left incomplete; the next epoch writes them again.</summary>
+    Task ForgetPendingAsync();
 }

@@ -8,4 +8,7 @@ public interface IJobGrain : IGrainWithStringKey
     Task FinishAsync(RankResult result);
 
     Task<JobStatus> GetStatusAsync();
+
+    /// <summary>Forgets the progress and results of a failed epoch; the next epoch reports afresh.</summary>
+    Task RestartAsync();
 }

@@ -18,4 +18,8 @@ public interface IRendezvousGrain : IGrainWithStringKey
     Task<RankAssignment?> GetAssignmentAsync(string workerId);
 
     Task<int> GetJoinedCountAsync();
+
+    /// <summary>Starts the next membership epoch: the workers of the last one are forgotten, and a full world joins anew.</summary>
+    /// <returns>The new epoch.</returns>
+    Task<long> NewEpochAsync();
 }

@@ -7,17 +7,25 @@ public sealed class JobGrain : Grain, IJobGrain
 
     public Task ReportProgressAsync(RankProgress report)
     {
-        // Reports travel asynchronously and may overtake each other: keep the newest step.
-        if (!progress.TryGetValue(report.Rank, out var known) || known.Step <= report.Step)
-        {
-            progress[report.Rank] = report;
-        }
+        report = report with { HeardAt = DateTime.UtcNow };
+        // Reports travel asynchronously and may overtake each other: keep the newest step, but every report is a
+        // heartbeat.
+        progress[report.Rank] = progress.TryGetValue(report.Rank, out var known) && known.Step > report.Step
+            ? known with { HeardAt = report.HeardAt }
+            : report;
         return Task.CompletedTask;
     }
 
     public Task FinishAsync(RankResult result)
     {
         results[result.Rank] = result;
+        return Task.CompletedTask;
+    }
+
+    public Task RestartAsync()
+    {
+        progress.Clear();
+        results.Clear();
         return Task.CompletedTask;
     }
 

@@ -38,6 +38,8 @@ public sealed record RankProgress
     [Id(1)] public required int Step { get; init; }
     [Id(2)] public required double Loss { get; init; }
     [Id(3)] public required long Samples { get; init; }
+    /// <summary>When the coordinator last heard from the rank (UTC): every report is also a heartbeat.</summary>
+    [Id(4)] public DateTime HeardAt { get; init; }
 }
 
 [GenerateSerializer, Immutable]

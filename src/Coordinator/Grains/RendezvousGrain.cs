@@ -4,9 +4,9 @@ namespace Dtrain.Coordinator.Grains;
 
 public sealed class RendezvousGrain : Grain, IRendezvousGrain
 {
-    private const long FirstEpoch = 1;
     private readonly List<(string WorkerId, WorkerRegistration Registration)> joined = [];
     private int worldSize;
+    private long epoch = 1;
 
     public Task OpenAsync(int size)
     {
@@ -61,7 +61,7 @@ public sealed class RendezvousGrain : Grain, IRendezvousGrain
         var ranks = Ranks();
         var addresses = new string[worldSize];
         for (int i = 0; i < worldSize; i++) addresses[ranks[i]] = joined[i].Registration.PeerAddress;
-        return Task.FromResult<RankAssignment?>(new RankAssignment { Rank = ranks[index], Epoch = FirstEpoch, PeerAddresses = addresses });
+        return Task.FromResult<RankAssignment?>(new RankAssignment { Rank = ranks[index], Epoch = epoch, PeerAddresses = addresses });
     }
 
     /// <summary>
@@ -75,4 +75,11 @@ public sealed class RendezvousGrain : Grain, IRendezvousGrain
     }
 
     public Task<int> GetJoinedCountAsync() => Task.FromResult(joined.Count);
+
+    public Task<long> NewEpochAsync()
+    {
+        joined.Clear();
+        DtrainMetrics.RegisteredWorkers.Set(0);
+        return Task.FromResult(++epoch);
+    }
 }

@@ -33,7 +33,10 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, outcome.Refusal ?? "refused"));
         }
-        return new JoinReply { WorkerId = outcome.WorkerId, JobId = options.JobId, Settings = options.Job.ToSettings() };
+        // A worker of a later epoch (after a failure) resumes from the newest checkpoint this run committed.
+        long committed = options.Job.CheckpointDir == "" ? 0 : await Checkpoints.GetLastCommittedAsync();
+        var job = options.Job with { ResumeStep = Math.Max(options.Job.ResumeStep, committed) };
+        return new JoinReply { WorkerId = outcome.WorkerId, JobId = options.JobId, Settings = job.ToSettings() };
     }
 
     public override async Task<RendezvousReply> Rendezvous(RendezvousRequest request, ServerCallContext context)

@@ -37,6 +37,8 @@ public sealed class JobFile
     public int? CheckpointEvery { get; set; }
     public int? KeepCheckpoints { get; set; }
     public bool? Resume { get; set; }
+    public int? MaxRestarts { get; set; }
+    public double? HeartbeatTimeoutS { get; set; }
     /// <summary>Distributed Shampoo's options by the reference's names; absent keys take the reference's defaults.</summary>
     public ShampooOptions? Shampoo { get; set; }
 
@@ -95,6 +97,8 @@ public sealed class JobFile
         CheckpointEvery = CheckpointEvery ?? spec.CheckpointEvery,
         KeepCheckpoints = KeepCheckpoints ?? spec.KeepCheckpoints,
         Resume = Resume ?? spec.Resume,
+        MaxRestarts = MaxRestarts ?? spec.MaxRestarts,
+        HeartbeatTimeoutSeconds = HeartbeatTimeoutS ?? spec.HeartbeatTimeoutSeconds,
         Shampoo = Shampoo is null ? spec.Shampoo : ShampooOptionsJson.Serialize(Shampoo),
     };
 

@@ -13,7 +13,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -122,6 +122,16 @@ public sealed class JobOptions
         Description = "start from the newest whole checkpoint in --checkpoint-dir (a corrupted or incomplete one is passed over)",
     };
 
+    public Option<int?> MaxRestarts { get; } = new("--max-restarts")
+    {
+        Description = "times to restart the workers from the newest checkpoint after one dies or goes silent [default: 0]",
+    };
+
+    public Option<double?> HeartbeatTimeout { get; } = new("--heartbeat-timeout")
+    {
+        Description = $"seconds without a heartbeat after which a worker is lost [default: {Defaults.HeartbeatTimeoutSeconds}]",
+    };
+
     public JobOptions()
     {
         // Without this, a mistyped flag would be taken for the job file's name.
@@ -137,7 +147,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout })
         {
             command.Options.Add(option);
         }
@@ -171,6 +181,8 @@ public sealed class JobOptions
             CheckpointEvery = parse.GetValue(CheckpointEvery) ?? spec.CheckpointEvery,
             KeepCheckpoints = parse.GetValue(KeepCheckpoints) ?? spec.KeepCheckpoints,
             Resume = parse.GetValue(Resume) || spec.Resume,
+            MaxRestarts = parse.GetValue(MaxRestarts) ?? spec.MaxRestarts,
+            HeartbeatTimeoutSeconds = parse.GetValue(HeartbeatTimeout) ?? spec.HeartbeatTimeoutSeconds,
         };
         // Workers may run elsewhere than the launcher's directory: hand them an absolute path.
         if (spec.Graph != "") spec = spec with { Graph = Path.GetFullPath(spec.Graph) };

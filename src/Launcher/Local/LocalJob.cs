@@ -40,38 +40,58 @@ public static class LocalJob
             "--coordinator", coordinator.Address,
             "--parent-pid", Environment.ProcessId.ToString(),
         };
-        var workers = new List<ChildProcess>();
-        try
+        for (int restarts = 0; ; restarts++)
         {
-            if (job.Transport == "mpi")
+            var workers = StartWorkers(job, workerArguments, options.JobToken);
+            try
             {
-                // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
-                workers.Add(ChildProcess.Start(0, workerArguments, options.JobToken, ProgressView.Say, ["mpiexec.mpich", "-n", job.Workers.ToString()]));
-            }
-            else
-            {
-                for (int i = 0; i < job.Workers; i++)
+                var outcome = await JobWatch.FollowAsync(coordinator, () => ChildProcess.FirstFailure(workers, "worker"), ct);
+                foreach (var worker in workers)
                 {
-                    workers.Add(ChildProcess.Start(i, workerArguments, options.JobToken, ProgressView.Say));
+                    await worker.WaitForExitAsync(ct);
+                }
+                await SayLastCheckpointAsync(coordinator);
+                return outcome;
+            }
+            catch (DtrainException failure) when (restarts < job.MaxRestarts)
+            {
+                // As torchrun's elastic agent: stop the whole worker group, then a new epoch resumes from the newest checkpoint.
+                var stopping = System.Diagnostics.Stopwatch.StartNew();
+                foreach (var worker in workers) worker.Stop();
+                long resumeStep = await coordinator.RestartAsync();
+                ProgressView.Say($"{failure.Message}; workers stopped in {stopping.Elapsed.TotalSeconds:0.00} s, restarting from step {resumeStep} (restart {restarts + 1} of {job.MaxRestarts})");
+            }
+            catch (DtrainException) when (job.CheckpointEvery > 0)
+            {
+                await SayLastCheckpointAsync(coordinator);
+                throw;
+            }
+            finally
+            {
+                foreach (var worker in workers)
+                {
+                    worker.Dispose();
                 }
             }
-            var outcome = await JobWatch.FollowAsync(coordinator, () => ChildProcess.FirstFailure(workers, "worker"), ct);
-            foreach (var worker in workers)
-            {
-                await worker.WaitForExitAsync(ct);
-            }
-            if (job.CheckpointEvery > 0 && await coordinator.LastCheckpointAsync() is > 0 and var step)
-            {
-                ProgressView.Say($"last checkpoint: {CheckpointStore.DirectoryOf(job.CheckpointDir, step)} (step {step})");
-            }
-            return outcome;
         }
-        finally
+    }
+
+    private static List<ChildProcess> StartWorkers(JobSpec job, string[] workerArguments, string jobToken)
+    {
+        if (job.Transport == "mpi")
         {
-            foreach (var worker in workers)
-            {
-                worker.Dispose();
-            }
+            // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
+            return [ChildProcess.Start(0, workerArguments, jobToken, ProgressView.Say, ["mpiexec.mpich", "-n", job.Workers.ToString()])];
+        }
+        return Enumerable.Range(0, job.Workers).Select(i => ChildProcess.Start(i, workerArguments, jobToken, ProgressView.Say)).ToList();
+    }
+
+    private static async Task SayLastCheckpointAsync(CoordinatorHost coordinator)
+    {
+        var job = coordinator.Options.Job;
+        if (job.CheckpointEvery > 0 && await coordinator.LastCheckpointAsync() is > 0 and var step)
+        {
+            ProgressView.Say($"last checkpoint: {CheckpointStore.DirectoryOf(job.CheckpointDir, step)} (step {step})");
         }
     }
 }

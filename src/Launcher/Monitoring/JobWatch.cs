@@ -29,7 +29,8 @@ public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan Wall
 /// Follows a job through its grain until every rank reported a result, and checks the ranks agree: data
 /// parallelism is only correct if every rank ends with bitwise identical parameters.
 /// </summary>
-public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps)
+/// <param name="heartbeatTimeout">A rank not heard from for this long is lost.</param>
+public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps, TimeSpan heartbeatTimeout)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
@@ -37,7 +38,8 @@ public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps)
     public static Task<JobOutcome> FollowAsync(CoordinatorHost coordinator, Func<string?> failure, CancellationToken ct)
     {
         var job = coordinator.Options.Job;
-        var watch = new JobWatch(coordinator.Grains.GetGrain<IJobGrain>(coordinator.Options.JobId), job.Workers, job.Steps);
+        var watch = new JobWatch(coordinator.Grains.GetGrain<IJobGrain>(coordinator.Options.JobId), job.Workers, job.Steps,
+            TimeSpan.FromSeconds(job.HeartbeatTimeoutSeconds));
         return ProgressView.ShowAsync(job.Steps, onProgress => watch.WaitAsync(onProgress, failure, ct));
     }
 
@@ -50,15 +52,17 @@ public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps)
         while (true)
         {
             var status = await job.GetStatusAsync();
-            if (status.Progress.Count > 0)
+            // Heartbeats before a rank's first step carry no progress.
+            var stepping = status.Progress.Where(p => p.Step > 0).ToArray();
+            if (stepping.Length > 0)
             {
-                long samples = status.Progress.Sum(p => p.Samples);
+                long samples = stepping.Sum(p => p.Samples);
                 first ??= (started.Elapsed, samples);
                 double seconds = (started.Elapsed - first.Value.At).TotalSeconds;
                 onProgress(new JobSnapshot(
-                    status.Progress.Min(p => p.Step),
+                    stepping.Min(p => p.Step),
                     totalSteps,
-                    status.Progress.Average(p => p.Loss),
+                    stepping.Average(p => p.Loss),
                     seconds > 0 ? (samples - first.Value.Samples) / seconds : 0));
             }
             if (status.Results.Count == worldSize)
@@ -68,6 +72,10 @@ public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps)
             if (failure() is { } message)
             {
                 throw new DtrainException(message);
+            }
+            if (status.Progress.FirstOrDefault(p => DateTime.UtcNow - p.HeardAt > heartbeatTimeout) is { } silent)
+            {
+                throw new DtrainException($"rank {silent.Rank} was lost: no heartbeat for {heartbeatTimeout.TotalSeconds:0.#} s");
             }
             await Task.Delay(PollInterval, ct);
         }

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Dtrain.Contracts.Checkpoints;
+using Dtrain.Tests.Graph;
+using Dtrain.Tests.Launcher;
+
+namespace Dtrain.Tests.Checkpoints;
+
+/// <summary>
+/// A job that loses a worker: `dtrain run --max-restarts` stops the group, starts a new epoch from the newest
+/// committed checkpoint, and ends bitwise where an uninterrupted run ends (deterministic replay).
+/// </summary>
+public class ElasticRunTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+    private static readonly Regex Digest = new(@"parameters identical on all ranks \(sha256 (\w+)\)");
+    private static readonly Regex Restarting = new(@"restarting from step (\d+) \(restart 1 of 2\)");
+    private const string Steps = "400";
+
+    private static string[] Job(string checkpoints) =>
+        ["run", "--workers", "4", "--steps", Steps, "--device", "cpu", "--checkpoint-every", "5", "--checkpoint-dir", checkpoints,
+         "--keep-checkpoints", "1000", "--max-restarts", "2", "--heartbeat-timeout", "2", "--port", TestPorts.FreePair().ToString()];
+
+    private static async Task<string> UninterruptedDigestAsync()
+    {
+        var run = await DtrainProcess.RunAsync(Limit, "run", "--workers", "4", "--steps", Steps, "--device", "cpu", "--port", TestPorts.FreePair().ToString());
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        return Digest.Match(run.Stdout).Groups[1].Value;
+    }
+
+    /// <summary>Starts the job, waits until a random number of checkpoints is committed, then does something to one worker.</summary>
+    private static async Task<(string Stdout, TimeSpan Detected)> RunAndDisturbAsync(string checkpoints, int seed, Action<Process> disturb)
+    {
+        using var job = DtrainProcess.Start(Job(checkpoints));
+        int wanted = 2 + new Random(seed).Next(8);
+        var waited = Stopwatch.StartNew();
+        while (!Directory.Exists(checkpoints) || Directory.GetFiles(checkpoints, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length < wanted)
+        {
+            Assert.True(waited.Elapsed < Limit, $"fewer than {wanted} checkpoints within {Limit}; stdout: {job.Stdout}");
+            await Task.Delay(10);
+        }
+        var workers = job.Children();
+        var victim = Process.GetProcessById(workers[new Random(seed).Next(workers.Count)]);
+        var disturbed = Stopwatch.StartNew();
+        disturb(victim);
+        while (!Restarting.IsMatch(job.Stdout))
+        {
+            Assert.True(disturbed.Elapsed < Limit, $"no restart within {Limit}; stdout: {job.Stdout}");
+            await Task.Delay(10);
+        }
+        var detected = disturbed.Elapsed;
+        int code = await job.WaitAsync(Limit);
+        Assert.True(code == 0, $"exit code {code}; stderr: {job.Stderr}");
+        Assert.DoesNotContain(workers, DtrainProcess.IsRunning);
+        return (job.Stdout, detected);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_killed_worker_is_replaced_from_the_last_checkpoint_and_the_job_ends_as_if_uninterrupted(int seed)
+    {
+        using var directory = new TempDirectory();
+        var (stdout, detected) = await RunAndDisturbAsync(directory.Path, seed, victim => victim.Kill());
+
+        Assert.True(detected < TimeSpan.FromSeconds(5), $"the loss was detected after {detected.TotalSeconds:0.0} s");
+        Assert.Matches(@"worker \d failed \(exit code 137\)", stdout);
+        Assert.True(long.Parse(Restarting.Match(stdout).Groups[1].Value) > 0, stdout);
+        Assert.Equal(await UninterruptedDigestAsync(), Digest.Match(stdout).Groups[1].Value);
+    }
+
+    /// <summary>A worker that hangs (SIGSTOP) stays alive but stops its heartbeats: it is declared lost after the timeout.</summary>
+    [Fact]
+    public async Task A_worker_that_stops_answering_is_declared_lost_by_its_missing_heartbeats()
+    {
+        using var directory = new TempDirectory();
+        var (stdout, detected) = await RunAndDisturbAsync(directory.Path, seed: 3, victim => Process.Start("kill", ["-STOP", victim.Id.ToString()])!.WaitForExit());
+
+        Assert.Matches(@"rank \d was lost: no heartbeat for 2 s", stdout);
+        Assert.InRange(detected.TotalSeconds, 1.5, 5);
+        Assert.Equal(await UninterruptedDigestAsync(), Digest.Match(stdout).Groups[1].Value);
+    }
+}
