@@ -43,13 +43,14 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// After a failed epoch: forgets its progress and incomplete checkpoints and opens the next epoch, whose
     /// workers resume from the newest committed checkpoint.
     /// </summary>
-    /// <returns>The step the next epoch resumes from.</returns>
-    public async Task<long> RestartAsync()
+    public async Task<Restart> RestartAsync()
     {
-        await Grains.GetGrain<IJobGrain>(Options.JobId).RestartAsync();
+        var job = Grains.GetGrain<IJobGrain>(Options.JobId);
+        var progress = (await job.GetStatusAsync()).Progress;
+        await job.RestartAsync();
         await Grains.GetGrain<ICheckpointCatalogGrain>(Options.JobId).ForgetPendingAsync();
-        await Grains.GetGrain<IRendezvousGrain>(Options.JobId).NewEpochAsync();
-        return Math.Max(Options.Job.ResumeStep, await LastCheckpointAsync());
+        long epoch = await Grains.GetGrain<IRendezvousGrain>(Options.JobId).NewEpochAsync();
+        return new Restart(epoch, progress.Count == 0 ? 0 : progress.Max(p => p.Step), Math.Max(Options.Job.ResumeStep, await LastCheckpointAsync()));
     }
 
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
@@ -88,4 +89,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
         await app.StopAsync();
         await app.DisposeAsync();
     }
+}
+
+/// <summary>A new epoch after a failure: its number, the step the failed one had reached, the step the new one resumes from.</summary>
+public sealed record Restart(long Epoch, long ReachedStep, long ResumeStep)
+{
+    /// <summary>Steps trained since the last checkpoint, which the new epoch trains again.</summary>
+    public long LostSteps => Math.Max(0, ReachedStep - ResumeStep);
 }

@@ -33,7 +33,7 @@ public static class CoordinatorCommand
                 ListenAddress = parse.GetValue(listen)!,
             }, ct);
             ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}; waiting for {job.Workers} workers");
-            var outcome = await JobWatch.FollowAsync(coordinator, () => null, ct);
+            var outcome = await JobWatch.FollowAsync(coordinator, () => null, _ => { }, ct);
             ProgressView.Say(outcome.Describe(job));
             return 0;
         });

@@ -40,12 +40,19 @@ public static class LocalJob
             "--coordinator", coordinator.Address,
             "--parent-pid", Environment.ProcessId.ToString(),
         };
+        Restart? restart = null;
+        var sinceRestart = new System.Diagnostics.Stopwatch();
         for (int restarts = 0; ; restarts++)
         {
             var workers = StartWorkers(job, workerArguments, options.JobToken);
             try
             {
-                var outcome = await JobWatch.FollowAsync(coordinator, () => ChildProcess.FirstFailure(workers, "worker"), ct);
+                var outcome = await JobWatch.FollowAsync(coordinator, () => ChildProcess.FirstFailure(workers, "worker"), snapshot =>
+                {
+                    if (restart is null || snapshot.Step <= restart.ResumeStep) return;
+                    ProgressView.Say($"epoch {restart.Epoch} trains again: step {snapshot.Step} {sinceRestart.Elapsed.TotalSeconds:0.00} s after the restart began");
+                    restart = null;
+                }, ct);
                 foreach (var worker in workers)
                 {
                     await worker.WaitForExitAsync(ct);
@@ -56,10 +63,11 @@ public static class LocalJob
             catch (DtrainException failure) when (restarts < job.MaxRestarts)
             {
                 // As torchrun's elastic agent: stop the whole worker group, then a new epoch resumes from the newest checkpoint.
-                var stopping = System.Diagnostics.Stopwatch.StartNew();
+                sinceRestart.Restart();
                 foreach (var worker in workers) worker.Stop();
-                long resumeStep = await coordinator.RestartAsync();
-                ProgressView.Say($"{failure.Message}; workers stopped in {stopping.Elapsed.TotalSeconds:0.00} s, restarting from step {resumeStep} (restart {restarts + 1} of {job.MaxRestarts})");
+                restart = await coordinator.RestartAsync();
+                ProgressView.Say($"{failure.Message}; reached step {restart.ReachedStep}, restarting from step {restart.ResumeStep} " +
+                    $"({restart.LostSteps} steps lost, restart {restarts + 1} of {job.MaxRestarts})");
             }
             catch (DtrainException) when (job.CheckpointEvery > 0)
             {

@@ -35,12 +35,17 @@ public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps, TimeS
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Follows the job a coordinator runs, with a progress view, until it completes or fails.</summary>
-    public static Task<JobOutcome> FollowAsync(CoordinatorHost coordinator, Func<string?> failure, CancellationToken ct)
+    /// <param name="observe">Also sees every snapshot.</param>
+    public static Task<JobOutcome> FollowAsync(CoordinatorHost coordinator, Func<string?> failure, Action<JobSnapshot> observe, CancellationToken ct)
     {
         var job = coordinator.Options.Job;
         var watch = new JobWatch(coordinator.Grains.GetGrain<IJobGrain>(coordinator.Options.JobId), job.Workers, job.Steps,
             TimeSpan.FromSeconds(job.HeartbeatTimeoutSeconds));
-        return ProgressView.ShowAsync(job.Steps, onProgress => watch.WaitAsync(onProgress, failure, ct));
+        return ProgressView.ShowAsync(job.Steps, onProgress => watch.WaitAsync(snapshot =>
+        {
+            onProgress(snapshot);
+            observe(snapshot);
+        }, failure, ct));
     }
 
     /// <param name="onProgress">Called with each new snapshot.</param>
