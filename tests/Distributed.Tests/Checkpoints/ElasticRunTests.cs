@@ -14,7 +14,7 @@ public class ElasticRunTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
     private static readonly Regex Digest = new(@"parameters identical on all ranks \(sha256 (\w+)\)");
-    private static readonly Regex Restarting = new(@"restarting from step (\d+) \(restart 1 of 2\)");
+    private static readonly Regex Restarting = new(@"reached step (\d+), restarting from step (\d+) \((\d+) steps lost, restart 1 of 2\)");
     private const string Steps = "400";
 
     private static string[] Job(string checkpoints) =>
@@ -65,7 +65,11 @@ public class ElasticRunTests
 
         Assert.True(detected < TimeSpan.FromSeconds(5), $"the loss was detected after {detected.TotalSeconds:0.0} s");
         Assert.Matches(@"worker \d failed \(exit code 137\)", stdout);
-        Assert.True(long.Parse(Restarting.Match(stdout).Groups[1].Value) > 0, stdout);
+        var restart = Restarting.Match(stdout);
+        long reached = long.Parse(restart.Groups[1].Value), resumed = long.Parse(restart.Groups[2].Value);
+        // Checkpoints come every 5 steps, and the newest committed one is where the new epoch starts.
+        Assert.True(resumed > 0 && resumed % 5 == 0 && reached - resumed < 10 && long.Parse(restart.Groups[3].Value) == Math.Max(0, reached - resumed), restart.Value);
+        Assert.Matches(@"epoch 2 trains again: step \d+ [0-9.]+ s after the restart began", stdout);
         Assert.Equal(await UninterruptedDigestAsync(), Digest.Match(stdout).Groups[1].Value);
     }
 

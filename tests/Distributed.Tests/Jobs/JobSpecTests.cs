@@ -12,7 +12,7 @@ public class JobSpecTests
         Workers = 3, Steps = 17, BatchSize = 5, LearningRate = 0.125, Optimizer = "shampoo", Seed = 99, Device = "cpu",
         BucketMegabytes = 0.5, Compression = "bf16", Transport = "mpi", CollectiveTimeoutSeconds = 42, Port = 31000,
         Model = "graphsage", Graph = "/data/parts", Fanouts = "7,3", GraphTask = "link", FeatureCache = 12,
-        CheckpointDir = "/data/checkpoints", CheckpointEvery = 7, KeepCheckpoints = 2, Resume = true,
+        CheckpointDir = "/data/checkpoints", CheckpointEvery = 7, KeepCheckpoints = 2, Resume = true, MaxRestarts = 4, HeartbeatTimeoutSeconds = 2.5,
         Shampoo = ShampooOptionsJson.Serialize(new ShampooOptions
         {
             PreconditionFrequency = 5, Grafting = GraftingType.Rmsprop, WeightDecay = 0.01, WeightDecayType = WeightDecayType.Independent,
@@ -54,6 +54,8 @@ public class JobSpecTests
             checkpoint_every: 7
             keep_checkpoints: 2
             resume: true
+            max_restarts: 4
+            heartbeat_timeout_s: 2.5
             shampoo:
               precondition_frequency: 5
               grafting: rmsprop

@@ -27,6 +27,8 @@ public class BadInputTests
     [InlineData("cannot read job file", "run", "/nonexistent/job.yaml")]
     [InlineData("checkpoint_every and resume need a checkpoint_dir", "run", "--checkpoint-every", "5")]
     [InlineData("keep_checkpoints must be at least 1, got 0", "run", "--keep-checkpoints", "0")]
+    [InlineData("max_restarts must be 0 or more, got -1", "run", "--max-restarts", "-1")]
+    [InlineData("heartbeat_timeout_s must be a positive number, got 0", "run", "--heartbeat-timeout", "0")]
     [InlineData("checkpoints are written for model mlp with optimizer adam so far, got model 'graphsage'", "run", "--model", "graphsage", "--resume", "--checkpoint-dir", "/tmp")]
     [InlineData("--ranks must be at least 1, got 0", "bench", "shampoo", "--ranks", "0")]
     [InlineData("--frequencies: '0' is not a positive integer", "bench", "shampoo", "--frequencies", "1,0")]
