@@ -47,9 +47,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
     {
         var job = Grains.GetGrain<IJobGrain>(Options.JobId);
         var progress = (await job.GetStatusAsync()).Progress;
-        await job.RestartAsync();
         await Grains.GetGrain<ICheckpointCatalogGrain>(Options.JobId).ForgetPendingAsync();
         long epoch = await Grains.GetGrain<IRendezvousGrain>(Options.JobId).NewEpochAsync();
+        await job.RestartAsync(epoch);
         return new Restart(epoch, progress.Count == 0 ? 0 : progress.Max(p => p.Step), Math.Max(Options.Job.ResumeStep, await LastCheckpointAsync()));
     }
 

@@ -10,6 +10,7 @@ var root = new RootCommand("dtrain: distributed training for .NET (Orleans contr
     CoordinatorCommand.Create(),
     BenchCommand.Create(),
     WorkerCommand.Create(),
+    StatusCommand.Create(),
     GraphCommand.Create(),
 };
 

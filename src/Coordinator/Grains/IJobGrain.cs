@@ -9,6 +9,9 @@ public interface IJobGrain : IGrainWithStringKey
 
     Task<JobStatus> GetStatusAsync();
 
-    /// <summary>Forgets the progress and results of a failed epoch; the next epoch reports afresh.</summary>
-    Task RestartAsync();
+    /// <summary>Forgets the progress and results of a failed epoch and moves to <paramref name="epoch"/>, whose workers report afresh.</summary>
+    Task RestartAsync(long epoch);
+
+    /// <summary>The job has failed for good.</summary>
+    Task FailAsync(string reason);
 }

@@ -61,10 +61,28 @@ public sealed record ShardReport
     [Id(3)] public required string Checksum { get; init; }
 }
 
-/// <summary>What the job grain knows of a job: the latest progress and the result of every rank that reported.</summary>
+/// <summary>
+/// Where a job is: forming (waiting for its workers), running, restarting (an epoch failed; the next one is
+/// forming), completed (every rank reported its result) or failed (the launcher gave up).
+/// </summary>
+public enum JobState
+{
+    Forming,
+    Running,
+    Restarting,
+    Completed,
+    Failed,
+}
+
+/// <summary>What the job grain knows of a job: its state, epoch, restarts, the latest progress and every rank's result.</summary>
 [GenerateSerializer, Immutable]
 public sealed record JobStatus
 {
     [Id(0)] public required IReadOnlyList<RankProgress> Progress { get; init; }
     [Id(1)] public required IReadOnlyList<RankResult> Results { get; init; }
+    [Id(2)] public JobState State { get; init; }
+    [Id(3)] public long Epoch { get; init; } = 1;
+    [Id(4)] public int Restarts { get; init; }
+    /// <summary>Why the job failed, when it did.</summary>
+    [Id(5)] public string? Failure { get; init; }
 }

@@ -1,4 +1,5 @@
 using Dtrain.Contracts.Coordinator;
+using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Telemetry;
@@ -107,6 +108,31 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             throw new RpcException(new Status(StatusCode.InvalidArgument, refused.Message));
         }
         return new Ack();
+    }
+
+    public override async Task<StatusReply> Status(StatusRequest request, ServerCallContext context)
+    {
+        Authenticate(request.JobToken);
+        var status = await JobGrain.GetStatusAsync();
+        long checkpoint = options.Job.CheckpointDir == "" ? 0 : await Checkpoints.GetLastCommittedAsync();
+        var reply = new StatusReply
+        {
+            JobId = options.JobId,
+            State = status.State.ToString().ToLowerInvariant(),
+            Epoch = status.Epoch,
+            WorldSize = options.Job.Workers,
+            Joined = await RendezvousGrain.GetJoinedCountAsync(),
+            Restarts = status.Restarts,
+            Steps = options.Job.Steps,
+            LastCheckpointStep = checkpoint,
+            LastCheckpoint = checkpoint > 0 ? CheckpointStore.DirectoryOf(options.Job.CheckpointDir, checkpoint) : "",
+            Failure = status.Failure ?? "",
+        };
+        reply.Workers.AddRange(status.Progress.Select(p => new WorkerStatus
+        {
+            Rank = p.Rank, Step = p.Step, Loss = p.Loss, SecondsSinceHeard = (DateTime.UtcNow - p.HeardAt).TotalSeconds,
+        }));
+        return reply;
     }
 
     private void Authenticate(string presented)

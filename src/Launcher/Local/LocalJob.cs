@@ -2,6 +2,7 @@ using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
+using Dtrain.Coordinator.Grains;
 using Dtrain.Launcher.Monitoring;
 
 namespace Dtrain.Launcher.Local;
@@ -27,7 +28,8 @@ public static class LocalJob
         var options = new CoordinatorOptions
         {
             JobId = $"job-{Guid.NewGuid():N}"[..12],
-            JobToken = JobToken.Generate(),
+            // An operator's secret when one is set (so `dtrain status` can present it), else a fresh one.
+            JobToken = Environment.GetEnvironmentVariable(JobEnvironment.JobToken) is { Length: > 0 } secret ? secret : JobToken.Generate(),
             Job = job,
         };
         await using var coordinator = await CoordinatorHost.StartAsync(options, ct);
@@ -69,8 +71,9 @@ public static class LocalJob
                 ProgressView.Say($"{failure.Message}; reached step {restart.ReachedStep}, restarting from step {restart.ResumeStep} " +
                     $"({restart.LostSteps} steps lost, restart {restarts + 1} of {job.MaxRestarts})");
             }
-            catch (DtrainException) when (job.CheckpointEvery > 0)
+            catch (DtrainException failure)
             {
+                await coordinator.Grains.GetGrain<IJobGrain>(options.JobId).FailAsync(failure.Message);
                 await SayLastCheckpointAsync(coordinator);
                 throw;
             }

@@ -1,0 +1,38 @@
+using System.Text.RegularExpressions;
+using Dtrain.Tests.Graph;
+
+namespace Dtrain.Tests.Launcher;
+
+/// <summary>`dtrain status` against a running `dtrain run` that was given the operator's job token.</summary>
+public class StatusTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task Status_shows_the_running_job_its_workers_and_its_last_checkpoint_and_refuses_a_wrong_token()
+    {
+        using var directory = new TempDirectory();
+        string port = TestPorts.FreePair().ToString(), address = $"http://127.0.0.1:{port}";
+        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "operator-secret" };
+        using var job = DtrainProcess.Start(["run", "--steps", "1000000", "--device", "cpu", "--port", port,
+            "--checkpoint-every", "20", "--checkpoint-dir", directory.Path], token);
+
+        string output = "";
+        var deadline = DateTime.UtcNow + Limit;
+        while (!Regex.IsMatch(output, @"last checkpoint: \S+ \(step \d+\)"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no running job with a checkpoint within {Limit}: {output}");
+            // Until the coordinator listens, status fails with "cannot reach"; that is retried.
+            using var status = DtrainProcess.Start(["status", "--coordinator", address], token);
+            output = await status.WaitAsync(Limit) == 0 ? status.Stdout : "";
+            await Task.Delay(200);
+        }
+
+        Assert.Matches(@"job job-\w+: running, epoch 1, 2/2 workers joined, 0 restarts, 1000000 steps", output);
+        Assert.Matches(@"(?m)^\s+0\s+\d+\s+[0-9.]+\s+[0-9.]+ s$", output);
+        Assert.Matches(@"(?m)^\s+1\s+\d+\s+[0-9.]+\s+[0-9.]+ s$", output);
+        using var stranger = DtrainProcess.Start(["status", "--coordinator", address], new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "guess" });
+        Assert.Equal(1, await stranger.WaitAsync(Limit));
+        BadInputTests.AssertOneLineError(stranger.Stderr, $"the coordinator at {address} refused the job token");
+    }
+}
