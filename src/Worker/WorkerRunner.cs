@@ -39,14 +39,13 @@ public static class WorkerRunner
         var reporting = coordinator.ReportProgressAsync(assignment.Rank, () => latest, stopReporting.Token);
 
         var progress = new Progress(report => latest = report);
+        var checkpoint = new DataParallelCheckpoint(job, coordinator.ReportCheckpointAsync);
         var result = job.Model switch
         {
             "cannon-mlp" => await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, ct),
             "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, assignment.Rank, assignment.WorldSize),
-                new GraphPeers(endpoint.Graph, assignment.PeerAddresses, options.JobToken, collectiveOptions.Timeout)).TrainAsync(progress, ct),
-            _ => await new DataParallelTrainer(comm, job, device,
-                new DataParallelCheckpoint(job, (rank, step, file, checksum, token) => coordinator.ReportCheckpointAsync(rank, step, file, checksum, token)))
-                .TrainAsync(progress, ct),
+                new GraphPeers(endpoint.Graph, assignment.PeerAddresses, options.JobToken, collectiveOptions.Timeout), checkpoint).TrainAsync(progress, ct),
+            _ => await new DataParallelTrainer(comm, job, device, checkpoint).TrainAsync(progress, ct),
         };
 
         stopReporting.Cancel();

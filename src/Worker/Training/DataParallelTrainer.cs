@@ -30,7 +30,7 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         int first = 0;
         if (job.ResumeStep > 0)
         {
-            (checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints")).Load(model, optimizer.Adam!);
+            (checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints")).Load(model, optimizer);
             first = (int)job.ResumeStep;
         }
 
@@ -40,7 +40,7 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
             long started = Stopwatch.GetTimestamp();
             loss = ComputeGradients(model, data, sampler.BatchAt(step));
             await optimizer.StepAsync(ct);
-            if (checkpoint?.IsDue(step + 1) == true) await checkpoint.WriteAsync(comm.Rank, comm.Size, step + 1, model, optimizer.Adam!, ct);
+            if (checkpoint?.IsDue(step + 1) == true) await checkpoint.WriteAsync(comm.Rank, comm.Size, step + 1, model, optimizer, ct);
             TrainingSteps.Finished(progress, rank, step, started, job.BatchSize, loss);
         }
 

@@ -21,7 +21,8 @@ namespace Dtrain.Worker.Training;
 /// and averages gradients with the other ranks. Every rank takes the same number of steps per epoch (the largest
 /// count of any rank, smaller shards wrapping around), so no rank waits in an all-reduce another never joins.
 /// </summary>
-public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers)
+/// <param name="checkpoint">Writes and loads the job's checkpoints; null for a job that takes none.</param>
+public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers, DataParallelCheckpoint? checkpoint = null)
 {
     public const int HiddenWidth = 64;
     private const long BatchStream = 11, SampleStream = 12, EvaluationStream = 13;
@@ -64,14 +65,20 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
         string rank = comm.Rank.ToString();
+        int first = 0;
+        if (job.ResumeStep > 0)
+        {
+            (checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints")).Load(model, optimizer);
+            first = (int)job.ResumeStep;
+        }
 
         double loss = double.NaN;
         int[] order = [];
-        for (int step = 0; step < job.Steps; step++)
+        for (int step = first; step < job.Steps; step++)
         {
             long started = Stopwatch.GetTimestamp();
             int epoch = step / batchesPerEpoch, index = step % batchesPerEpoch;
-            if (index == 0) order = Permutation(examples, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * comm.Size + comm.Rank));
+            if (index == 0 || step == first) order = Permutation(examples, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * comm.Size + comm.Rank));
             // Positions wrap around the shard, so a batch is always full and its examples distinct.
             var batchExamples = Enumerable.Range(index * batchSize, batchSize).Select(i => order[i % order.Length]).ToArray();
             ulong key = CounterRandom.Key(job.Seed, SampleStream, (long)step * comm.Size + comm.Rank);
@@ -79,6 +86,7 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
             using var sampled = await sampler.SampleAsync(batch.Seeds, key, ct);
             loss = ComputeGradients(model, sampled, batch);
             await optimizer.StepAsync(ct);
+            if (checkpoint?.IsDue(step + 1) == true) await checkpoint.WriteAsync(comm.Rank, comm.Size, step + 1, model, optimizer, ct);
             TrainingSteps.Finished(progress, rank, step, started, batchSize, loss);
         }
 

@@ -11,7 +11,7 @@ namespace Dtrain.Worker.Training;
 /// optimizer step everywhere, so a model replicated on every rank stays identical. The optimizer is the job's:
 /// Adam, or Distributed Shampoo with its preconditioner blocks split across each group of ranks.
 /// </summary>
-internal sealed class ReplicatedOptimizer : IDisposable
+public sealed class ReplicatedOptimizer : IDisposable
 {
     private readonly Communicator comm;
     private readonly GradientBuckets buckets;
@@ -31,6 +31,9 @@ internal sealed class ReplicatedOptimizer : IDisposable
 
     /// <summary>The Adam optimizer, when the job's optimizer is adam.</summary>
     public TorchSharp.Modules.Adam? Adam => adam;
+
+    /// <summary>Distributed Shampoo, when the job's optimizer is shampoo.</summary>
+    public ShampooOptimizer? Shampoo => shampoo;
 
     /// <summary>Averages this step's gradients across ranks and applies the optimizer.</summary>
     public async Task StepAsync(CancellationToken ct)

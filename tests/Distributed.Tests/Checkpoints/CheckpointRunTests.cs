@@ -44,6 +44,21 @@ public class CheckpointRunTests
         Assert.NotEqual(uninterrupted, await RunAsync("--steps", "39"));
     }
 
+    /// <summary>Distributed Shampoo's block state and GraphSAGE (resumed mid-epoch: 24 batches per epoch here) replay bitwise too.</summary>
+    [Theory]
+    [InlineData("--optimizer", "shampoo")]
+    [InlineData("--model", "graphsage", "--batch-size", "128")]
+    public async Task Shampoo_and_graphsage_resume_bitwise(params string[] job)
+    {
+        using var directory = new TempDirectory();
+        string uninterrupted = await RunAsync([.. job, "--steps", "40", "--checkpoint-every", "10", "--checkpoint-dir", directory.Path]);
+        Directory.Delete(CheckpointStore.DirectoryOf(directory.Path, 40), recursive: true);
+
+        string resumed = await RunAsync([.. job, "--steps", "40", "--checkpoint-dir", directory.Path, "--resume"]);
+
+        Assert.Equal(uninterrupted, resumed);
+    }
+
     [Fact]
     public async Task A_checkpoint_from_two_workers_loads_onto_three()
     {
