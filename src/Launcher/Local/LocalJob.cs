@@ -42,6 +42,7 @@ public static class LocalJob
             "--coordinator", coordinator.Address,
             "--parent-pid", Environment.ProcessId.ToString(),
         };
+        var started = System.Diagnostics.Stopwatch.StartNew();
         Restart? restart = null;
         var sinceRestart = new System.Diagnostics.Stopwatch();
         for (int restarts = 0; ; restarts++)
@@ -60,7 +61,8 @@ public static class LocalJob
                     await worker.WaitForExitAsync(ct);
                 }
                 await SayLastCheckpointAsync(coordinator);
-                return outcome;
+                // The whole job's time, failed epochs and restarts included, not just the last epoch's.
+                return outcome with { WallTime = started.Elapsed };
             }
             catch (DtrainException failure) when (restarts < job.MaxRestarts)
             {
