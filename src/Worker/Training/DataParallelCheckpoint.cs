@@ -20,6 +20,14 @@ public sealed class DataParallelCheckpoint(JobSpec job, Func<int, long, string, 
 {
     public bool IsDue(int stepsTaken) => job.CheckpointEvery > 0 && stepsTaken % job.CheckpointEvery == 0;
 
+    /// <summary>The step training starts at: 0, or the one the job resumes at, whose checkpoint is then loaded.</summary>
+    public static int StartStep(DataParallelCheckpoint? checkpoint, JobSpec job, nn.Module model, ReplicatedOptimizer optimizer)
+    {
+        if (job.ResumeStep == 0) return 0;
+        (checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints")).Load(model, optimizer);
+        return (int)job.ResumeStep;
+    }
+
     public async Task WriteAsync(int rank, int worldSize, long step, nn.Module model, ReplicatedOptimizer optimizer, CancellationToken ct)
     {
         var parameters = model.parameters().ToArray();

@@ -65,12 +65,7 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
         string rank = comm.Rank.ToString();
-        int first = 0;
-        if (job.ResumeStep > 0)
-        {
-            (checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints")).Load(model, optimizer);
-            first = (int)job.ResumeStep;
-        }
+        int first = DataParallelCheckpoint.StartStep(checkpoint, job, model, optimizer);
 
         double loss = double.NaN;
         int[] order = [];
