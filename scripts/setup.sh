@@ -9,7 +9,9 @@
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+# awk reads all of ldconfig's output: leaving early would end ldconfig with SIGPIPE, which pipefail turns
+# into this script's exit status 141 (seen as an intermittently failing test command).
+libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found = 1}')
 if ! grep -qa GLIBCXX_3.4.32 "${libstdcxx:-/nonexistent}"; then
   echo "setup: installing libstdc++6 from Debian trixie (pinned low) for TorchSharp" >&2
   as_root sh -c "echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/trixie.list"
