@@ -73,9 +73,12 @@ public sealed class ChildProcess : IDisposable
         process.WaitForExit();
     }
 
-    /// <summary>The first child that exited with an error, in its own words; null while none has.</summary>
+    /// <summary>
+    /// The child that exited with an error first, in its own words; null while none has. The earliest exit is the
+    /// likely cause: when one worker dies, its peers fail moments later, each reporting the lost connection.
+    /// </summary>
     public static string? FirstFailure(IEnumerable<ChildProcess> children, string kind) =>
-        children.FirstOrDefault(c => c.HasExited && c.ExitCode != 0) is { } failed
+        children.Where(c => c.HasExited && c.ExitCode != 0).MinBy(c => c.process.ExitTime) is { } failed
             ? $"{kind} {failed.Index} failed (exit code {failed.ExitCode}): {failed.LastError ?? "no message"}"
             : null;
 
