@@ -15,13 +15,6 @@ public static class CheckpointStore
     public const string ManifestName = "manifest.json", ShardMagic = "DTCKPT01", ShardKind = "dtrain checkpoint shard";
     private const string StepPrefix = "step-";
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        RespectNullableAnnotations = true,
-        WriteIndented = true,
-    };
-
     public static string DirectoryOf(string root, long step) => Path.Combine(root, $"{StepPrefix}{step:D8}");
 
     public static string ShardName(int rank) => $"rank-{rank}.shard";
@@ -34,20 +27,13 @@ public static class CheckpointStore
         // A run resumed from an earlier step replaces a checkpoint an earlier run committed at this step: take its
         // manifest away first, so that it never vouches for a mix of old and new shards.
         File.Delete(Path.Combine(directory, ManifestName));
-        return Hex(ChecksummedFile.Write(Path.Combine(directory, ShardName(rank)), ShardMagic, writePayload));
+        return ManifestJson.Hex(ChecksummedFile.Write(Path.Combine(directory, ShardName(rank)), ShardMagic, writePayload));
     }
 
     /// <summary>Commits a checkpoint whose shards are all written, then deletes all but the newest <paramref name="keep"/> committed ones.</summary>
     public static void Commit(string root, CheckpointManifest manifest, int keep)
     {
-        string path = Path.Combine(DirectoryOf(root, manifest.Step), ManifestName);
-        string temporary = $"{path}.tmp-{Environment.ProcessId}";
-        using (var stream = File.Create(temporary))
-        {
-            JsonSerializer.Serialize(stream, manifest, Json);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
+        ManifestJson.WriteAtomically(Path.Combine(DirectoryOf(root, manifest.Step), ManifestName), manifest);
         foreach (long old in CommittedSteps(root).Skip(keep)) Directory.Delete(DirectoryOf(root, old), recursive: true);
     }
 
@@ -73,7 +59,7 @@ public static class CheckpointStore
     {
         var shard = manifest.Shards[rank];
         var reader = ChecksummedFile.Read(Path.Combine(DirectoryOf(root, manifest.Step), shard.File), ShardMagic, ShardKind, out ulong checksum);
-        if (Hex(checksum) != shard.Checksum)
+        if (ManifestJson.Hex(checksum) != shard.Checksum)
         {
             reader.Dispose();
             throw new DtrainException($"checkpoint shard {shard.File} of step {manifest.Step} is not the one its manifest lists");
@@ -99,7 +85,7 @@ public static class CheckpointStore
         CheckpointManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path), Json);
+            manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path), ManifestJson.Options);
         }
         catch (Exception e) when (e is JsonException or IOException)
         {
@@ -128,5 +114,4 @@ public static class CheckpointStore
         }
     }
 
-    private static string Hex(ulong checksum) => checksum.ToString("x16", CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dtrain.Contracts;
+using Dtrain.Contracts.Storage;
 using Dtrain.Graph.Storage;
 
 namespace Dtrain.Graph.Partitioning;
@@ -12,13 +13,6 @@ namespace Dtrain.Graph.Partitioning;
 public static class PartitionStore
 {
     public const string ManifestName = "manifest.json";
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        RespectNullableAnnotations = true,
-        WriteIndented = true,
-    };
 
     public static PartitionManifest Write(string directory, PartitionedGraph graph, string graphName, PartitionMethod method, long seed)
     {
@@ -37,7 +31,7 @@ public static class PartitionStore
                     TrainingNodeCount = partition.Split.Count(s => s == NodeSplit.Train),
                     HaloNodeCount = partition.HaloNodes.Length,
                     CutEdgeCount = partition.CountRemoteEdges(),
-                    Checksum = Hex(checksum),
+                    Checksum = ManifestJson.Hex(checksum),
                 };
             }).ToArray();
             var manifest = new PartitionManifest
@@ -54,7 +48,7 @@ public static class PartitionStore
                 Boundaries = graph.Book.Boundaries,
                 Partitions = entries,
             };
-            WriteManifest(Path.Combine(directory, ManifestName), manifest);
+            ManifestJson.WriteAtomically(Path.Combine(directory, ManifestName), manifest);
             return manifest;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -72,7 +66,7 @@ public static class PartitionStore
         try
         {
             using var stream = File.OpenRead(path);
-            manifest = JsonSerializer.Deserialize<PartitionManifest>(stream, Json);
+            manifest = JsonSerializer.Deserialize<PartitionManifest>(stream, ManifestJson.Options);
         }
         catch (JsonException e)
         {
@@ -99,9 +93,9 @@ public static class PartitionStore
         string path = Path.Combine(directory, entry.File);
         if (!File.Exists(path)) throw new DtrainException($"partition file {path}, listed in {ManifestName}, is missing");
         var read = PartitionFile.Read(path, out ulong checksum);
-        if (Hex(checksum) != entry.Checksum)
+        if (ManifestJson.Hex(checksum) != entry.Checksum)
         {
-            throw new DtrainException($"partition file {path} is not the one {ManifestName} lists (checksum {Hex(checksum)}, expected {entry.Checksum}): was it written by another partitioning?");
+            throw new DtrainException($"partition file {path} is not the one {ManifestName} lists (checksum {ManifestJson.Hex(checksum)}, expected {entry.Checksum}): was it written by another partitioning?");
         }
         if (read.Id != partition || !read.Book.Boundaries.SequenceEqual(manifest.Boundaries))
         {
@@ -117,17 +111,6 @@ public static class PartitionStore
         {
             throw new DtrainException($"the graph in {directory} has {manifest.PartitionCount} partitions but the job has {workers} workers: partition it with --parts {workers}");
         }
-    }
-
-    private static void WriteManifest(string path, PartitionManifest manifest)
-    {
-        string temporary = $"{path}.tmp-{Environment.ProcessId}";
-        using (var stream = File.Create(temporary))
-        {
-            JsonSerializer.Serialize(stream, manifest, Json);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
     }
 
     private static string? FindProblem(PartitionManifest manifest)
@@ -154,6 +137,4 @@ public static class PartitionStore
         }
         return null;
     }
-
-    private static string Hex(ulong checksum) => checksum.ToString("x16");
 }
