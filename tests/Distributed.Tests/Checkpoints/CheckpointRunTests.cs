@@ -29,9 +29,7 @@ public class CheckpointRunTests
         // The newest checkpoint is gone and the one before it has a flipped byte: the resume must start at step 20.
         Directory.Delete(CheckpointStore.DirectoryOf(directory.Path, 40), recursive: true);
         string shard = Path.Combine(CheckpointStore.DirectoryOf(directory.Path, 30), CheckpointStore.ShardName(1));
-        var bytes = File.ReadAllBytes(shard);
-        bytes[bytes.Length / 2] ^= 0x01;
-        File.WriteAllBytes(shard, bytes);
+        Corrupt.FlipBits(shard, 0x01);
 
         var resumed = await DtrainProcess.RunAsync(Limit, "run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
             "--steps", "40", "--checkpoint-every", "10", "--checkpoint-dir", directory.Path, "--resume");

@@ -45,9 +45,7 @@ public class CheckpointStoreTests
         Write(directory.Path, 20, 3);
         Write(directory.Path, 30, 3);
         string corrupted = Path.Combine(CheckpointStore.DirectoryOf(directory.Path, 30), CheckpointStore.ShardName(2));
-        var bytes = File.ReadAllBytes(corrupted);
-        bytes[9] ^= 0x20;
-        File.WriteAllBytes(corrupted, bytes);
+        Corrupt.FlipBits(corrupted, 0x20, position: 9);
         File.Delete(Path.Combine(CheckpointStore.DirectoryOf(directory.Path, 20), CheckpointStore.ShardName(0)));
 
         var latest = CheckpointStore.LatestValid(directory.Path, out var skipped);

@@ -63,9 +63,7 @@ public class GraphCommandTests
         using var directory = new TempDirectory();
         string graph = directory.File("clustered.dtg");
         GraphFile.Write(graph, TestGraphs.Clustered());
-        var bytes = File.ReadAllBytes(graph);
-        bytes[100] ^= 0x01;
-        File.WriteAllBytes(graph, bytes);
+        Corrupt.FlipBits(graph, 0x01, position: 100);
 
         var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, "graph", "partition", graph, "--parts", "2", "--out", directory.File("parts"));
 

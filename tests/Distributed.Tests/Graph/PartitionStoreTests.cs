@@ -34,9 +34,7 @@ public class PartitionStoreTests
     {
         using var directory = Written();
         string path = directory.File(PartitionStore.ReadManifest(directory.Path).Partitions[1].File);
-        var bytes = File.ReadAllBytes(path);
-        bytes[bytes.Length / 2] ^= 0x10;
-        File.WriteAllBytes(path, bytes);
+        Corrupt.FlipBits(path, 0x10);
 
         var error = Assert.Throws<DtrainException>(() => PartitionStore.ReadPartition(directory.Path, 1));
         Assert.Equal($"dtrain graph partition file {path} is corrupted: its checksum does not match its contents", error.Message);

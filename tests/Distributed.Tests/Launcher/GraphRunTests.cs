@@ -51,9 +51,7 @@ public class GraphRunTests
         await DtrainProcess.RunAsync(Limit, "graph", "generate", "sbm", "nodes=2000", "--out", graph);
         await DtrainProcess.RunAsync(Limit, "graph", "partition", graph, "--parts", "2", "--out", parts);
         string victim = Path.Combine(parts, "partition-1.dtgp");
-        var bytes = File.ReadAllBytes(victim);
-        bytes[bytes.Length / 2] ^= 0x10;
-        File.WriteAllBytes(victim, bytes);
+        Corrupt.FlipBits(victim, 0x10);
 
         var run = await DtrainProcess.RunAsync(Limit, "run", "--model", "graphsage", "--graph", parts, "--workers", "2", "--device", "cpu",
             "--port", TestPorts.FreePair().ToString());

@@ -22,9 +22,7 @@ public sealed class GeneratedGraphFileTests : IDisposable
     public void A_flipped_byte_is_reported_as_corruption()
     {
         GraphFile.Write(path, RMat.Generate(new RMatOptions { Scale = 8, Seed = 2 }));
-        var bytes = File.ReadAllBytes(path);
-        bytes[bytes.Length / 2] ^= 0x10;
-        File.WriteAllBytes(path, bytes);
+        Corrupt.FlipBits(path, 0x10);
 
         var error = Assert.Throws<DtrainException>(() => GraphFile.Read(path));
         Assert.Contains("corrupted", error.Message);
