@@ -39,19 +39,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>The newest checkpoint this run committed, or 0.</summary>
     public Task<long> LastCheckpointAsync() => Grains.GetGrain<ICheckpointCatalogGrain>(Options.JobId).GetLastCommittedAsync();
 
-    /// <summary>
-    /// After a failed epoch: forgets its progress and incomplete checkpoints and opens the next epoch, whose
-    /// workers resume from the newest committed checkpoint.
-    /// </summary>
-    public async Task<Restart> RestartAsync()
-    {
-        var job = Grains.GetGrain<IJobGrain>(Options.JobId);
-        var progress = (await job.GetStatusAsync()).Progress;
-        await Grains.GetGrain<ICheckpointCatalogGrain>(Options.JobId).ForgetPendingAsync();
-        long epoch = await Grains.GetGrain<IRendezvousGrain>(Options.JobId).NewEpochAsync();
-        await job.RestartAsync(epoch);
-        return new Restart(epoch, progress.Count == 0 ? 0 : progress.Max(p => p.Step), Math.Max(Options.Job.ResumeStep, await LastCheckpointAsync()));
-    }
+    public IJobGrain Job => Grains.GetGrain<IJobGrain>(Options.JobId);
 
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
     {
@@ -80,7 +68,13 @@ public sealed class CoordinatorHost : IAsyncDisposable
         await GrpcWebHost.StartAsync(app, "the coordinator (choose another --port)", ct);
         DtrainMetrics.PublishBuildInfo("coordinator");
         var host = new CoordinatorHost(app, options) { SkippedCheckpoints = skipped };
-        await host.Grains.GetGrain<IRendezvousGrain>(options.JobId).OpenAsync(options.Job.Workers);
+        await host.Grains.GetGrain<IRendezvousGrain>(options.JobId).OpenAsync(new RendezvousRules
+        {
+            MinWorkers = options.Job.MinimumWorkers,
+            MaxWorkers = options.Job.Workers,
+            LastCall = TimeSpan.FromSeconds(options.Job.LastCallSeconds),
+            JoinTimeout = TimeSpan.FromSeconds(options.Job.JoinTimeoutSeconds),
+        });
         return host;
     }
 
@@ -89,11 +83,4 @@ public sealed class CoordinatorHost : IAsyncDisposable
         await app.StopAsync();
         await app.DisposeAsync();
     }
-}
-
-/// <summary>A new epoch after a failure: its number, the step the failed one had reached, the step the new one resumes from.</summary>
-public sealed record Restart(long Epoch, long ReachedStep, long ResumeStep)
-{
-    /// <summary>Steps trained since the last checkpoint, which the new epoch trains again.</summary>
-    public long LostSteps => Math.Max(0, ReachedStep - ResumeStep);
 }

@@ -7,7 +7,7 @@ using Grpc.Net.Client;
 
 namespace Dtrain.Worker;
 
-/// <summary>The worker's side of protos/coordinator.proto: join, rendezvous, progress, finish.</summary>
+/// <summary>The worker's side of protos/coordinator.proto: join, rendezvous, progress and heartbeats, checkpoints, finish.</summary>
 public sealed class CoordinatorLink : IAsyncDisposable
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
@@ -79,9 +79,10 @@ public sealed class CoordinatorLink : IAsyncDisposable
     /// Sends the newest progress every <see cref="ReportInterval"/> until cancelled, then the last one, off the
     /// training path: a slow coordinator never slows a step down, and a report it misses is superseded by the next.
     /// Unchanged progress is sent again every <see cref="HeartbeatInterval"/>: every report is also the heartbeat
-    /// by which the coordinator knows this worker is alive (a step can take longer than that).
+    /// by which the coordinator knows this worker is alive (a step can take longer than that). Each reply names
+    /// the job's current epoch; <paramref name="epochEnded"/> is called once it is a later one than this worker's.
     /// </summary>
-    public async Task ReportProgressAsync(int rank, Func<StepReport?> latest, CancellationToken stop)
+    public async Task ReportProgressAsync(Epoch epoch, Func<StepReport?> latest, Action epochEnded, CancellationToken stop)
     {
         StepReport? sent = null;
         var sentAt = Stopwatch.StartNew();
@@ -92,7 +93,8 @@ public sealed class CoordinatorLink : IAsyncDisposable
             {
                 var now = latest() ?? new StepReport(0, double.NaN, 0);
                 if (now == sent && sentAt.Elapsed < HeartbeatInterval) continue;
-                sent = await SendAsync(rank, now, stop);
+                if (await SendAsync(epoch, now, stop) > epoch.Number) epochEnded();
+                sent = now;
                 sentAt.Restart();
             }
         }
@@ -102,47 +104,72 @@ public sealed class CoordinatorLink : IAsyncDisposable
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
         {
         }
-        if (latest() is { } last && last != sent) await SendAsync(rank, last, CancellationToken.None);
+        if (latest() is { } last && last != sent) await SendAsync(epoch, last, CancellationToken.None);
     }
 
-    private async Task<StepReport> SendAsync(int rank, StepReport report, CancellationToken ct)
-    {
-        await client.ReportAsync(new ProgressReport
+    /// <returns>The job's current epoch.</returns>
+    private async Task<long> SendAsync(Epoch epoch, StepReport report, CancellationToken ct) =>
+        (await client.ReportAsync(new ProgressReport
         {
             JobToken = options.JobToken,
-            Rank = rank,
+            WorkerId = epoch.WorkerId,
+            Epoch = epoch.Number,
+            Rank = epoch.Rank,
             Step = report.Step,
             Loss = report.Loss,
             Samples = report.Samples,
-        }, cancellationToken: ct);
-        return report;
-    }
+        }, cancellationToken: ct)).Epoch;
 
-    public async Task FinishAsync(int rank, TrainingResult result, CancellationToken ct) =>
-        await client.FinishAsync(new FinishReport
+    /// <exception cref="EpochEndedException">The epoch ended before the result arrived: the rank trains on in the next.</exception>
+    public async Task FinishAsync(Epoch epoch, TrainingResult result, CancellationToken ct) =>
+        await CallInEpochAsync(epoch, () => client.FinishAsync(new FinishReport
         {
             JobToken = options.JobToken,
-            Rank = rank,
+            WorkerId = epoch.WorkerId,
+            Epoch = epoch.Number,
+            WorldSize = epoch.WorldSize,
+            Rank = epoch.Rank,
             FinalLoss = result.FinalLoss,
             TestAccuracy = result.TestAccuracy,
             ParameterDigest = result.ParameterDigest,
-        }, cancellationToken: ct);
+        }, cancellationToken: ct).ResponseAsync);
 
     /// <summary>Tells the coordinator this rank's shard of the checkpoint after <paramref name="step"/> steps is written.</summary>
-    public async Task ReportCheckpointAsync(int rank, long step, string file, string checksum, CancellationToken ct)
+    /// <exception cref="EpochEndedException">The epoch ended: its shards can no longer make a checkpoint.</exception>
+    public async Task ReportCheckpointAsync(Epoch epoch, long step, string file, string checksum, CancellationToken ct)
     {
         try
         {
-            await client.ReportCheckpointAsync(new CheckpointReport
+            await CallInEpochAsync(epoch, () => client.ReportCheckpointAsync(new CheckpointReport
             {
-                JobToken = options.JobToken, Rank = rank, Step = step, File = file, Checksum = checksum,
-            }, cancellationToken: ct);
+                JobToken = options.JobToken, Epoch = epoch.Number, WorldSize = epoch.WorldSize, Rank = epoch.Rank,
+                Step = step, File = file, Checksum = checksum,
+            }, cancellationToken: ct).ResponseAsync);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
             throw new DtrainException($"the coordinator refused the checkpoint shard of step {step}: {e.Status.Detail}");
         }
     }
+
+    private static async Task CallInEpochAsync(Epoch epoch, Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Aborted)
+        {
+            throw new EpochEndedException(epoch.Number, e.Status.Detail);
+        }
+    }
+
+    /// <summary>Tells the coordinator this worker's epoch broke, so that the next one starts (once, whoever tells first).</summary>
+    public async Task EndEpochAsync(Epoch epoch, string reason, CancellationToken ct) =>
+        await client.EndEpochAsync(new EndEpochRequest
+        {
+            JobToken = options.JobToken, WorkerId = epoch.WorkerId, Epoch = epoch.Number, Reason = reason,
+        }, cancellationToken: ct);
 
     public ValueTask DisposeAsync()
     {

@@ -2,7 +2,9 @@ using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Collectives.Transports.Mpi;
 using Dtrain.Contracts;
+using Dtrain.Contracts.Coordinator;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Graph.Service;
 using Dtrain.Telemetry;
 using Dtrain.Worker.Training;
 
@@ -10,7 +12,8 @@ namespace Dtrain.Worker;
 
 /// <summary>
 /// One rank's life: open the peer endpoint, join the job, learn rank and peers at the rendezvous, connect to
-/// the peers, train, report the result, leave.
+/// the peers, train, report the result, leave. When its epoch breaks (a peer is lost, or the coordinator starts
+/// the next epoch), the worker aborts what it was doing, rejoins, and trains on from the newest checkpoint.
 /// </summary>
 public static class WorkerRunner
 {
@@ -21,43 +24,96 @@ public static class WorkerRunner
         await using var endpoint = await WorkerEndpoint.StartAsync(
             inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, ct);
         await using var coordinator = new CoordinatorLink(options);
-
         var mpi = MpiEnvironment.Current;
-        var joined = await coordinator.JoinAsync(endpoint.PeerAddress, mpi.IsLaunchedByMpi ? mpi.Rank : null, ct);
-        var job = JobSpec.FromSettings(joined.Settings);
-        var device = Devices.Resolve(job.Device);
-        var assignment = await coordinator.RendezvousAsync(joined.WorkerId, ct);
-        DtrainMetrics.WorldSize.Set(assignment.WorldSize);
-        log.WriteLine($"rank {assignment.Rank}/{assignment.WorldSize} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
-
-        var collectiveOptions = new CommunicatorOptions { Timeout = TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds) };
-        await using var comm = job.Transport == "mpi"
-            ? OpenMpi(mpi, assignment.Rank, collectiveOptions)
-            : GrpcCommunicator.CreateWorld(new GrpcTransport(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken), collectiveOptions);
-        StepReport? latest = null;
-        using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var reporting = coordinator.ReportProgressAsync(assignment.Rank, () => latest, stopReporting.Token);
-
-        var progress = new Progress(report => latest = report);
-        var checkpoint = new DataParallelCheckpoint(job, coordinator.ReportCheckpointAsync);
-        var result = job.Model switch
+        while (true)
         {
-            "cannon-mlp" => await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, ct),
-            "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, assignment.Rank, assignment.WorldSize),
-                new GraphPeers(endpoint.Graph, assignment.PeerAddresses, options.JobToken, collectiveOptions.Timeout), checkpoint).TrainAsync(progress, ct),
-            _ => await new DataParallelTrainer(comm, job, device, checkpoint).TrainAsync(progress, ct),
-        };
-
-        stopReporting.Cancel();
-        await reporting;
-        await coordinator.FinishAsync(assignment.Rank, result, ct);
-        return result;
+            var joined = await coordinator.JoinAsync(endpoint.PeerAddress, mpi.IsLaunchedByMpi ? mpi.Rank : null, ct);
+            var job = JobSpec.FromSettings(joined.Settings);
+            var assignment = await coordinator.RendezvousAsync(joined.WorkerId, ct);
+            var epoch = new Epoch(assignment.Epoch, joined.WorkerId, assignment.Rank, assignment.WorldSize);
+            try
+            {
+                if (await TrainAsync(new EpochContext(options, endpoint, inbox, coordinator, job, epoch, assignment.PeerAddresses, log), ct) is { } result)
+                {
+                    return result;
+                }
+            }
+            finally
+            {
+                inbox.Retire(epoch.Number);
+                endpoint.Graph.Withdraw();
+            }
+        }
     }
 
-    /// <summary>The MPI world, whose ranks the rendezvous adopted (each worker asked for its MPI rank).</summary>
-    private static Communicator OpenMpi(MpiEnvironment mpi, int rank, CommunicatorOptions options)
+    private sealed record EpochContext(
+        WorkerOptions Options, WorkerEndpoint Endpoint, PeerInbox Inbox, CoordinatorLink Coordinator, JobSpec Job, Epoch Epoch,
+        IReadOnlyList<string> PeerAddresses, TextWriter Log);
+
+    /// <summary>Trains in one epoch: the result, or null when the epoch broke and the worker must rejoin.</summary>
+    private static async Task<TrainingResult?> TrainAsync(EpochContext context, CancellationToken ct)
     {
-        if (!mpi.IsLaunchedByMpi)
+        var (options, endpoint, inbox, coordinator, job, epoch, peers, log) = context;
+        var device = Devices.Resolve(job.Device);
+        DtrainMetrics.WorldSize.Set(epoch.WorldSize);
+        log.WriteLine($"rank {epoch.Rank}/{epoch.WorldSize} of epoch {epoch.Number} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
+
+        var collectiveOptions = new CommunicatorOptions { Timeout = TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds) };
+        var transport = job.Transport == "mpi" ? null : new GrpcTransport(epoch.Rank, peers, inbox, options.JobToken, epoch: epoch.Number);
+        await using var comm = transport is null ? OpenMpi(epoch.Rank, collectiveOptions) : GrpcCommunicator.CreateWorld(transport, collectiveOptions);
+        using var epochEnded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        StepReport? latest = null;
+        using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reporting = coordinator.ReportProgressAsync(epoch, () => latest, epochEnded.Cancel, stopReporting.Token);
+        try
+        {
+            var progress = new Progress(report => latest = report);
+            var checkpoint = new DataParallelCheckpoint(job, (_, step, file, checksum, token) => coordinator.ReportCheckpointAsync(epoch, step, file, checksum, token));
+            var result = job.Model switch
+            {
+                "cannon-mlp" => await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, epochEnded.Token),
+                "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, epoch.Rank, epoch.WorldSize),
+                    new GraphPeers(endpoint.Graph, peers, options.JobToken, collectiveOptions.Timeout), checkpoint).TrainAsync(progress, epochEnded.Token),
+                _ => await new DataParallelTrainer(comm, job, device, checkpoint).TrainAsync(progress, epochEnded.Token),
+            };
+            stopReporting.Cancel();
+            await reporting;
+            await coordinator.FinishAsync(epoch, result, ct);
+            return result;
+        }
+        // MPI cannot survive a lost rank: mpiexec ends them all, and its launcher restarts the group.
+        catch (Exception broken) when (transport is not null && EndsTheEpoch(broken, epochEnded.Token, ct))
+        {
+            // Peers blocked on this rank fail at once instead of waiting out their collective timeout.
+            transport.Abort();
+            stopReporting.Cancel();
+            string reason = epochEnded.IsCancellationRequested ? "the coordinator started the next epoch" : broken.Message;
+            log.WriteLine($"rank {epoch.Rank} leaves epoch {epoch.Number} ({reason}) and rejoins");
+            await coordinator.EndEpochAsync(epoch, $"rank {epoch.Rank}: {reason}", ct);
+            return null;
+        }
+        finally
+        {
+            stopReporting.Cancel();
+            await reporting.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> means the epoch is broken rather than the job: a peer was lost or stopped
+    /// answering, or the coordinator moved on.
+    /// </summary>
+    private static bool EndsTheEpoch(Exception e, CancellationToken epochEnded, CancellationToken ct) => e switch
+    {
+        CollectiveException or PartitionUnreachableException or EpochEndedException => true,
+        OperationCanceledException => epochEnded.IsCancellationRequested && !ct.IsCancellationRequested,
+        _ => false,
+    };
+
+    /// <summary>The MPI world, whose ranks the rendezvous adopted (each worker asked for its MPI rank).</summary>
+    private static Communicator OpenMpi(int rank, CommunicatorOptions options)
+    {
+        if (!MpiEnvironment.Current.IsLaunchedByMpi)
         {
             throw new DtrainException("the job's transport is mpi, but this worker was not started by mpiexec or mpirun");
         }

@@ -8,8 +8,22 @@ namespace Dtrain.Contracts.Jobs;
 /// </summary>
 public sealed record JobSpec
 {
-    /// <summary>Number of worker processes (ranks).</summary>
+    /// <summary>Number of worker processes (ranks): the world size, and the most workers an epoch takes.</summary>
     public int Workers { get; init; } = 2;
+
+    /// <summary>
+    /// The fewest workers an epoch may train with (torchrun's --nnodes MIN:MAX): after losing a worker, an epoch
+    /// that has at least this many waits <see cref="LastCallSeconds"/> for more, then starts. Null: all of them.
+    /// </summary>
+    public int? MinWorkers { get; init; }
+
+    public int MinimumWorkers => MinWorkers ?? Workers;
+
+    /// <summary>How long an epoch with at least <see cref="MinimumWorkers"/> (but fewer than all) waits for more before it starts.</summary>
+    public double LastCallSeconds { get; init; } = 10;
+
+    /// <summary>An epoch that still has fewer than <see cref="MinimumWorkers"/> workers after this long fails the job.</summary>
+    public double JoinTimeoutSeconds { get; init; } = 300;
 
     /// <summary>Optimizer steps every rank takes.</summary>
     public int Steps { get; init; } = 300;
@@ -81,8 +95,8 @@ public sealed record JobSpec
     public long ResumeStep { get; init; }
 
     /// <summary>
-    /// How often a failed epoch (a worker died or went silent) is restarted, as torchrun's --max-restarts: every
-    /// worker is stopped and a new epoch's workers resume from the newest committed checkpoint.
+    /// How often a failed epoch (a worker died or went silent) is restarted, as torchrun's --max-restarts: the
+    /// surviving workers abort, a replacement joins, and the new epoch resumes from the newest committed checkpoint.
     /// </summary>
     public int MaxRestarts { get; init; }
 
@@ -122,6 +136,13 @@ public sealed record JobSpec
     public IEnumerable<string> Problems()
     {
         if (Workers < 1) yield return $"workers must be at least 1, got {Workers}";
+        if (MinWorkers is < 1 || MinWorkers > Workers) yield return $"min_workers must be between 1 and workers ({Workers}), got {MinWorkers}";
+        if (MinimumWorkers < Workers && (Model == "cannon-mlp" || Graph != "" || Transport == "mpi"))
+        {
+            yield return "min_workers below workers needs a world that may shrink: model mlp or graphsage on the generated graph, over grpc";
+        }
+        if (!(LastCallSeconds >= 0) || double.IsInfinity(LastCallSeconds)) yield return $"last_call_s must be 0 or more seconds, got {LastCallSeconds}";
+        if (!(JoinTimeoutSeconds > 0) || double.IsInfinity(JoinTimeoutSeconds)) yield return $"join_timeout_s must be a positive number, got {JoinTimeoutSeconds}";
         if (Steps < 1) yield return $"steps must be at least 1, got {Steps}";
         if (BatchSize < 1) yield return $"batch_size must be at least 1, got {BatchSize}";
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) yield return $"lr must be a positive number, got {LearningRate}";
@@ -160,6 +181,9 @@ public sealed record JobSpec
     public JobSettings ToSettings() => new()
     {
         WorldSize = Workers,
+        MinWorkers = MinWorkers ?? 0,
+        LastCallS = LastCallSeconds,
+        JoinTimeoutS = JoinTimeoutSeconds,
         Steps = Steps,
         BatchSize = BatchSize,
         LearningRate = LearningRate,
@@ -188,6 +212,9 @@ public sealed record JobSpec
     public static JobSpec FromSettings(JobSettings settings) => new()
     {
         Workers = settings.WorldSize,
+        MinWorkers = settings.MinWorkers == 0 ? null : settings.MinWorkers,
+        LastCallSeconds = settings.LastCallS,
+        JoinTimeoutSeconds = settings.JoinTimeoutS,
         Steps = settings.Steps,
         BatchSize = settings.BatchSize,
         LearningRate = settings.LearningRate,

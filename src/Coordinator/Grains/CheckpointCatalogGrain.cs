@@ -5,36 +5,44 @@ namespace Dtrain.Coordinator.Grains;
 public sealed class CheckpointCatalogGrain(CoordinatorOptions options) : Grain, ICheckpointCatalogGrain
 {
     private readonly Dictionary<long, SortedDictionary<int, ShardReport>> pending = [];
+    private long epoch = 1;
     private long lastCommitted;
 
-    public Task ReportShardAsync(ShardReport report)
+    public Task<bool> ReportShardAsync(ShardReport report)
     {
+        if (report.Epoch != epoch) return Task.FromResult(false);
         var job = options.Job;
-        if (report.Rank < 0 || report.Rank >= job.Workers) throw new ArgumentException($"rank {report.Rank} is outside the world of {job.Workers}");
+        if (report.WorldSize < 1 || report.WorldSize > job.Workers) throw new ArgumentException($"a world of {report.WorldSize} is not a world of this job (1 to {job.Workers} workers)");
+        if (report.Rank < 0 || report.Rank >= report.WorldSize) throw new ArgumentException($"rank {report.Rank} is outside the world of {report.WorldSize}");
         if (report.Step <= lastCommitted) throw new ArgumentException($"step {report.Step} is not after the last committed checkpoint (step {lastCommitted})");
         var shards = pending.TryGetValue(report.Step, out var known) ? known : pending[report.Step] = [];
+        if (shards.Values.FirstOrDefault() is { } first && first.WorldSize != report.WorldSize)
+        {
+            throw new ArgumentException($"rank {report.Rank} wrote step {report.Step} in a world of {report.WorldSize}, rank {first.Rank} in one of {first.WorldSize}");
+        }
         if (!shards.TryAdd(report.Rank, report)) throw new ArgumentException($"rank {report.Rank} already reported its shard of step {report.Step}");
-        if (shards.Count == job.Workers)
+        if (shards.Count == report.WorldSize)
         {
             CheckpointStore.Commit(job.CheckpointDir, new CheckpointManifest
             {
                 FormatVersion = CheckpointManifest.CurrentFormatVersion,
                 Step = report.Step,
-                WorldSize = job.Workers,
+                WorldSize = report.WorldSize,
                 Shards = shards.Values.Select(s => new CheckpointShard { Rank = s.Rank, File = s.File, Checksum = s.Checksum }).ToArray(),
             }, job.KeepCheckpoints);
             lastCommitted = report.Step;
             // Reports of earlier steps can no longer complete a newer checkpoint than this one.
             foreach (long step in pending.Keys.Where(step => step <= report.Step).ToArray()) pending.Remove(step);
         }
-        return Task.CompletedTask;
+        return Task.FromResult(true);
     }
 
     public Task<long> GetLastCommittedAsync() => Task.FromResult(lastCommitted);
 
-    public Task ForgetPendingAsync()
+    public Task BeginEpochAsync(long next)
     {
         pending.Clear();
+        epoch = next;
         return Task.CompletedTask;
     }
 }

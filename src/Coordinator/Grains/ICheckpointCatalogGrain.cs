@@ -6,11 +6,13 @@ namespace Dtrain.Coordinator.Grains;
 /// </summary>
 public interface ICheckpointCatalogGrain : IGrainWithStringKey
 {
-    Task ReportShardAsync(ShardReport report);
+    /// <returns>False when the report's epoch is over: its shards can no longer make a whole checkpoint.</returns>
+    /// <exception cref="ArgumentException">The report cannot be right (a rank outside the world, a duplicate, an old step).</exception>
+    Task<bool> ReportShardAsync(ShardReport report);
 
     /// <summary>The step of the newest checkpoint committed in this run, or 0 when none is.</summary>
     Task<long> GetLastCommittedAsync();
 
-    /// <summary>Drops the shards of checkpoints a failed epoch left incomplete; the next epoch writes them again.</summary>
-    Task ForgetPendingAsync();
+    /// <summary>Drops the shards of checkpoints the last epoch left incomplete; <paramref name="epoch"/> writes them again.</summary>
+    Task BeginEpochAsync(long epoch);
 }

@@ -16,10 +16,50 @@ public sealed record JoinOutcome
 {
     [Id(0)] public string? WorkerId { get; init; }
     [Id(1)] public string? Refusal { get; init; }
+    /// <summary>Refused because the epoch already started with fewer workers than the most: a next epoch could take this one.</summary>
+    [Id(2)] public bool CouldGrow { get; init; }
 
     public static JoinOutcome Joined(string workerId) => new() { WorkerId = workerId };
 
     public static JoinOutcome Refused(string reason) => new() { Refusal = reason };
+}
+
+/// <summary>
+/// When an epoch's world is complete: at once with <see cref="MaxWorkers"/>, or with at least
+/// <see cref="MinWorkers"/> once <see cref="LastCall"/> has passed since the minimum was reached; an epoch still
+/// short of the minimum after <see cref="JoinTimeout"/> fails.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record RendezvousRules
+{
+    [Id(0)] public required int MinWorkers { get; init; }
+    [Id(1)] public required int MaxWorkers { get; init; }
+    [Id(2)] public TimeSpan LastCall { get; init; }
+    [Id(3)] public TimeSpan JoinTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A world of exactly <paramref name="workers"/>.</summary>
+    public static RendezvousRules Fixed(int workers) => new() { MinWorkers = workers, MaxWorkers = workers };
+}
+
+/// <summary>An epoch that ended early and the one that replaced it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EpochRestart
+{
+    /// <summary>The new epoch.</summary>
+    [Id(0)] public required long Epoch { get; init; }
+    /// <summary>Why the previous epoch ended.</summary>
+    [Id(1)] public required string Reason { get; init; }
+    /// <summary>The step the ended epoch had reached.</summary>
+    [Id(2)] public required long ReachedStep { get; init; }
+    /// <summary>The step the new epoch resumes from: the newest committed checkpoint.</summary>
+    [Id(3)] public required long ResumeStep { get; init; }
+    /// <summary>When the previous epoch was declared over (UTC).</summary>
+    [Id(4)] public required DateTime At { get; init; }
+    /// <summary>The process declared lost, when one was: its launcher should make sure it is gone.</summary>
+    [Id(5)] public int? LostProcessId { get; init; }
+
+    /// <summary>Steps trained since the last checkpoint, which the new epoch trains again.</summary>
+    public long LostSteps => Math.Max(0, ReachedStep - ResumeStep);
 }
 
 /// <summary>A worker's place in one epoch of the job: its rank and every rank's peer address.</summary>
@@ -29,6 +69,8 @@ public sealed record RankAssignment
     [Id(0)] public required int Rank { get; init; }
     [Id(1)] public required long Epoch { get; init; }
     [Id(2)] public required IReadOnlyList<string> PeerAddresses { get; init; }
+    /// <summary>The worker's process, as it registered.</summary>
+    [Id(3)] public int ProcessId { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -40,6 +82,7 @@ public sealed record RankProgress
     [Id(3)] public required long Samples { get; init; }
     /// <summary>When the coordinator last heard from the rank (UTC): every report is also a heartbeat.</summary>
     [Id(4)] public DateTime HeardAt { get; init; }
+    [Id(5)] public long Epoch { get; init; } = 1;
 }
 
 [GenerateSerializer, Immutable]
@@ -49,6 +92,9 @@ public sealed record RankResult
     [Id(1)] public required double FinalLoss { get; init; }
     [Id(2)] public required double TestAccuracy { get; init; }
     [Id(3)] public required string ParameterDigest { get; init; }
+    [Id(4)] public long Epoch { get; init; } = 1;
+    /// <summary>The world the rank finished in: the job is complete when that many ranks reported.</summary>
+    [Id(5)] public required int WorldSize { get; init; }
 }
 
 /// <summary>A rank's shard of the checkpoint taken after <see cref="Step"/> steps: its file name and checksum.</summary>
@@ -59,6 +105,9 @@ public sealed record ShardReport
     [Id(1)] public required long Step { get; init; }
     [Id(2)] public required string File { get; init; }
     [Id(3)] public required string Checksum { get; init; }
+    /// <summary>The world the shard was written in: the checkpoint is whole when that many ranks reported.</summary>
+    [Id(4)] public required int WorldSize { get; init; }
+    [Id(5)] public long Epoch { get; init; } = 1;
 }
 
 /// <summary>
@@ -85,4 +134,5 @@ public sealed record JobStatus
     [Id(4)] public int Restarts { get; init; }
     /// <summary>Why the job failed, when it did.</summary>
     [Id(5)] public string? Failure { get; init; }
+    [Id(6)] public EpochRestart? LastRestart { get; init; }
 }

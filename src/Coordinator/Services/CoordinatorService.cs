@@ -24,12 +24,23 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<JoinReply> Join(JoinRequest request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
-        var outcome = await RendezvousGrain.JoinAsync(new WorkerRegistration
+        if ((await JobGrain.GetStatusAsync()).Failure is { } failure)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"the job failed: {failure}"));
+        }
+        var registration = new WorkerRegistration
         {
             PeerAddress = request.PeerAddress,
             ProcessId = request.ProcessId,
             RequestedRank = request.HasRequestedRank ? request.RequestedRank : null,
-        });
+        };
+        var outcome = await RendezvousGrain.JoinAsync(registration);
+        if (outcome.CouldGrow)
+        {
+            // As torchrun's elastic agent: a worker waiting to join ends an epoch that trains short-handed.
+            await JobGrain.GrowAsync();
+            outcome = await RendezvousGrain.JoinAsync(registration);
+        }
         if (outcome.WorkerId is null)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, outcome.Refusal ?? "refused"));
@@ -54,8 +65,21 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             {
                 throw new RpcException(new Status(StatusCode.InvalidArgument, unknown.Message));
             }
+            catch (TimeoutException tooFew)
+            {
+                await JobGrain.FailAsync(tooFew.Message);
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, tooFew.Message));
+            }
             if (assignment is not null)
             {
+                await grains.GetGrain<IWorkerGrain>(request.WorkerId).WatchAsync(new WatchedWorker
+                {
+                    JobId = options.JobId,
+                    Epoch = assignment.Epoch,
+                    Rank = assignment.Rank,
+                    ProcessId = assignment.ProcessId,
+                    HeartbeatTimeout = TimeSpan.FromSeconds(options.Job.HeartbeatTimeoutSeconds),
+                });
                 var reply = new RendezvousReply
                 {
                     Rank = assignment.Rank,
@@ -69,29 +93,43 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         }
     }
 
-    public override async Task<Ack> Report(ProgressReport request, ServerCallContext context)
+    public override async Task<ReportReply> Report(ProgressReport request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
-        await JobGrain.ReportProgressAsync(new RankProgress
+        if (request.WorkerId != "") await grains.GetGrain<IWorkerGrain>(request.WorkerId).HeartbeatAsync();
+        long epoch = await JobGrain.ReportProgressAsync(new RankProgress
         {
             Rank = request.Rank,
             Step = request.Step,
             Loss = request.Loss,
             Samples = request.Samples,
+            Epoch = request.Epoch,
         });
-        return new Ack();
+        return new ReportReply { Epoch = epoch };
     }
 
     public override async Task<Ack> Finish(FinishReport request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
-        await JobGrain.FinishAsync(new RankResult
+        bool accepted = await JobGrain.FinishAsync(new RankResult
         {
             Rank = request.Rank,
             FinalLoss = request.FinalLoss,
             TestAccuracy = request.TestAccuracy,
             ParameterDigest = request.ParameterDigest,
+            Epoch = request.Epoch,
+            WorldSize = request.WorldSize,
         });
+        if (!accepted) throw EpochOver(request.Epoch);
+        await grains.GetGrain<IWorkerGrain>(request.WorkerId).RetireAsync();
+        return new Ack();
+    }
+
+    public override async Task<Ack> EndEpoch(EndEpochRequest request, ServerCallContext context)
+    {
+        Authenticate(request.JobToken);
+        await grains.GetGrain<IWorkerGrain>(request.WorkerId).RetireAsync();
+        await JobGrain.EndEpochAsync(request.Epoch, request.Reason);
         return new Ack();
     }
 
@@ -99,16 +137,25 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     {
         Authenticate(request.JobToken);
         if (options.Job.CheckpointDir == "") throw new RpcException(new Status(StatusCode.FailedPrecondition, "this job takes no checkpoints"));
+        bool accepted;
         try
         {
-            await Checkpoints.ReportShardAsync(new ShardReport { Rank = request.Rank, Step = request.Step, File = request.File, Checksum = request.Checksum });
+            accepted = await Checkpoints.ReportShardAsync(new ShardReport
+            {
+                Rank = request.Rank, Step = request.Step, File = request.File, Checksum = request.Checksum,
+                Epoch = request.Epoch, WorldSize = request.WorldSize,
+            });
         }
         catch (ArgumentException refused)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, refused.Message));
         }
+        if (!accepted) throw EpochOver(request.Epoch);
         return new Ack();
     }
+
+    /// <summary>The answer to a worker still in an ended epoch: it leaves that epoch and rejoins.</summary>
+    private static RpcException EpochOver(long epoch) => new(new Status(StatusCode.Aborted, $"epoch {epoch} is over"));
 
     public override async Task<StatusReply> Status(StatusRequest request, ServerCallContext context)
     {
@@ -121,6 +168,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             State = status.State.ToString().ToLowerInvariant(),
             Epoch = status.Epoch,
             WorldSize = options.Job.Workers,
+            MinWorkers = options.Job.MinimumWorkers,
             Joined = await RendezvousGrain.GetJoinedCountAsync(),
             Restarts = status.Restarts,
             Steps = options.Job.Steps,

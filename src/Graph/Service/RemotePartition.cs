@@ -74,7 +74,7 @@ public sealed class RemotePartition : IPartitionSource, IDisposable
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
         {
             string reason = e.StatusCode == StatusCode.DeadlineExceeded ? $"no answer within {timeout.TotalSeconds:0.#} s" : e.Status.Detail;
-            throw new DtrainException($"cannot {what} on partition {PartitionId} at {address}: {reason}");
+            throw new PartitionUnreachableException($"cannot {what} on partition {PartitionId} at {address}: {reason}");
         }
     }
 

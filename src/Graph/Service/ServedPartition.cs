@@ -9,11 +9,28 @@ namespace Dtrain.Graph.Service;
 /// <param name="admits">Whether a presented job token admits the caller.</param>
 public sealed class ServedPartition(Func<string?, bool> admits)
 {
-    private readonly TaskCompletionSource<LocalPartition> loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile TaskCompletionSource<LocalPartition> loaded = NewWait();
+
+    private static TaskCompletionSource<LocalPartition> NewWait() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool Admits(string? presentedToken) => admits(presentedToken);
 
-    public void Serve(LocalPartition partition) => loaded.SetResult(partition);
+    public void Serve(LocalPartition partition)
+    {
+        if (loaded.TrySetResult(partition)) return;
+        var next = NewWait();
+        next.SetResult(partition);
+        loaded = next;
+    }
+
+    /// <summary>
+    /// The worker left its epoch: requests wait for the partition of its next one, which may be another (the
+    /// world may have shrunk or grown).
+    /// </summary>
+    public void Withdraw()
+    {
+        if (loaded.Task.IsCompleted) loaded = NewWait();
+    }
 
     public Task<LocalPartition> WhenServingAsync(CancellationToken ct) => loaded.Task.WaitAsync(ct);
 }

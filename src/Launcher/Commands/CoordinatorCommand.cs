@@ -33,7 +33,12 @@ public static class CoordinatorCommand
                 ListenAddress = parse.GetValue(listen)!,
             }, ct);
             ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}; waiting for {job.Workers} workers");
-            var outcome = await JobWatch.FollowAsync(coordinator, () => null, _ => { }, ct);
+            var restarts = new RestartReport(job);
+            var outcome = await JobWatch.FollowAsync(coordinator, status =>
+            {
+                restarts.Observe(status);
+                return Task.CompletedTask;
+            }, restarts.Observe, ct);
             ProgressView.Say(outcome.Describe(job));
             return 0;
         });

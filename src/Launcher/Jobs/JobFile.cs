@@ -39,6 +39,9 @@ public sealed class JobFile
     public bool? Resume { get; set; }
     public int? MaxRestarts { get; set; }
     public double? HeartbeatTimeoutS { get; set; }
+    public int? MinWorkers { get; set; }
+    public double? LastCallS { get; set; }
+    public double? JoinTimeoutS { get; set; }
     /// <summary>Distributed Shampoo's options by the reference's names; absent keys take the reference's defaults.</summary>
     public ShampooOptions? Shampoo { get; set; }
 
@@ -99,6 +102,9 @@ public sealed class JobFile
         Resume = Resume ?? spec.Resume,
         MaxRestarts = MaxRestarts ?? spec.MaxRestarts,
         HeartbeatTimeoutSeconds = HeartbeatTimeoutS ?? spec.HeartbeatTimeoutSeconds,
+        MinWorkers = MinWorkers ?? spec.MinWorkers,
+        LastCallSeconds = LastCallS ?? spec.LastCallSeconds,
+        JoinTimeoutSeconds = JoinTimeoutS ?? spec.JoinTimeoutSeconds,
         Shampoo = Shampoo is null ? spec.Shampoo : ShampooOptionsJson.Serialize(Shampoo),
     };
 

@@ -13,7 +13,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -132,6 +132,21 @@ public sealed class JobOptions
         Description = $"seconds without a heartbeat after which a worker is lost [default: {Defaults.HeartbeatTimeoutSeconds}]",
     };
 
+    public Option<int?> MinWorkers { get; } = new("--min-workers")
+    {
+        Description = "fewest workers an epoch may train with after a loss (mlp, graphsage on the generated graph) [default: --workers]",
+    };
+
+    public Option<double?> LastCall { get; } = new("--last-call")
+    {
+        Description = $"seconds an epoch with at least --min-workers waits for the rest before it starts [default: {Defaults.LastCallSeconds}]",
+    };
+
+    public Option<double?> JoinTimeout { get; } = new("--join-timeout")
+    {
+        Description = $"seconds an epoch waits for --min-workers before the job fails [default: {Defaults.JoinTimeoutSeconds}]",
+    };
+
     public JobOptions()
     {
         // Without this, a mistyped flag would be taken for the job file's name.
@@ -147,7 +162,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
         {
             command.Options.Add(option);
         }
@@ -183,6 +198,9 @@ public sealed class JobOptions
             Resume = parse.GetValue(Resume) || spec.Resume,
             MaxRestarts = parse.GetValue(MaxRestarts) ?? spec.MaxRestarts,
             HeartbeatTimeoutSeconds = parse.GetValue(HeartbeatTimeout) ?? spec.HeartbeatTimeoutSeconds,
+            MinWorkers = parse.GetValue(MinWorkers) ?? spec.MinWorkers,
+            LastCallSeconds = parse.GetValue(LastCall) ?? spec.LastCallSeconds,
+            JoinTimeoutSeconds = parse.GetValue(JoinTimeout) ?? spec.JoinTimeoutSeconds,
         };
         // Workers may run elsewhere than the launcher's directory: hand them an absolute path.
         if (spec.Graph != "") spec = spec with { Graph = Path.GetFullPath(spec.Graph) };

@@ -20,6 +20,8 @@ public sealed class ChildProcess : IDisposable
 
     public int Index { get; }
 
+    public int ProcessId => process.Id;
+
     public bool HasExited => process.HasExited;
 
     public int ExitCode => process.ExitCode;
@@ -78,9 +80,11 @@ public sealed class ChildProcess : IDisposable
     /// likely cause: when one worker dies, its peers fail moments later, each reporting the lost connection.
     /// </summary>
     public static string? FirstFailure(IEnumerable<ChildProcess> children, string kind) =>
-        children.Where(c => c.HasExited && c.ExitCode != 0).MinBy(c => c.process.ExitTime) is { } failed
-            ? $"{kind} {failed.Index} failed (exit code {failed.ExitCode}): {failed.LastError ?? "no message"}"
-            : null;
+        children.Where(c => c.HasFailed).MinBy(c => c.process.ExitTime)?.DescribeFailure(kind);
+
+    public bool HasFailed => HasExited && ExitCode != 0;
+
+    public string DescribeFailure(string kind) => $"{kind} {Index} failed (exit code {ExitCode}): {LastError ?? "no message"}";
 
     public void Dispose()
     {

@@ -43,60 +43,27 @@ public static class LocalJob
             "--parent-pid", Environment.ProcessId.ToString(),
         };
         var started = System.Diagnostics.Stopwatch.StartNew();
-        Restart? restart = null;
-        var sinceRestart = new System.Diagnostics.Stopwatch();
-        for (int restarts = 0; ; restarts++)
+        using var workers = new WorkerGroup(job, workerArguments, options.JobToken);
+        workers.Start();
+        var restarts = new RestartReport(job);
+        try
         {
-            var workers = StartWorkers(job, workerArguments, options.JobToken);
-            try
+            var outcome = await JobWatch.FollowAsync(coordinator, async status =>
             {
-                var outcome = await JobWatch.FollowAsync(coordinator, () => ChildProcess.FirstFailure(workers, "worker"), snapshot =>
-                {
-                    if (restart is null || snapshot.Step <= restart.ResumeStep) return;
-                    ProgressView.Say($"epoch {restart.Epoch} trains again: step {snapshot.Step} {sinceRestart.Elapsed.TotalSeconds:0.00} s after the restart began");
-                    restart = null;
-                }, ct);
-                foreach (var worker in workers)
-                {
-                    await worker.WaitForExitAsync(ct);
-                }
-                await SayLastCheckpointAsync(coordinator);
-                // The whole job's time, failed epochs and restarts included, not just the last epoch's.
-                return outcome with { WallTime = started.Elapsed };
-            }
-            catch (DtrainException failure) when (restarts < job.MaxRestarts)
-            {
-                // As torchrun's elastic agent: stop the whole worker group, then a new epoch resumes from the newest checkpoint.
-                sinceRestart.Restart();
-                foreach (var worker in workers) worker.Stop();
-                restart = await coordinator.RestartAsync();
-                ProgressView.Say($"{failure.Message}; reached step {restart.ReachedStep}, restarting from step {restart.ResumeStep} " +
-                    $"({restart.LostSteps} steps lost, restart {restarts + 1} of {job.MaxRestarts})");
-            }
-            catch (DtrainException failure)
-            {
-                await coordinator.Grains.GetGrain<IJobGrain>(options.JobId).FailAsync(failure.Message);
-                await SayLastCheckpointAsync(coordinator);
-                throw;
-            }
-            finally
-            {
-                foreach (var worker in workers)
-                {
-                    worker.Dispose();
-                }
-            }
+                restarts.Observe(status);
+                await workers.SuperviseAsync(status, coordinator.Job);
+            }, restarts.Observe, ct);
+            await workers.WaitForExitAsync(ct);
+            await SayLastCheckpointAsync(coordinator);
+            // The whole job's time, failed epochs and restarts included, not just the last epoch's.
+            return outcome with { WallTime = started.Elapsed };
         }
-    }
-
-    private static List<ChildProcess> StartWorkers(JobSpec job, string[] workerArguments, string jobToken)
-    {
-        if (job.Transport == "mpi")
+        catch (DtrainException failure)
         {
-            // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
-            return [ChildProcess.Start(0, workerArguments, jobToken, ProgressView.Say, ["mpiexec.mpich", "-n", job.Workers.ToString()])];
+            await coordinator.Job.FailAsync(failure.Message);
+            await SayLastCheckpointAsync(coordinator);
+            throw;
         }
-        return Enumerable.Range(0, job.Workers).Select(i => ChildProcess.Start(i, workerArguments, jobToken, ProgressView.Say)).ToList();
     }
 
     private static async Task SayLastCheckpointAsync(CoordinatorHost coordinator)

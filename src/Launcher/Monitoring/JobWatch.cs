@@ -26,34 +26,34 @@ public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan Wall
 }
 
 /// <summary>
-/// Follows a job through its grain until every rank reported a result, and checks the ranks agree: data
-/// parallelism is only correct if every rank ends with bitwise identical parameters.
+/// Follows a job through its grain until it completes or fails, and checks the ranks agree: data parallelism is
+/// only correct if every rank ends with bitwise identical parameters.
 /// </summary>
-/// <param name="heartbeatTimeout">A rank not heard from for this long is lost.</param>
-public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps, TimeSpan heartbeatTimeout)
+public sealed class JobWatch(IJobGrain job, int totalSteps)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Follows the job a coordinator runs, with a progress view, until it completes or fails.</summary>
+    /// <param name="supervise">Also sees every status (a launcher reacts to lost and failed workers there).</param>
     /// <param name="observe">Also sees every snapshot.</param>
-    public static Task<JobOutcome> FollowAsync(CoordinatorHost coordinator, Func<string?> failure, Action<JobSnapshot> observe, CancellationToken ct)
+    public static Task<JobOutcome> FollowAsync(
+        CoordinatorHost coordinator, Func<JobStatus, Task> supervise, Action<JobSnapshot> observe, CancellationToken ct)
     {
-        var job = coordinator.Options.Job;
-        var watch = new JobWatch(coordinator.Grains.GetGrain<IJobGrain>(coordinator.Options.JobId), job.Workers, job.Steps,
-            TimeSpan.FromSeconds(job.HeartbeatTimeoutSeconds));
-        return ProgressView.ShowAsync(job.Steps, onProgress => watch.WaitAsync(snapshot =>
+        var watch = new JobWatch(coordinator.Job, coordinator.Options.Job.Steps);
+        return ProgressView.ShowAsync(coordinator.Options.Job.Steps, onProgress => watch.WaitAsync(snapshot =>
         {
             onProgress(snapshot);
             observe(snapshot);
-        }, failure, ct));
+        }, supervise, ct));
     }
 
     /// <param name="onProgress">Called with each new snapshot.</param>
-    /// <param name="failure">Polled each round: a message when something outside the grain failed (a worker died).</param>
-    public async Task<JobOutcome> WaitAsync(Action<JobSnapshot> onProgress, Func<string?> failure, CancellationToken ct)
+    /// <param name="supervise">Called with each status; it may throw to end the wait (a worker failed outside the grain's view).</param>
+    /// <param name="ct">Cancels the wait.</param>
+    public async Task<JobOutcome> WaitAsync(Action<JobSnapshot> onProgress, Func<JobStatus, Task> supervise, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();
-        (TimeSpan At, long Samples)? first = null;
+        (long Epoch, TimeSpan At, long Samples)? first = null;
         while (true)
         {
             var status = await job.GetStatusAsync();
@@ -62,7 +62,8 @@ public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps, TimeS
             if (stepping.Length > 0)
             {
                 long samples = stepping.Sum(p => p.Samples);
-                first ??= (started.Elapsed, samples);
+                // Each epoch counts its samples afresh.
+                if (first?.Epoch != status.Epoch) first = (status.Epoch, started.Elapsed, samples);
                 double seconds = (started.Elapsed - first.Value.At).TotalSeconds;
                 onProgress(new JobSnapshot(
                     stepping.Min(p => p.Step),
@@ -70,18 +71,14 @@ public sealed class JobWatch(IJobGrain job, int worldSize, int totalSteps, TimeS
                     stepping.Average(p => p.Loss),
                     seconds > 0 ? (samples - first.Value.Samples) / seconds : 0));
             }
-            if (status.Results.Count == worldSize)
+            switch (status.State)
             {
-                return Check(status.Results, started.Elapsed);
+                case JobState.Completed:
+                    return Check(status.Results, started.Elapsed);
+                case JobState.Failed:
+                    throw new DtrainException(status.Failure!);
             }
-            if (failure() is { } message)
-            {
-                throw new DtrainException(message);
-            }
-            if (status.Progress.FirstOrDefault(p => DateTime.UtcNow - p.HeardAt > heartbeatTimeout) is { } silent)
-            {
-                throw new DtrainException($"rank {silent.Rank} was lost: no heartbeat for {heartbeatTimeout.TotalSeconds:0.#} s");
-            }
+            await supervise(status);
             await Task.Delay(PollInterval, ct);
         }
     }

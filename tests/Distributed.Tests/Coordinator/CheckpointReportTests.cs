@@ -19,14 +19,14 @@ public class CheckpointReportTests
         {
             JobId = Guid.NewGuid().ToString("N"),
             JobToken = JobToken.Generate(),
-            Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), CheckpointDir = directory.Path, CheckpointEvery = 10 },
+            Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), CheckpointDir = directory.Path, CheckpointEvery = 10, MaxRestarts = 1 },
         };
         await using var host = await CoordinatorHost.StartAsync(options);
         using var channel = GrpcChannel.ForAddress(host.Address);
         var client = new Contracts.Coordinator.Coordinator.CoordinatorClient(channel);
-        CheckpointReport Report(int rank, long step, string? token = null) => new()
+        CheckpointReport Report(int rank, long step, string? token = null, int worldSize = 2, long epoch = 1) => new()
         {
-            JobToken = token ?? options.JobToken, Rank = rank, Step = step, File = CheckpointStore.ShardName(rank),
+            JobToken = token ?? options.JobToken, Rank = rank, Step = step, File = CheckpointStore.ShardName(rank), WorldSize = worldSize, Epoch = epoch,
             Checksum = CheckpointStore.WriteShard(directory.Path, step, rank, writer => writer.Write(rank * 31 + step)),
         };
         async Task<RpcException> RefusedAsync(CheckpointReport report) =>
@@ -42,5 +42,15 @@ public class CheckpointReportTests
         Assert.Equal("step 10 is not after the last committed checkpoint (step 10)", (await RefusedAsync(Report(0, 10))).Status.Detail);
         Assert.Equal("rank 2 is outside the world of 2", (await RefusedAsync(Report(2, 20))).Status.Detail);
         Assert.Equal(StatusCode.Unauthenticated, (await RefusedAsync(Report(0, 20, token: "guess"))).StatusCode);
+        Assert.Equal("a world of 3 is not a world of this job (1 to 2 workers)", (await RefusedAsync(Report(0, 20, worldSize: 3))).Status.Detail);
+        // A world that shrank to one rank commits its checkpoints alone; ranks of one step must agree on the world.
+        await client.ReportCheckpointAsync(Report(0, 20, worldSize: 1));
+        Assert.Equal(20, await host.LastCheckpointAsync());
+        await client.ReportCheckpointAsync(Report(1, 40));
+        Assert.Equal("rank 0 wrote step 40 in a world of 1, rank 1 in one of 2", (await RefusedAsync(Report(0, 40, worldSize: 1))).Status.Detail);
+        // A shard of an epoch that is over is refused with ABORTED: its worker leaves that epoch.
+        await host.Job.EndEpochAsync(1, "rank 1 was lost");
+        var stale = await RefusedAsync(Report(1, 50));
+        Assert.Equal((StatusCode.Aborted, "epoch 1 is over"), (stale.StatusCode, stale.Status.Detail));
     }
 }

@@ -25,7 +25,7 @@ public sealed class GrpcCommunicator : Communicator
         transport.SendAsync(worldRanks[peer], header, payload, ct);
 
     protected override ValueTask ReceiveCoreAsync(int peer, MessageHeader expected, Memory<byte> buffer, CancellationToken ct) =>
-        transport.Inbox.ReceiveAsync(worldRanks[peer], Context, buffer,
+        transport.Inbox.ReceiveAsync(transport.Epoch, worldRanks[peer], Context, buffer,
             header => Verify(peer, expected, GrpcTransport.FromWire(header), header.PayloadBytes, buffer.Length), ct);
 
     protected internal override Communicator CreateSubgroup(IReadOnlyList<int> members, long context) =>

@@ -15,10 +15,14 @@ public sealed class GrpcTransport : IAsyncDisposable
     private readonly string jobToken;
     private readonly GrpcTransportOptions options;
     private readonly Outbound?[] outbound;
+    private volatile bool aborted;
 
-    public GrpcTransport(int worldRank, IReadOnlyList<string> peerAddresses, PeerInbox inbox, string jobToken, GrpcTransportOptions? options = null)
+    /// <param name="epoch">The job's membership epoch these ranks belong to; peers drop messages of epochs they left.</param>
+    public GrpcTransport(
+        int worldRank, IReadOnlyList<string> peerAddresses, PeerInbox inbox, string jobToken, GrpcTransportOptions? options = null, long epoch = 1)
     {
         WorldRank = worldRank;
+        Epoch = epoch;
         this.peerAddresses = peerAddresses;
         Inbox = inbox;
         this.jobToken = jobToken;
@@ -27,6 +31,8 @@ public sealed class GrpcTransport : IAsyncDisposable
     }
 
     public int WorldRank { get; }
+
+    public long Epoch { get; }
 
     public int WorldSize => peerAddresses.Count;
 
@@ -69,21 +75,40 @@ public sealed class GrpcTransport : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Breaks every stream to the peers at once, without waiting for them: the epoch failed, and a peer that hangs
+    /// must not hold this worker up. Peers waiting for this rank's messages fail at once with a lost connection.
+    /// </summary>
+    public void Abort()
+    {
+        aborted = true;
+        lock (outbound)
+        {
+            foreach (var link in outbound.OfType<Outbound>()) link.Call.Dispose();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var link in outbound.OfType<Outbound>())
         {
-            try
-            {
-                await link.Call.RequestStream.CompleteAsync();
-                await link.Call.ResponseAsync.WaitAsync(TimeSpan.FromSeconds(5));
-            }
-            catch (Exception e) when (e is RpcException or TimeoutException or InvalidOperationException)
-            {
-                // The peer may already be gone at shutdown; nothing is left to deliver.
-            }
+            if (!aborted) await CompleteAsync(link);
             link.Call.Dispose();
             link.Channel.Dispose();
+        }
+    }
+
+    /// <summary>Ends the stream to a peer and waits (briefly) until the peer has read all of it.</summary>
+    private static async Task CompleteAsync(Outbound link)
+    {
+        try
+        {
+            await link.Call.RequestStream.CompleteAsync();
+            await link.Call.ResponseAsync.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is RpcException or TimeoutException or InvalidOperationException)
+        {
+            // The peer may already be gone at shutdown; nothing is left to deliver.
         }
     }
 
@@ -110,6 +135,7 @@ public sealed class GrpcTransport : IAsyncDisposable
         {
             { PeerMetadata.SenderRank, WorldRank.ToString() },
             { PeerMetadata.JobToken, jobToken },
+            { PeerMetadata.Epoch, Epoch.ToString() },
         };
         return new Outbound(channel, channel.CreateCallInvoker().AsyncClientStreamingCall(PeerWire.Send, null, new CallOptions(headers)));
     }

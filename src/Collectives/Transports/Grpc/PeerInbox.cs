@@ -6,39 +6,65 @@ using Dtrain.Contracts.Jobs;
 namespace Dtrain.Collectives.Transports.Grpc;
 
 /// <summary>
-/// The receiving side of the gRPC transport: frames that peers streamed to this worker, queued per (sender
-/// world rank, communicator context) until a communicator asks for the next message. It exists before the
-/// worker knows its rank, because the worker's endpoint must be listening before it joins the job.
+/// The receiving side of the gRPC transport: frames that peers streamed to this worker, queued per (membership
+/// epoch, sender world rank, communicator context) until a communicator asks for the next message. It exists
+/// before the worker knows its rank, because the worker's endpoint must be listening before it joins the job,
+/// and it outlives an epoch: ranks are numbered afresh in each, so their messages must never mix.
 /// </summary>
 public sealed class PeerInbox(string jobToken)
 {
-    private readonly ConcurrentDictionary<(int Sender, long Context), Channel<WireFrame>> queues = new();
-    private readonly ConcurrentDictionary<int, Exception?> closedSenders = new();
+    private readonly ConcurrentDictionary<(long Epoch, int Sender, long Context), Channel<WireFrame>> queues = new();
+    private readonly ConcurrentDictionary<(long Epoch, int Sender), Exception?> closedSenders = new();
+    private long retiredThrough;
 
     /// <summary>Whether a caller presented this job's token; compared in constant time.</summary>
     public bool Admits(string? presentedToken) => JobToken.Matches(jobToken, presentedToken);
 
-    internal void Deliver(int sender, long context, WireFrame frame)
+    /// <summary>Whether messages of <paramref name="epoch"/> are still taken; those of a retired epoch are not.</summary>
+    internal bool Accepts(long epoch) => epoch > Interlocked.Read(ref retiredThrough);
+
+    internal void Deliver(long epoch, int sender, long context, WireFrame frame)
     {
         // The queues are unbounded: writing never waits, and fails only once the sender's queue was closed.
-        if (!Queue(sender, context).Writer.TryWrite(frame)) frame.Release();
+        if (!Accepts(epoch) || !Queue(epoch, sender, context).Writer.TryWrite(frame)) frame.Release();
     }
 
     /// <summary>The sender's stream ended: every queue from it ends too, with the error if it broke.</summary>
-    internal void Close(int sender, Exception? error)
+    internal void Close(long epoch, int sender, Exception? error)
     {
-        closedSenders[sender] = error;
-        foreach (var ((from, _), queue) in queues)
+        closedSenders[(epoch, sender)] = error;
+        foreach (var ((inEpoch, from, _), queue) in queues)
         {
-            if (from == sender) Complete(queue, sender, error);
+            if (inEpoch == epoch && from == sender) Complete(queue, sender, error);
         }
+    }
+
+    /// <summary>
+    /// This worker has left <paramref name="epoch"/>: what is queued from it and every earlier epoch is dropped,
+    /// and what still arrives from them is refused.
+    /// </summary>
+    public void Retire(long epoch)
+    {
+        long known;
+        do
+        {
+            known = Interlocked.Read(ref retiredThrough);
+        }
+        while (epoch > known && Interlocked.CompareExchange(ref retiredThrough, epoch, known) != known);
+        foreach (var key in queues.Keys.Where(key => key.Epoch <= epoch))
+        {
+            if (!queues.TryRemove(key, out var queue)) continue;
+            Complete(queue, key.Sender, null);
+            while (queue.Reader.TryRead(out var frame)) frame.Release();
+        }
+        foreach (var key in closedSenders.Keys.Where(key => key.Epoch <= epoch)) closedSenders.TryRemove(key, out _);
     }
 
     /// <summary>Reads the next message from <paramref name="sender"/>; <paramref name="verify"/> sees its header first.</summary>
     internal async ValueTask ReceiveAsync(
-        int sender, long context, Memory<byte> buffer, Action<Header> verify, CancellationToken ct)
+        long epoch, int sender, long context, Memory<byte> buffer, Action<Header> verify, CancellationToken ct)
     {
-        var queue = Queue(sender, context);
+        var queue = Queue(epoch, sender, context);
         var first = await ReadAsync(queue, sender, ct);
         if (first.Header is null)
         {
@@ -74,11 +100,11 @@ public sealed class PeerInbox(string jobToken)
         }
     }
 
-    private Channel<WireFrame> Queue(int sender, long context) => queues.GetOrAdd((sender, context), _ =>
+    private Channel<WireFrame> Queue(long epoch, int sender, long context) => queues.GetOrAdd((epoch, sender, context), _ =>
     {
         var queue = Channel.CreateUnbounded<WireFrame>(new() { SingleReader = true, SingleWriter = true });
         // A queue first asked for after its sender left must not wait forever.
-        if (closedSenders.TryGetValue(sender, out var error)) Complete(queue, sender, error);
+        if (closedSenders.TryGetValue((epoch, sender), out var error)) Complete(queue, sender, error);
         return queue;
     });
 

@@ -5,4 +5,6 @@ internal static class PeerMetadata
 {
     public const string SenderRank = "dtrain-rank";
     public const string JobToken = "dtrain-job-token";
+    /// <summary>The membership epoch the sender is in: ranks are numbered afresh in each.</summary>
+    public const string Epoch = "dtrain-epoch";
 }

@@ -24,6 +24,14 @@ public class PeerService(PeerInbox inbox)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing or bad {PeerMetadata.SenderRank} header"));
         }
+        if (!long.TryParse(context.RequestHeaders.GetValue(PeerMetadata.Epoch), out long epoch) || epoch < 1)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing or bad {PeerMetadata.Epoch} header"));
+        }
+        if (!inbox.Accepts(epoch))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this worker has left epoch {epoch}"));
+        }
 
         long messages = 0, messageContext = 0;
         try
@@ -32,14 +40,14 @@ public class PeerService(PeerInbox inbox)
             {
                 // Frames of one message are contiguous; its first frame says which communicator it is for.
                 if (frame.Header is { } header) messageContext = header.Context;
-                inbox.Deliver(sender, messageContext, frame);
+                inbox.Deliver(epoch, sender, messageContext, frame);
                 if (frame.EndOfMessage) messages++;
             }
-            inbox.Close(sender, null);
+            inbox.Close(epoch, sender, null);
         }
         catch (Exception broken)
         {
-            inbox.Close(sender, broken);
+            inbox.Close(epoch, sender, broken);
             throw;
         }
         return new SendSummary { Messages = messages };

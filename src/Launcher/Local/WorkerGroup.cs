@@ -1,0 +1,68 @@
+using Dtrain.Contracts.Jobs;
+using Dtrain.Coordinator.Grains;
+using Dtrain.Launcher.Monitoring;
+
+namespace Dtrain.Launcher.Local;
+
+/// <summary>
+/// The worker processes of a local run, kept at full strength: a worker that fails or that the coordinator
+/// declared lost is reported, stopped, and replaced by a new process, which joins the job's next epoch. Under
+/// MPI the one child is mpiexec with every rank: MPI cannot lose a rank, so the whole group is replaced.
+/// </summary>
+public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArguments, string jobToken) : IDisposable
+{
+    private readonly List<ChildProcess> running = [];
+    private readonly List<ChildProcess> ended = [];
+    private int started;
+
+    public void Start()
+    {
+        for (int i = 0; i < (job.Transport == "mpi" ? 1 : job.Workers); i++) StartOne();
+    }
+
+    private void StartOne()
+    {
+        int index = started++;
+        running.Add(job.Transport == "mpi"
+            // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
+            ? ChildProcess.Start(index, workerArguments, jobToken, ProgressView.Say, ["mpiexec.mpich", "-n", job.Workers.ToString()])
+            : ChildProcess.Start(index, workerArguments, jobToken, ProgressView.Say));
+    }
+
+    /// <summary>Replaces every failed or lost worker, after telling the job why its epoch cannot go on.</summary>
+    public async Task SuperviseAsync(JobStatus status, IJobGrain coordinatorJob)
+    {
+        if (status.LastRestart?.LostProcessId is { } lost && running.FirstOrDefault(c => c.ProcessId == lost) is { } hung)
+        {
+            // Declared lost (it hangs): its epoch has ended already.
+            hung.Stop();
+            ProgressView.Say($"worker {hung.Index} was lost; starting a replacement");
+            Replace(hung);
+        }
+        foreach (var failed in running.Where(c => c.HasFailed).ToList())
+        {
+            string failure = failed.DescribeFailure("worker");
+            ProgressView.Say($"{failure}; starting a replacement");
+            if (job.Transport == "mpi") await coordinatorJob.EndEpochAsync(status.Epoch, failure);
+            else await coordinatorJob.ProcessExitedAsync(failed.ProcessId, failure);
+            Replace(failed);
+        }
+    }
+
+    private void Replace(ChildProcess child)
+    {
+        running.Remove(child);
+        ended.Add(child);
+        StartOne();
+    }
+
+    public async Task WaitForExitAsync(CancellationToken ct)
+    {
+        foreach (var child in running) await child.WaitForExitAsync(ct);
+    }
+
+    public void Dispose()
+    {
+        foreach (var child in ended.Concat(running)) child.Dispose();
+    }
+}
