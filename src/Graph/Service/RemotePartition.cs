@@ -71,10 +71,14 @@ public sealed class RemotePartition : IPartitionSource, IDisposable
         {
             return await call();
         }
-        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {
             string reason = e.StatusCode == StatusCode.DeadlineExceeded ? $"no answer within {timeout.TotalSeconds:0.#} s" : e.Status.Detail;
             throw new PartitionUnreachableException($"cannot {what} on partition {PartitionId} at {address}: {reason}");
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+        {
+            throw new DtrainException($"cannot {what} on partition {PartitionId} at {address}: {e.Status.Detail}");
         }
     }
 

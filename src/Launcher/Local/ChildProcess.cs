@@ -80,9 +80,11 @@ public sealed class ChildProcess : IDisposable
     /// likely cause: when one worker dies, its peers fail moments later, each reporting the lost connection.
     /// </summary>
     public static string? FirstFailure(IEnumerable<ChildProcess> children, string kind) =>
-        children.Where(c => c.HasFailed).MinBy(c => c.process.ExitTime)?.DescribeFailure(kind);
+        children.Where(c => c.HasFailed).MinBy(c => c.ExitTime)?.DescribeFailure(kind);
 
     public bool HasFailed => HasExited && ExitCode != 0;
+
+    public DateTime ExitTime => process.ExitTime;
 
     public string DescribeFailure(string kind) => $"{kind} {Index} failed (exit code {ExitCode}): {LastError ?? "no message"}";
 

@@ -62,6 +62,8 @@ public static class LocalJob
         {
             await coordinator.Job.FailAsync(failure.Message);
             await SayLastCheckpointAsync(coordinator);
+            // A worker's own last words say more than its peers' "lost the connection".
+            if (workers.LatestFailure() is { } cause && !failure.Message.StartsWith(cause)) throw new DtrainException($"{cause} ({failure.Message})");
             throw;
         }
     }

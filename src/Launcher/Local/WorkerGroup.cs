@@ -13,6 +13,8 @@ public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArgumen
 {
     private readonly List<ChildProcess> running = [];
     private readonly List<ChildProcess> ended = [];
+    /// <summary>Workers this group stopped itself: their exit says nothing about why the job failed.</summary>
+    private readonly List<ChildProcess> stopped = [];
     private int started;
 
     public void Start()
@@ -36,6 +38,7 @@ public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArgumen
         {
             // Declared lost (it hangs): its epoch has ended already.
             hung.Stop();
+            stopped.Add(hung);
             ProgressView.Say($"worker {hung.Index} was lost; starting a replacement");
             Replace(hung);
         }
@@ -55,6 +58,10 @@ public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArgumen
         ended.Add(child);
         StartOne();
     }
+
+    /// <summary>The most recent worker failure, in the worker's own words (the likely cause of a failed job); null if none failed.</summary>
+    public string? LatestFailure() =>
+        ended.Concat(running).Except(stopped).Where(c => c.HasFailed).MaxBy(c => c.ExitTime)?.DescribeFailure("worker");
 
     public async Task WaitForExitAsync(CancellationToken ct)
     {

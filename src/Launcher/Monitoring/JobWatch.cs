@@ -20,7 +20,7 @@ public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan Wall
 
     /// <summary>The one line a finished job ends with.</summary>
     public string Describe(JobSpec job) =>
-        $"done: {job.Steps} steps on {job.Workers} workers, final loss {FinalLoss:0.0000}, " +
+        $"done: {job.Steps} steps on {Results.Count} workers, final loss {FinalLoss:0.0000}, " +
         $"held-out accuracy {TestAccuracy:P2}, wall time {WallTime.TotalSeconds:0.0} s, " +
         $"parameters identical on all ranks (sha256 {ParameterDigest[..16]})";
 }

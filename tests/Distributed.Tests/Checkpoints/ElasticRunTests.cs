@@ -7,8 +7,9 @@ using Dtrain.Tests.Launcher;
 namespace Dtrain.Tests.Checkpoints;
 
 /// <summary>
-/// A job that loses a worker: `dtrain run --max-restarts` stops the group, starts a new epoch from the newest
-/// committed checkpoint, and ends bitwise where an uninterrupted run ends (deterministic replay).
+/// A job that loses a worker: the survivors leave the epoch in place and rejoin, a replacement joins them, the new
+/// epoch resumes from the newest committed checkpoint, and the job ends bitwise where an uninterrupted run ends
+/// (deterministic replay).
 /// </summary>
 public class ElasticRunTests
 {
@@ -28,17 +29,27 @@ public class ElasticRunTests
         return Digest.Match(run.Stdout).Groups[1].Value;
     }
 
-    /// <summary>Starts the job, waits until a random number of checkpoints is committed, then does something to one worker.</summary>
-    private static async Task<(string Stdout, TimeSpan Detected)> RunAndDisturbAsync(string checkpoints, int seed, Action<Process> disturb)
+    private static int CommittedCheckpoints(string checkpoints) =>
+        Directory.Exists(checkpoints) ? Directory.GetFiles(checkpoints, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length : 0;
+
+    private static async Task WaitForCheckpointsAsync(string checkpoints, int wanted, DtrainProcess job)
     {
-        using var job = DtrainProcess.Start(Job(checkpoints));
-        int wanted = 2 + new Random(seed).Next(8);
         var waited = Stopwatch.StartNew();
-        while (!Directory.Exists(checkpoints) || Directory.GetFiles(checkpoints, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length < wanted)
+        while (CommittedCheckpoints(checkpoints) < wanted)
         {
             Assert.True(waited.Elapsed < Limit, $"fewer than {wanted} checkpoints within {Limit}; stdout: {job.Stdout}");
             await Task.Delay(10);
         }
+    }
+
+    /// <summary>
+    /// Starts the job, waits until a random number of checkpoints is committed, then does something to one worker;
+    /// checks that the other workers trained on in the same processes.
+    /// </summary>
+    private static async Task<(string Stdout, TimeSpan Detected)> RunAndDisturbAsync(string checkpoints, int seed, Action<Process> disturb)
+    {
+        using var job = DtrainProcess.Start(Job(checkpoints));
+        await WaitForCheckpointsAsync(checkpoints, 2 + new Random(seed).Next(8), job);
         var workers = job.Children();
         var victim = Process.GetProcessById(workers[new Random(seed).Next(workers.Count)]);
         // Only what follows the disturbance counts: on a loaded machine a slow start can cost a restart of its own.
@@ -51,6 +62,8 @@ public class ElasticRunTests
             await Task.Delay(10);
         }
         var detected = disturbed.Elapsed;
+        var survivors = workers.Where(pid => pid != victim.Id).ToList();
+        Assert.All(survivors, pid => Assert.Contains(pid, job.Children()));
         int code = await job.WaitAsync(Limit);
         Assert.True(code == 0, $"exit code {code}; stderr: {job.Stderr}");
         Assert.DoesNotContain(workers, DtrainProcess.IsRunning);
@@ -66,7 +79,8 @@ public class ElasticRunTests
         var (stdout, detected) = await RunAndDisturbAsync(directory.Path, seed, victim => victim.Kill());
 
         Assert.True(detected < TimeSpan.FromSeconds(5), $"the loss was detected after {detected.TotalSeconds:0.0} s");
-        Assert.True(Regex.IsMatch(stdout, @"worker \d failed \(exit code 137\)"), stdout);
+        Assert.True(Regex.IsMatch(stdout, @"worker \d failed \(exit code 137\): no message; starting a replacement"), stdout);
+        Assert.Equal(3, Regex.Matches(stdout, @"rank \d leaves epoch 1 \(.+\) and rejoins").Count);
         var restart = Restarting.Match(stdout);
         long reached = long.Parse(restart.Groups[1].Value), resumed = long.Parse(restart.Groups[2].Value);
         // Checkpoints come every 5 steps, and the newest committed one is where the new epoch starts.
@@ -85,5 +99,60 @@ public class ElasticRunTests
         Assert.True(Regex.IsMatch(stdout, @"rank \d was lost: no heartbeat for 3 s"), stdout);
         Assert.InRange(detected.TotalSeconds, 2.5, 6);
         Assert.Equal(await UninterruptedDigestAsync(), Digest.Match(stdout).Groups[1].Value);
+    }
+
+    /// <summary>
+    /// Elastic membership without a launcher: a standalone coordinator for 2 to 3 workers loses one, the two
+    /// survivors train on after the last call, and a worker started later grows the world back to 3. The result
+    /// equals three plain runs chained through the same checkpoints: 3 workers, then 2, then 3.
+    /// </summary>
+    [Fact]
+    public async Task Survivors_train_on_short_handed_and_a_late_worker_grows_the_world_again()
+    {
+        using var directory = new TempDirectory();
+        string checkpoints = Path.Combine(directory.Path, "elastic"), port = TestPorts.FreePair().ToString();
+        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "elastic-secret" };
+        string[] settings = ["--steps", "600", "--device", "cpu", "--checkpoint-every", "10", "--checkpoint-dir", checkpoints, "--keep-checkpoints", "1000"];
+        using var coordinator = DtrainProcess.Start(["coordinator", "--workers", "3", "--min-workers", "2", "--last-call", "1", "--max-restarts", "1", "--port", port, .. settings], token);
+        string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{port}"];
+        var workers = Enumerable.Range(0, 3).Select(_ => DtrainProcess.Start(worker, token)).ToList();
+        try
+        {
+            await WaitForCheckpointsAsync(checkpoints, 3, coordinator);
+            Process.GetProcessById(workers[1].Id).Kill();
+            await coordinator.WaitForOutputAsync("restart 1 of 1)", Limit);
+            await workers[0].WaitForOutputAsync("/2 of epoch 2", Limit);
+            await workers[2].WaitForOutputAsync("/2 of epoch 2", Limit);
+            await WaitForCheckpointsAsync(checkpoints, CommittedCheckpoints(checkpoints) + 2, coordinator);
+
+            workers.Add(DtrainProcess.Start(worker, token));
+            Assert.Equal(0, await coordinator.WaitAsync(Limit));
+            Assert.All(workers.Where((_, i) => i != 1), w => Assert.Equal(0, w.WaitAsync(Limit).Result));
+            Assert.Contains("/3 of epoch 3", workers[3].Stdout);
+            Assert.Contains("done: 600 steps on 3 workers", coordinator.Stdout);
+
+            var resumed = Regex.Matches(coordinator.Stdout, @"restarting from step (\d+)").Select(m => m.Groups[1].Value).ToArray();
+            Assert.Equal(2, resumed.Length);
+            Assert.Matches(@"a worker joined epoch 2, which trained with fewer than 3 workers; reached step \d+, restarting from step \d+ \(\d+ steps lost\)", coordinator.Stdout);
+            Assert.Equal(await ChainedDigestAsync(Path.Combine(directory.Path, "oracle"), resumed[0], resumed[1]), Digest.Match(coordinator.Stdout).Groups[1].Value);
+        }
+        finally
+        {
+            foreach (var w in workers) w.Dispose();
+        }
+    }
+
+    /// <summary>The oracle of the elastic job: plain runs of 3, 2 and 3 workers, each resuming from the last one's final checkpoint.</summary>
+    private static async Task<string> ChainedDigestAsync(string checkpoints, string firstEnd, string secondEnd)
+    {
+        string last = "";
+        foreach (var (workers, steps, resume) in new[] { ("3", firstEnd, false), ("2", secondEnd, true), ("3", "600", true) })
+        {
+            string[] run = ["run", "--workers", workers, "--steps", steps, "--device", "cpu", "--checkpoint-every", "10", "--checkpoint-dir", checkpoints, "--port", TestPorts.FreePair().ToString()];
+            var result = await DtrainProcess.RunAsync(Limit, resume ? [.. run, "--resume"] : run);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            last = Digest.Match(result.Stdout).Groups[1].Value;
+        }
+        return last;
     }
 }

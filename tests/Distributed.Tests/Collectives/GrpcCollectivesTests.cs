@@ -85,7 +85,7 @@ public class GrpcCollectivesTests
         // A client generated from protos/collectives.proto talks to the hand-written decoder.
         await using var group = await GrpcGroup.StartAsync(2);
         using var channel = GrpcChannel.ForAddress(group.Endpoints[0].PeerAddress);
-        using var call = new Peer.PeerClient(channel).Send(new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" } });
+        using var call = new Peer.PeerClient(channel).Send(new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" }, { "dtrain-epoch", "1" } });
         float[] values = [1.5f, -2.25f, 3e7f];
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
         var header = new Header { Context = 0, Sequence = 1, Op = (int)CollectiveOp.PointToPoint, DataType = (int)DataType.Float32, Count = 3, PayloadBytes = 12 };
@@ -115,6 +115,48 @@ public class GrpcCollectivesTests
         var lost = await Assert.ThrowsAsync<PeerLostException>(
             () => group.Communicators[0].ReceiveAsync<float>(1, new float[4]).WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(1, lost.Peer);
+    }
+
+    [Fact]
+    public async Task Messages_of_an_epoch_the_worker_left_never_reach_its_next_epoch()
+    {
+        await using var group = await GrpcGroup.StartAsync(2);
+        // Rank 1 sends in epoch 1, but rank 0 leaves that epoch without reading it.
+        await group.Communicators[1].SendAsync<float>(0, new float[] { 1f, 2f });
+        group.Inboxes[0].Retire(1);
+
+        string[] addresses = group.Endpoints.Select(e => e.PeerAddress).ToArray();
+        await using var rank0 = GrpcCommunicator.CreateWorld(new GrpcTransport(0, addresses, group.Inboxes[0], "test-token", epoch: 2));
+        await using var rank1 = GrpcCommunicator.CreateWorld(new GrpcTransport(1, addresses, group.Inboxes[1], "test-token", epoch: 2));
+        await rank1.SendAsync<float>(0, new float[] { 3f, 4f });
+        var received = new float[2];
+        await rank0.ReceiveAsync<float>(1, received);
+        Assert.Equal([3f, 4f], received);
+
+        // A stream opened for the epoch rank 0 left is refused.
+        using var channel = GrpcChannel.ForAddress(addresses[0]);
+        using var stale = new Peer.PeerClient(channel).Send(new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" }, { "dtrain-epoch", "1" } });
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await stale.RequestStream.WriteAsync(new Frame { EndOfMessage = true });
+            await stale.ResponseAsync;
+        });
+        Assert.Equal((StatusCode.FailedPrecondition, "this worker has left epoch 1"), (refused.StatusCode, refused.Status.Detail));
+    }
+
+    [Fact]
+    public async Task Aborting_a_transport_fails_the_peers_waiting_on_it_at_once()
+    {
+        await using var group = await GrpcGroup.StartAsync(2, new CommunicatorOptions { Timeout = TimeSpan.FromMinutes(5) });
+        await OnAllRanks(group.Communicators, comm => comm.AllReduceAsync<float>(new[] { comm.Rank + 0.5f }, ReduceOp.Sum));
+        var waiting = group.Communicators[0].ReceiveAsync<float>(1, new float[4]);
+
+        var aborted = System.Diagnostics.Stopwatch.StartNew();
+        group.Transports[1].Abort();
+
+        var lost = await Assert.ThrowsAsync<PeerLostException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, lost.Peer);
+        Assert.True(aborted.Elapsed < TimeSpan.FromSeconds(5), $"the receive failed {aborted.Elapsed.TotalSeconds:0.0} s after the abort");
     }
 
     [Fact]

@@ -7,13 +7,19 @@ namespace Dtrain.Tests.Collectives;
 /// <summary>N ranks in this process, each with its own real Kestrel peer endpoint on loopback and a gRPC communicator.</summary>
 internal sealed class GrpcGroup : IAsyncDisposable
 {
-    private GrpcGroup(IReadOnlyList<WorkerEndpoint> endpoints, IReadOnlyList<Communicator> communicators)
+    private GrpcGroup(IReadOnlyList<WorkerEndpoint> endpoints, IReadOnlyList<PeerInbox> inboxes, IReadOnlyList<GrpcTransport> transports, IReadOnlyList<Communicator> communicators)
     {
         Endpoints = endpoints;
+        Inboxes = inboxes;
+        Transports = transports;
         Communicators = communicators;
     }
 
     public IReadOnlyList<WorkerEndpoint> Endpoints { get; }
+
+    public IReadOnlyList<PeerInbox> Inboxes { get; }
+
+    public IReadOnlyList<GrpcTransport> Transports { get; }
 
     public IReadOnlyList<Communicator> Communicators { get; }
 
@@ -27,10 +33,8 @@ internal sealed class GrpcGroup : IAsyncDisposable
             endpoints.Add(await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, default));
         }
         var addresses = endpoints.Select(e => e.PeerAddress).ToArray();
-        var communicators = Enumerable.Range(0, ranks)
-            .Select(rank => GrpcCommunicator.CreateWorld(new GrpcTransport(rank, addresses, inboxes[rank], token, transportOptions), options))
-            .ToArray();
-        return new GrpcGroup(endpoints, communicators);
+        var transports = Enumerable.Range(0, ranks).Select(rank => new GrpcTransport(rank, addresses, inboxes[rank], token, transportOptions)).ToArray();
+        return new GrpcGroup(endpoints, inboxes, transports, transports.Select(t => GrpcCommunicator.CreateWorld(t, options)).ToArray());
     }
 
     public async ValueTask DisposeAsync()

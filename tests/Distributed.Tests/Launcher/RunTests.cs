@@ -22,8 +22,8 @@ public class RunTests
 
         int code = await exited;
         Assert.True(code == 0, $"exit code {code}; stderr: {dtrain.Stderr}");
-        Assert.Contains("rank 0/2 on cpu", dtrain.Stdout);
-        Assert.Contains("rank 1/2 on cpu", dtrain.Stdout);
+        Assert.Contains("rank 0/2 of epoch 1 on cpu", dtrain.Stdout);
+        Assert.Contains("rank 1/2 of epoch 1 on cpu", dtrain.Stdout);
         var summary = Regex.Match(dtrain.Stdout,
             @"done: 30 steps on 2 workers, final loss (\S+), held-out accuracy (\S+) %, wall time \S+ s, parameters identical on all ranks");
         Assert.True(summary.Success, dtrain.Stdout);
