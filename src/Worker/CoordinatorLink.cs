@@ -33,6 +33,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
         var request = new JoinRequest
         {
             JobToken = options.JobToken,
+            JobId = options.JobId,
             PeerAddress = peerAddress,
             ProcessId = Environment.ProcessId,
         };

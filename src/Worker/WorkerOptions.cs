@@ -7,6 +7,9 @@ public sealed record WorkerOptions
 
     public required string JobToken { get; init; }
 
+    /// <summary>The job this worker means to join; empty: whichever job the coordinator runs.</summary>
+    public string JobId { get; init; } = "";
+
     /// <summary>Address the worker's endpoints listen on: loopback for a local run, 0.0.0.0 in a pod.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
 

@@ -11,6 +11,11 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options) : Grain, 
     {
         var job = options.Job;
         if (report.Rank < 0 || report.Rank >= job.Workers) throw new ArgumentException($"rank {report.Rank} is outside the world of {job.Workers}");
+        // The manifest names the file inside the checkpoint's directory; a path could point anywhere.
+        if (report.File is "" or "." or ".." || report.File.IndexOfAny(['/', '\\']) >= 0)
+        {
+            throw new ArgumentException($"the shard's file must be a plain file name, got '{report.File}'");
+        }
         if (report.Step <= lastCommitted) throw new ArgumentException($"step {report.Step} is not after the last committed checkpoint (step {lastCommitted})");
         var shards = pending.TryGetValue(report.Step, out var known) ? known : pending[report.Step] = [];
         if (!shards.TryAdd(report.Rank, report)) throw new ArgumentException($"rank {report.Rank} already reported its shard of step {report.Step}");

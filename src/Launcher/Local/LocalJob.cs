@@ -23,13 +23,12 @@ public static class LocalJob
             : $"no whole checkpoint in {job.CheckpointDir}: starting from step 0");
     }
 
-    public static async Task<JobOutcome> RunAsync(JobSpec job, CancellationToken ct)
+    public static async Task<JobOutcome> RunAsync(JobSpec job, string jobId, CancellationToken ct)
     {
         var options = new CoordinatorOptions
         {
-            JobId = $"job-{Guid.NewGuid():N}"[..12],
-            // An operator's secret when one is set (so `dtrain status` can present it), else a fresh one.
-            JobToken = Environment.GetEnvironmentVariable(JobEnvironment.JobToken) is { Length: > 0 } secret ? secret : JobToken.Generate(),
+            JobId = jobId,
+            JobToken = JobToken.Derive(JobEnvironment.RunSecret(), jobId),
             Job = job,
         };
         await using var coordinator = await CoordinatorHost.StartAsync(options, ct);
@@ -40,6 +39,7 @@ public static class LocalJob
         {
             "worker",
             "--coordinator", coordinator.Address,
+            "--job-id", options.JobId,
             "--parent-pid", Environment.ProcessId.ToString(),
         };
         var started = System.Diagnostics.Stopwatch.StartNew();

@@ -64,19 +64,46 @@ public class GrpcCollectivesTests
     }
 
     [Fact]
-    public async Task A_peer_without_the_job_token_is_refused()
+    public async Task A_peer_without_the_job_token_is_refused_and_counted()
     {
         await using var group = await GrpcGroup.StartAsync(1);
-        using var channel = GrpcChannel.ForAddress(group.Endpoints[0].PeerAddress);
-        using var call = new Peer.PeerClient(channel).Send(new Metadata { { "dtrain-rank", "0" }, { "dtrain-job-token", "wrong" } });
+        string metrics = group.Endpoints[0].MetricsAddress, series = Scrape.Rejected("peer", "token");
+        double before = await Scrape.ValueAsync(metrics, series);
 
-        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+        var refused = await RefusedStreamAsync(group, new Metadata { { "dtrain-rank", "0" }, { "dtrain-job-token", "wrong" } });
+
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        Assert.Equal("this peer does not hold the job's token", refused.Status.Detail);
+        Assert.Equal(before + 1, await Scrape.ValueAsync(metrics, series));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("one")]
+    [InlineData("-1")]
+    public async Task A_peer_stream_without_a_usable_rank_header_is_refused(string? rank)
+    {
+        await using var group = await GrpcGroup.StartAsync(1);
+        var headers = new Metadata { { "dtrain-job-token", "test-token" } };
+        if (rank is not null) headers.Add("dtrain-rank", rank);
+
+        var refused = await RefusedStreamAsync(group, headers);
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Equal("missing or bad dtrain-rank header", refused.Status.Detail);
+    }
+
+    private static async Task<RpcException> RefusedStreamAsync(GrpcGroup group, Metadata headers)
+    {
+        using var channel = GrpcChannel.ForAddress(group.Endpoints[0].PeerAddress);
+        using var call = new Peer.PeerClient(channel).Send(headers);
+        return await Assert.ThrowsAsync<RpcException>(async () =>
         {
             await call.RequestStream.WriteAsync(new Frame { EndOfMessage = true });
             await call.RequestStream.CompleteAsync();
             await call.ResponseAsync;
         });
-        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
     }
 
     [Fact]
