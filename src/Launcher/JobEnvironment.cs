@@ -1,3 +1,6 @@
+using Dtrain.Contracts;
+using Dtrain.Contracts.Hosting;
+
 namespace Dtrain.Launcher;
 
 /// <summary>The environment variables dtrain's processes read.</summary>
@@ -12,11 +15,27 @@ public static class JobEnvironment
     /// <summary>The job a worker means to join (the same as `dtrain worker --job-id`).</summary>
     public const string JobId = "DTRAIN_JOB_ID";
 
+    /// <summary>PEM files: the certificate (and its key) a gRPC endpoint presents, and the CA its clients trust.</summary>
+    public const string TlsCertificate = "DTRAIN_TLS_CERT", TlsKey = "DTRAIN_TLS_KEY", TlsAuthority = "DTRAIN_TLS_CA";
+
     public static string? Value(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 
     public static string RequireJobToken() => Value(JobToken) ?? throw new UsageException($"the job token is missing: set {JobToken}");
 
     public static string RequireJobSecret() => Value(JobSecret) ?? throw new UsageException($"the job secret is missing: set {JobSecret}");
+
+    /// <summary>This process's TLS from the environment; none when the variables are unset. Worker processes inherit them.</summary>
+    public static GrpcTls Tls()
+    {
+        try
+        {
+            return GrpcTls.Load(Value(TlsCertificate), Value(TlsKey), Value(TlsAuthority));
+        }
+        catch (DtrainException bad)
+        {
+            throw new UsageException($"{bad.Message} ({TlsCertificate}, {TlsKey}, {TlsAuthority})");
+        }
+    }
 
     /// <summary>
     /// `dtrain run`'s secret: the operator's, so that `dtrain token` derives the token `dtrain status` presents, else a

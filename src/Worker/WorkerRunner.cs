@@ -19,7 +19,7 @@ public static class WorkerRunner
         DtrainMetrics.PublishBuildInfo("worker");
         var inbox = new PeerInbox(options.JobToken);
         await using var endpoint = await WorkerEndpoint.StartAsync(
-            inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, ct);
+            inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, options.Tls, ct);
         await using var coordinator = new CoordinatorLink(options);
 
         var mpi = MpiEnvironment.Current;
@@ -33,7 +33,7 @@ public static class WorkerRunner
         var collectiveOptions = new CommunicatorOptions { Timeout = TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds) };
         await using var comm = job.Transport == "mpi"
             ? OpenMpi(mpi, assignment.Rank, collectiveOptions)
-            : GrpcCommunicator.CreateWorld(new GrpcTransport(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken), collectiveOptions);
+            : GrpcCommunicator.CreateWorld(new GrpcTransport(assignment.Rank, assignment.PeerAddresses, inbox, options.JobToken, new GrpcTransportOptions { Tls = options.Tls }), collectiveOptions);
         StepReport? latest = null;
         using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var reporting = coordinator.ReportProgressAsync(assignment.Rank, () => latest, stopReporting.Token);
@@ -44,7 +44,7 @@ public static class WorkerRunner
         {
             "cannon-mlp" => await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, ct),
             "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, assignment.Rank, assignment.WorldSize),
-                new GraphPeers(endpoint.Graph, assignment.PeerAddresses, options.JobToken, collectiveOptions.Timeout), checkpoint).TrainAsync(progress, ct),
+                new GraphPeers(endpoint.Graph, assignment.PeerAddresses, options.JobToken, options.Tls, collectiveOptions.Timeout), checkpoint).TrainAsync(progress, ct),
             _ => await new DataParallelTrainer(comm, job, device, checkpoint).TrainAsync(progress, ct),
         };
 

@@ -33,6 +33,7 @@ public static class CoordinatorCommand
                 JobToken = JobToken.Derive(JobEnvironment.RequireJobSecret(), id),
                 Job = job,
                 ListenAddress = parse.GetValue(listen)!,
+                Tls = JobEnvironment.Tls(),
             }, ct);
             ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}; waiting for {job.Workers} workers");
             var outcome = await JobWatch.FollowAsync(coordinator, () => null, _ => { }, ct);

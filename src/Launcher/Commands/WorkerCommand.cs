@@ -41,6 +41,7 @@ public static class WorkerCommand
                 Coordinator = parse.GetValue(coordinator)!,
                 JobToken = token,
                 JobId = parse.GetValue(jobId) ?? "",
+                Tls = JobEnvironment.Tls(),
                 ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(connectTimeout)),
                 ListenAddress = parse.GetValue(listen)!,
                 AdvertiseHost = parse.GetValue(advertise)!,

@@ -30,6 +30,7 @@ public static class LocalJob
             JobId = jobId,
             JobToken = JobToken.Derive(JobEnvironment.RunSecret(), jobId),
             Job = job,
+            Tls = JobEnvironment.Tls(),
         };
         await using var coordinator = await CoordinatorHost.StartAsync(options, ct);
         ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");

@@ -1,6 +1,7 @@
 using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Collectives;
+using Dtrain.Contracts.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
 using static Dtrain.Tests.Collectives.Conformance;
@@ -94,16 +95,38 @@ public class GrpcCollectivesTests
         Assert.Equal("missing or bad dtrain-rank header", refused.Status.Detail);
     }
 
-    private static async Task<RpcException> RefusedStreamAsync(GrpcGroup group, Metadata headers)
+    [Fact]
+    public async Task With_tls_peers_talk_over_https_and_refuse_cleartext_and_untrusting_clients()
     {
-        using var channel = GrpcChannel.ForAddress(group.Endpoints[0].PeerAddress);
+        using var certificates = new TestCertificates();
+        var tls = GrpcTls.Load(certificates.CertificateFile, certificates.KeyFile, certificates.AuthorityFile);
+        await using var group = await GrpcGroup.StartAsync(2, Ring, new GrpcTransportOptions { Tls = tls });
+        await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, 12, RankChecks.Lengths));
+
+        string address = group.Endpoints[0].PeerAddress;
+        Assert.StartsWith("https://", address);
+        var headers = new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" } };
+        var untrusting = await RefusedStreamAsync(group, headers);
+        Assert.StartsWith("TLS handshake failed: ", GrpcTls.HandshakeFailure(untrusting));
+        var cleartext = await RefusedStreamAsync(group, headers, "http://" + address["https://".Length..]);
+        Assert.Equal(StatusCode.Unavailable, cleartext.StatusCode);
+        Assert.Null(GrpcTls.HandshakeFailure(cleartext));
+    }
+
+    private static async Task<RpcException> RefusedStreamAsync(GrpcGroup group, Metadata headers, string? address = null)
+    {
+        using var channel = GrpcChannel.ForAddress(address ?? group.Endpoints[0].PeerAddress);
         using var call = new Peer.PeerClient(channel).Send(headers);
-        return await Assert.ThrowsAsync<RpcException>(async () =>
+        try
         {
             await call.RequestStream.WriteAsync(new Frame { EndOfMessage = true });
             await call.RequestStream.CompleteAsync();
-            await call.ResponseAsync;
-        });
+        }
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException)
+        {
+            // The call may end before the write does; its response holds the status it ended with.
+        }
+        return await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
     }
 
     [Fact]
