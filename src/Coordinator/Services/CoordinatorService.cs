@@ -8,8 +8,8 @@ using Grpc.Core;
 namespace Dtrain.Coordinator.Services;
 
 /// <summary>
-/// The workers' front door: checks the job id and token and refuses malformed requests, then delegates to the job's grains. Rendezvous waits here,
-/// polling the rendezvous grain, so that no grain call ever blocks on other workers.
+/// The workers' front door: checks the job id and token and refuses malformed requests, then delegates to the
+/// job's grains. Rendezvous waits here, polling the rendezvous grain, so that no grain call ever blocks on other workers.
 /// </summary>
 public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions options) : Contracts.Coordinator.Coordinator.CoordinatorBase
 {
