@@ -13,7 +13,7 @@ namespace Dtrain.Coordinator;
 
 /// <summary>
 /// The coordinator process's parts in one host: an Orleans silo (localhost clustering, in-memory state), the
-/// gRPC endpoint workers call (HTTP/2 on Port), and Prometheus /metrics (HTTP/1.1 on Port + 1).
+/// gRPC endpoint workers call (HTTP/2 on Port, over TLS when given a certificate), and Prometheus /metrics (HTTP/1.1 on Port + 1).
 /// </summary>
 public sealed class CoordinatorHost : IAsyncDisposable
 {
@@ -27,7 +27,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     public CoordinatorOptions Options { get; }
 
-    public string Address => $"http://{Options.ListenAddress}:{Options.Job.Port}";
+    public string Address => $"{Options.Tls.Scheme}://{Options.ListenAddress}:{Options.Job.Port}";
 
     public string MetricsAddress => $"http://{Options.ListenAddress}:{Options.Job.Port + 1}/metrics";
 
@@ -50,7 +50,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
             var latest = CheckpointStore.LatestValid(options.Job.CheckpointDir, out skipped);
             options = options with { Job = options.Job with { ResumeStep = latest?.Step ?? 0 } };
         }
-        var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1);
+        var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1, options.Tls);
         // The silo warns at every start that server GC is off; a small control plane does not need it. Its
         // watchdog's first check after start can report a stall as long as the machine's uptime (seen here:
         // "has not completed for 02:14:04" in a process a second old), a false alarm on every run.

@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Hosting;
 using Dtrain.Contracts.Jobs;
 
 namespace Dtrain.Coordinator;
@@ -13,4 +14,7 @@ public sealed record CoordinatorOptions
 
     /// <summary>Address the gRPC and metrics endpoints listen on: loopback for a local run, 0.0.0.0 in a pod.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>The certificate the gRPC endpoint presents; none: cleartext.</summary>
+    public GrpcTls Tls { get; init; } = GrpcTls.None;
 }

@@ -1,13 +1,48 @@
+using Dtrain.Contracts;
+using Dtrain.Contracts.Hosting;
+
 namespace Dtrain.Launcher;
 
 /// <summary>The environment variables dtrain's processes read.</summary>
 public static class JobEnvironment
 {
-    /// <summary>The job's secret. It travels in the environment, not the command line, where `ps` would show it.</summary>
+    /// <summary>The job's token. It travels in the environment, not the command line, where `ps` would show it.</summary>
     public const string JobToken = "DTRAIN_JOB_TOKEN";
 
-    public static string RequireJobToken() =>
-        Environment.GetEnvironmentVariable(JobToken) is { Length: > 0 } token
-            ? token
-            : throw new UsageException($"the job token is missing: set {JobToken}");
+    /// <summary>The secret job tokens are derived from; only the launcher or coordinator and `dtrain token` read it.</summary>
+    public const string JobSecret = "DTRAIN_JOB_SECRET";
+
+    /// <summary>The job a worker means to join (the same as `dtrain worker --job-id`).</summary>
+    public const string JobId = "DTRAIN_JOB_ID";
+
+    /// <summary>PEM files: the certificate (and its key) a gRPC endpoint presents, and the CA its clients trust.</summary>
+    public const string TlsCertificate = "DTRAIN_TLS_CERT", TlsKey = "DTRAIN_TLS_KEY", TlsAuthority = "DTRAIN_TLS_CA";
+
+    public static string? Value(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+    public static string RequireJobToken() => Value(JobToken) ?? throw new UsageException($"the job token is missing: set {JobToken}");
+
+    public static string RequireJobSecret() => Value(JobSecret) ?? throw new UsageException($"the job secret is missing: set {JobSecret}");
+
+    /// <summary>This process's TLS from the environment; none when the variables are unset. Worker processes inherit them.</summary>
+    public static GrpcTls Tls()
+    {
+        try
+        {
+            return GrpcTls.Load(Value(TlsCertificate), Value(TlsKey), Value(TlsAuthority));
+        }
+        catch (DtrainException bad)
+        {
+            throw new UsageException($"{bad.Message} ({TlsCertificate}, {TlsKey}, {TlsAuthority})");
+        }
+    }
+
+    /// <summary>
+    /// `dtrain run`'s secret: the operator's, so that `dtrain token` derives the token `dtrain status` presents, else a
+    /// fresh one. A token alone is refused rather than ignored: the run could not honour it.
+    /// </summary>
+    public static string RunSecret() =>
+        Value(JobSecret) ?? (Value(JobToken) is null
+            ? Contracts.Jobs.JobToken.Generate()
+            : throw new UsageException($"dtrain run derives the job token from {JobSecret}: set that instead of {JobToken}"));
 }

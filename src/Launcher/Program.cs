@@ -11,6 +11,7 @@ var root = new RootCommand("dtrain: distributed training for .NET (Orleans contr
     BenchCommand.Create(),
     WorkerCommand.Create(),
     StatusCommand.Create(),
+    TokenCommand.Create(),
     GraphCommand.Create(),
 };
 

@@ -57,7 +57,9 @@ public static class DtrainMetrics
         "dtrain_graph_sampling_requests_total", "Requests this worker's sampling service answered, by kind: sample or features.", "kind");
 
     public static readonly Counter RejectedConnections = Metrics.CreateCounter(
-        "dtrain_rejected_connections_total", "Calls refused because they lacked the job's token.", "endpoint");
+        "dtrain_rejected_connections_total",
+        "Calls refused by endpoint (coordinator, peer, sampling) and reason: token (not the job's token) or job (another job's id).",
+        "endpoint", "reason");
 
     /// <summary>Sets dtrain_build_info for this process; call once at start-up.</summary>
     public static void PublishBuildInfo(string process)

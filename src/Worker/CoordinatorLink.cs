@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
+using Dtrain.Contracts.Hosting;
 using Dtrain.Worker.Training;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -20,7 +21,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
     public CoordinatorLink(WorkerOptions options)
     {
         this.options = options;
-        channel = GrpcChannel.ForAddress(options.Coordinator);
+        channel = options.Tls.CreateChannel(options.Coordinator);
         client = new Contracts.Coordinator.Coordinator.CoordinatorClient(channel);
     }
 
@@ -33,6 +34,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
         var request = new JoinRequest
         {
             JobToken = options.JobToken,
+            JobId = options.JobId,
             PeerAddress = peerAddress,
             ProcessId = Environment.ProcessId,
         };
@@ -43,6 +45,10 @@ public sealed class CoordinatorLink : IAsyncDisposable
             try
             {
                 return await client.JoinAsync(request, deadline: giveUp, cancellationToken: ct);
+            }
+            catch (RpcException e) when (GrpcTls.HandshakeFailure(e) is { } failure)
+            {
+                throw new DtrainException($"cannot reach the coordinator at {options.Coordinator}: {failure}");
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < giveUp)
             {

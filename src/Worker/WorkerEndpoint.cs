@@ -34,13 +34,14 @@ public sealed class WorkerEndpoint : IAsyncDisposable
     /// <param name="advertiseHost">Host name or IP under which peers and Prometheus reach this worker.</param>
     /// <param name="peerPort">Port of the peer endpoint; 0 picks a free one.</param>
     /// <param name="metricsPort">Port of /metrics; 0 picks a free one.</param>
+    /// <param name="tls">The certificate the peer endpoint presents, if any.</param>
     /// <param name="ct">Cancels the start.</param>
     public static async Task<WorkerEndpoint> StartAsync(
-        PeerInbox inbox, string listenAddress, string advertiseHost, int peerPort, int metricsPort, CancellationToken ct)
+        PeerInbox inbox, string listenAddress, string advertiseHost, int peerPort, int metricsPort, GrpcTls tls, CancellationToken ct)
     {
         peerPort = peerPort == 0 ? Ports.FindFree() : peerPort;
         metricsPort = metricsPort == 0 ? Ports.FindFree() : metricsPort;
-        var builder = GrpcWebHost.CreateBuilder(listenAddress, peerPort, metricsPort);
+        var builder = GrpcWebHost.CreateBuilder(listenAddress, peerPort, metricsPort, tls);
         var graph = new ServedPartition(inbox.Admits);
         builder.Services.AddPeerTransport(inbox);
         builder.Services.AddGraphSampling(graph);
@@ -50,7 +51,7 @@ public sealed class WorkerEndpoint : IAsyncDisposable
         app.MapMetrics();
         await GrpcWebHost.StartAsync(app, "the worker's endpoints", ct);
         return new WorkerEndpoint(app, graph,
-            $"http://{advertiseHost}:{peerPort}", $"http://{advertiseHost}:{metricsPort}/metrics");
+            $"{tls.Scheme}://{advertiseHost}:{peerPort}", $"http://{advertiseHost}:{metricsPort}/metrics");
     }
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,5 @@
+using Dtrain.Contracts.Hosting;
+
 namespace Dtrain.Worker;
 
 public sealed record WorkerOptions
@@ -7,8 +9,14 @@ public sealed record WorkerOptions
 
     public required string JobToken { get; init; }
 
+    /// <summary>The job this worker means to join; empty: whichever job the coordinator runs.</summary>
+    public string JobId { get; init; } = "";
+
     /// <summary>Address the worker's endpoints listen on: loopback for a local run, 0.0.0.0 in a pod.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>The certificate of the peer endpoint and the CA trusted in the coordinator's and the peers'.</summary>
+    public GrpcTls Tls { get; init; } = GrpcTls.None;
 
     /// <summary>Host name or IP peers use to reach this worker.</summary>
     public string AdvertiseHost { get; init; } = "127.0.0.1";

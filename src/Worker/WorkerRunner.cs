@@ -22,7 +22,7 @@ public static class WorkerRunner
         DtrainMetrics.PublishBuildInfo("worker");
         var inbox = new PeerInbox(options.JobToken);
         await using var endpoint = await WorkerEndpoint.StartAsync(
-            inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, ct);
+            inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, options.Tls, ct);
         await using var coordinator = new CoordinatorLink(options);
         var mpi = MpiEnvironment.Current;
         while (true)
@@ -59,7 +59,7 @@ public static class WorkerRunner
         log.WriteLine($"rank {epoch.Rank}/{epoch.WorldSize} of epoch {epoch.Number} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
 
         var collectiveOptions = new CommunicatorOptions { Timeout = TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds) };
-        var transport = job.Transport == "mpi" ? null : new GrpcTransport(epoch.Rank, peers, inbox, options.JobToken, epoch: epoch.Number);
+        var transport = job.Transport == "mpi" ? null : new GrpcTransport(epoch.Rank, peers, inbox, options.JobToken, new GrpcTransportOptions { Tls = options.Tls }, epoch.Number);
         await using var comm = transport is null ? OpenMpi(epoch.Rank, collectiveOptions) : GrpcCommunicator.CreateWorld(transport, collectiveOptions);
         using var epochEnded = CancellationTokenSource.CreateLinkedTokenSource(ct);
         StepReport? latest = null;
@@ -73,7 +73,7 @@ public static class WorkerRunner
             {
                 "cannon-mlp" => await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, epochEnded.Token),
                 "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, epoch.Rank, epoch.WorldSize),
-                    new GraphPeers(endpoint.Graph, peers, options.JobToken, collectiveOptions.Timeout), checkpoint).TrainAsync(progress, epochEnded.Token),
+                    new GraphPeers(endpoint.Graph, peers, options.JobToken, options.Tls, collectiveOptions.Timeout), checkpoint).TrainAsync(progress, epochEnded.Token),
                 _ => await new DataParallelTrainer(comm, job, device, checkpoint).TrainAsync(progress, epochEnded.Token),
             };
             stopReporting.Cancel();

@@ -10,12 +10,12 @@ using Microsoft.Extensions.Logging;
 namespace Dtrain.Contracts.Hosting;
 
 /// <summary>
-/// The shape of every dtrain server: gRPC on one port (cleartext HTTP/2) and Prometheus /metrics on another
-/// (HTTP/1.1), because cleartext HTTP/2 and HTTP/1.1 cannot share a port.
+/// The shape of every dtrain server: gRPC on one port (cleartext HTTP/2, or HTTPS given a certificate) and
+/// Prometheus /metrics on another (cleartext HTTP/1.1), because cleartext HTTP/2 and HTTP/1.1 cannot share a port.
 /// </summary>
 public static class GrpcWebHost
 {
-    public static WebApplicationBuilder CreateBuilder(string listenAddress, int grpcPort, int metricsPort)
+    public static WebApplicationBuilder CreateBuilder(string listenAddress, int grpcPort, int metricsPort, GrpcTls tls)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -30,7 +30,11 @@ public static class GrpcWebHost
             kestrel.Limits.Http2.MaxFrameSize = 1 << 20;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 64 << 20;
             kestrel.Limits.Http2.InitialStreamWindowSize = 64 << 20;
-            kestrel.Listen(address, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, grpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (tls.Certificate is { } certificate) listen.UseHttps(certificate);
+            });
             kestrel.Listen(address, metricsPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
         return builder;

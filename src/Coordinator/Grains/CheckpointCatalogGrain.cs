@@ -14,6 +14,11 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options) : Grain, 
         var job = options.Job;
         if (report.WorldSize < 1 || report.WorldSize > job.Workers) throw new ArgumentException($"a world of {report.WorldSize} is not a world of this job (1 to {job.Workers} workers)");
         if (report.Rank < 0 || report.Rank >= report.WorldSize) throw new ArgumentException($"rank {report.Rank} is outside the world of {report.WorldSize}");
+        // The manifest names the file inside the checkpoint's directory; a path could point anywhere.
+        if (report.File is "" or "." or ".." || report.File.IndexOfAny(['/', '\\']) >= 0)
+        {
+            throw new ArgumentException($"the shard's file must be a plain file name, got '{report.File}'");
+        }
         if (report.Step <= lastCommitted) throw new ArgumentException($"step {report.Step} is not after the last committed checkpoint (step {lastCommitted})");
         var shards = pending.TryGetValue(report.Step, out var known) ? known : pending[report.Step] = [];
         if (shards.Values.FirstOrDefault() is { } first && first.WorldSize != report.WorldSize)

@@ -8,8 +8,8 @@ using Grpc.Core;
 namespace Dtrain.Coordinator.Services;
 
 /// <summary>
-/// The workers' front door: checks the job token, then delegates to the job's grains. Rendezvous waits here,
-/// polling the rendezvous grain, so that no grain call ever blocks on other workers.
+/// The workers' front door: checks the job id and token and refuses malformed requests, then delegates to the
+/// job's grains. Rendezvous waits here, polling the rendezvous grain, so that no grain call ever blocks on other workers.
 /// </summary>
 public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions options) : Contracts.Coordinator.Coordinator.CoordinatorBase
 {
@@ -23,7 +23,17 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
 
     public override async Task<JoinReply> Join(JoinRequest request, ServerCallContext context)
     {
+        // The job first: a worker sent to the wrong coordinator learns that, not just that its token is wrong.
+        if (request.JobId != "" && request.JobId != options.JobId)
+        {
+            DtrainMetrics.RejectedConnections.WithLabels("coordinator", "job").Inc();
+            throw new RpcException(new Status(StatusCode.NotFound, $"unknown job '{request.JobId}' (this coordinator runs job '{options.JobId}')"));
+        }
         Authenticate(request.JobToken);
+        if (!Uri.TryCreate(request.PeerAddress, UriKind.Absolute, out var peer) || peer.Scheme is not ("http" or "https"))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"peer_address must be an http:// or https:// URL, got '{request.PeerAddress}'"));
+        }
         if ((await JobGrain.GetStatusAsync()).Failure is { } failure)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"the job failed: {failure}"));
@@ -187,7 +197,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     {
         if (!JobToken.Matches(options.JobToken, presented))
         {
-            DtrainMetrics.RejectedConnections.WithLabels("coordinator").Inc();
+            DtrainMetrics.RejectedConnections.WithLabels("coordinator", "token").Inc();
             throw new RpcException(new Status(StatusCode.Unauthenticated, "the job token is wrong"));
         }
     }

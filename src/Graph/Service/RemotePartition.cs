@@ -1,4 +1,5 @@
 using Dtrain.Contracts;
+using Dtrain.Contracts.Hosting;
 using Dtrain.Contracts.Sampling;
 using Dtrain.Graph.Sampling;
 using Grpc.Core;
@@ -19,11 +20,12 @@ public sealed class RemotePartition : IPartitionSource, IDisposable
     /// <param name="featureDim">Feature dimension of the graph.</param>
     /// <param name="address">The peer's endpoint, e.g. http://host:port.</param>
     /// <param name="jobToken">Presented with every call.</param>
+    /// <param name="tls">The CA trusted in an https:// address.</param>
     /// <param name="timeout">Longest wait for one answer, including the peer's loading its partition.</param>
-    public RemotePartition(int partitionId, int featureDim, string address, string jobToken, TimeSpan timeout)
+    public RemotePartition(int partitionId, int featureDim, string address, string jobToken, GrpcTls tls, TimeSpan timeout)
     {
         (PartitionId, FeatureDim, this.address, this.timeout) = (partitionId, featureDim, address, timeout);
-        channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        channel = tls.CreateChannel(address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = SamplingServiceExtensions.MaxMessageBytes,
             MaxSendMessageSize = SamplingServiceExtensions.MaxMessageBytes,

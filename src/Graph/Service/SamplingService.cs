@@ -38,7 +38,7 @@ public sealed class SamplingService(ServedPartition served) : GraphSampling.Grap
     {
         if (!served.Admits(context.RequestHeaders.GetValue(JobTokenHeader)))
         {
-            DtrainMetrics.RejectedConnections.WithLabels("sampling").Inc();
+            DtrainMetrics.RejectedConnections.WithLabels("sampling", "token").Inc();
             throw new RpcException(new Status(StatusCode.Unauthenticated, "this caller does not hold the job's token"));
         }
         var partition = await served.WhenServingAsync(context.CancellationToken);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dtrain.Collectives.Transports.Grpc;
+using Dtrain.Contracts.Hosting;
 using Dtrain.Graph.Generators;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
@@ -79,7 +80,7 @@ public sealed record SamplerBenchmark(
                 // One partition needs no service: the anchor never leaves the process.
                 for (int p = 0; parts > 1 && p < parts; p++)
                 {
-                    var endpoint = await WorkerEndpoint.StartAsync(new PeerInbox(Token), "127.0.0.1", "127.0.0.1", 0, 0, ct);
+                    var endpoint = await WorkerEndpoint.StartAsync(new PeerInbox(Token), "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, ct);
                     endpoints.Add(endpoint);
                     endpoint.Graph.Serve(new LocalPartition(partitioned.Partitions[p]));
                 }

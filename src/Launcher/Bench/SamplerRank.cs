@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Hosting;
 using Dtrain.Contracts.Randomness;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
@@ -29,7 +30,7 @@ public sealed class SamplerRank : IDisposable
         var partition = graph.Partitions[rank];
         var local = new LocalPartition(partition);
         channels = Enumerable.Range(0, graph.Partitions.Length).Where(p => p != rank)
-            .Select(p => new RemotePartition(p, partition.FeatureDim, addresses[p], token, TimeSpan.FromMinutes(1)))
+            .Select(p => new RemotePartition(p, partition.FeatureDim, addresses[p], token, GrpcTls.None, TimeSpan.FromMinutes(1)))
             .ToArray();
         remotes = channels.Select(channel => new CountedPartition(channel)).ToArray();
         var sources = Enumerable.Range(0, graph.Partitions.Length)

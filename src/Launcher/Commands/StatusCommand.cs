@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
+using Dtrain.Contracts.Hosting;
 using Grpc.Core;
-using Grpc.Net.Client;
 
 namespace Dtrain.Launcher.Commands;
 
@@ -24,7 +24,7 @@ public static class StatusCommand
         command.SetAction(async (parse, ct) =>
         {
             string token = JobEnvironment.RequireJobToken(), address = parse.GetValue(coordinator)!;
-            using var channel = GrpcChannel.ForAddress(address);
+            using var channel = JobEnvironment.Tls().CreateChannel(address);
             StatusReply status;
             try
             {
@@ -35,7 +35,7 @@ public static class StatusCommand
             {
                 throw new DtrainException(e.StatusCode == StatusCode.Unauthenticated
                     ? $"the coordinator at {address} refused the job token"
-                    : $"cannot reach the coordinator at {address}: {e.Status.Detail}");
+                    : $"cannot reach the coordinator at {address}: {GrpcTls.HandshakeFailure(e) ?? e.Status.Detail}");
             }
             Print(Console.Out, status);
             return 0;

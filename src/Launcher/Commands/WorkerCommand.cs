@@ -22,11 +22,16 @@ public static class WorkerCommand
         var peerPort = new Option<int>("--peer-port") { Description = "port of the peer (collectives) endpoint; 0 picks a free one" };
         var metricsPort = new Option<int>("--metrics-port") { Description = "port of this worker's /metrics; 0 picks a free one" };
         var parentPid = new Option<int?>("--parent-pid") { Description = "exit when this process (the launcher) is gone" };
+        var jobId = new Option<string?>("--job-id")
+        {
+            Description = $"the job to join; a coordinator running another job refuses the worker (default: ${JobEnvironment.JobId}; none: no check)",
+            DefaultValueFactory = _ => JobEnvironment.Value(JobEnvironment.JobId),
+        };
 
         var command = new Command("worker",
             $"Run one rank of a job: join the coordinator, train, report. The job token is read from ${JobEnvironment.JobToken}.")
         {
-            coordinator, connectTimeout, listen, advertise, peerPort, metricsPort, parentPid,
+            coordinator, connectTimeout, listen, advertise, peerPort, metricsPort, parentPid, jobId,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -35,6 +40,8 @@ public static class WorkerCommand
             {
                 Coordinator = parse.GetValue(coordinator)!,
                 JobToken = token,
+                JobId = parse.GetValue(jobId) ?? "",
+                Tls = JobEnvironment.Tls(),
                 ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(connectTimeout)),
                 ListenAddress = parse.GetValue(listen)!,
                 AdvertiseHost = parse.GetValue(advertise)!,

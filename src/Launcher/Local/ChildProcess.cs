@@ -49,6 +49,8 @@ public sealed class ChildProcess : IDisposable
         };
         foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
         start.Environment[JobEnvironment.JobToken] = jobToken;
+        // The token is all a child needs; the secret would admit it to every job derived from it.
+        start.Environment.Remove(JobEnvironment.JobSecret);
 
         var process = new Process { StartInfo = start };
         var child = new ChildProcess(index, process);

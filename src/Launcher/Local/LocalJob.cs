@@ -23,14 +23,14 @@ public static class LocalJob
             : $"no whole checkpoint in {job.CheckpointDir}: starting from step 0");
     }
 
-    public static async Task<JobOutcome> RunAsync(JobSpec job, CancellationToken ct)
+    public static async Task<JobOutcome> RunAsync(JobSpec job, string jobId, CancellationToken ct)
     {
         var options = new CoordinatorOptions
         {
-            JobId = $"job-{Guid.NewGuid():N}"[..12],
-            // An operator's secret when one is set (so `dtrain status` can present it), else a fresh one.
-            JobToken = Environment.GetEnvironmentVariable(JobEnvironment.JobToken) is { Length: > 0 } secret ? secret : JobToken.Generate(),
+            JobId = jobId,
+            JobToken = JobToken.Derive(JobEnvironment.RunSecret(), jobId),
             Job = job,
+            Tls = JobEnvironment.Tls(),
         };
         await using var coordinator = await CoordinatorHost.StartAsync(options, ct);
         ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");
@@ -40,6 +40,7 @@ public static class LocalJob
         {
             "worker",
             "--coordinator", coordinator.Address,
+            "--job-id", options.JobId,
             "--parent-pid", Environment.ProcessId.ToString(),
         };
         var started = System.Diagnostics.Stopwatch.StartNew();

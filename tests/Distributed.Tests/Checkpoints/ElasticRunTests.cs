@@ -111,9 +111,11 @@ public class ElasticRunTests
     {
         using var directory = new TempDirectory();
         string checkpoints = Path.Combine(directory.Path, "elastic"), port = TestPorts.FreePair().ToString();
-        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "elastic-secret" };
+        var secret = new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "elastic-secret" };
+        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("elastic-secret", "elastic") };
         string[] settings = ["--steps", "600", "--device", "cpu", "--checkpoint-every", "10", "--checkpoint-dir", checkpoints, "--keep-checkpoints", "1000"];
-        using var coordinator = DtrainProcess.Start(["coordinator", "--workers", "3", "--min-workers", "2", "--last-call", "1", "--max-restarts", "1", "--port", port, .. settings], token);
+        using var coordinator = DtrainProcess.Start(
+            ["coordinator", "--job-id", "elastic", "--workers", "3", "--min-workers", "2", "--last-call", "1", "--max-restarts", "1", "--port", port, .. settings], secret);
         string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{port}"];
         var workers = Enumerable.Range(0, 3).Select(_ => DtrainProcess.Start(worker, token)).ToList();
         try

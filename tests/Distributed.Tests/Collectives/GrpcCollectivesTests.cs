@@ -1,6 +1,7 @@
 using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Collectives;
+using Dtrain.Contracts.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
 using static Dtrain.Tests.Collectives.Conformance;
@@ -64,19 +65,68 @@ public class GrpcCollectivesTests
     }
 
     [Fact]
-    public async Task A_peer_without_the_job_token_is_refused()
+    public async Task A_peer_without_the_job_token_is_refused_and_counted()
     {
         await using var group = await GrpcGroup.StartAsync(1);
-        using var channel = GrpcChannel.ForAddress(group.Endpoints[0].PeerAddress);
-        using var call = new Peer.PeerClient(channel).Send(new Metadata { { "dtrain-rank", "0" }, { "dtrain-job-token", "wrong" } });
+        string metrics = group.Endpoints[0].MetricsAddress, series = Scrape.Rejected("peer", "token");
+        double before = await Scrape.ValueAsync(metrics, series);
 
-        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+        var refused = await RefusedStreamAsync(group, new Metadata { { "dtrain-rank", "0" }, { "dtrain-job-token", "wrong" } });
+
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        Assert.Equal("this peer does not hold the job's token", refused.Status.Detail);
+        Assert.Equal(before + 1, await Scrape.ValueAsync(metrics, series));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("one")]
+    [InlineData("-1")]
+    public async Task A_peer_stream_without_a_usable_rank_header_is_refused(string? rank)
+    {
+        await using var group = await GrpcGroup.StartAsync(1);
+        var headers = new Metadata { { "dtrain-job-token", "test-token" } };
+        if (rank is not null) headers.Add("dtrain-rank", rank);
+
+        var refused = await RefusedStreamAsync(group, headers);
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Equal("missing or bad dtrain-rank header", refused.Status.Detail);
+    }
+
+    [Fact]
+    public async Task With_tls_peers_talk_over_https_and_refuse_cleartext_and_untrusting_clients()
+    {
+        using var certificates = new TestCertificates();
+        var tls = GrpcTls.Load(certificates.CertificateFile, certificates.KeyFile, certificates.AuthorityFile);
+        await using var group = await GrpcGroup.StartAsync(2, Ring, new GrpcTransportOptions { Tls = tls });
+        await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, 12, RankChecks.Lengths));
+
+        string address = group.Endpoints[0].PeerAddress;
+        Assert.StartsWith("https://", address);
+        var headers = new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" } };
+        var untrusting = await RefusedStreamAsync(group, headers);
+        Assert.StartsWith("TLS handshake failed: ", GrpcTls.HandshakeFailure(untrusting));
+        var cleartext = await RefusedStreamAsync(group, headers, "http://" + address["https://".Length..]);
+        Assert.Equal(StatusCode.Unavailable, cleartext.StatusCode);
+        Assert.Null(GrpcTls.HandshakeFailure(cleartext));
+    }
+
+    private static async Task<RpcException> RefusedStreamAsync(GrpcGroup group, Metadata headers, string? address = null)
+    {
+        using var channel = GrpcChannel.ForAddress(address ?? group.Endpoints[0].PeerAddress);
+        using var call = new Peer.PeerClient(channel).Send(headers);
+        try
         {
             await call.RequestStream.WriteAsync(new Frame { EndOfMessage = true });
             await call.RequestStream.CompleteAsync();
-            await call.ResponseAsync;
-        });
-        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        }
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException)
+        {
+            // The call may end before the write does; its response holds the status it ended with.
+        }
+        return await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
     }
 
     [Fact]

@@ -1,10 +1,14 @@
 using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Grpc;
+using Dtrain.Contracts.Hosting;
 using Dtrain.Worker;
 
 namespace Dtrain.Tests.Collectives;
 
-/// <summary>N ranks in this process, each with its own real Kestrel peer endpoint on loopback and a gRPC communicator.</summary>
+/// <summary>
+/// N ranks in this process, each with its own real Kestrel peer endpoint on loopback and a gRPC communicator. The
+/// transport options' TLS serves each endpoint and is trusted by each transport.
+/// </summary>
 internal sealed class GrpcGroup : IAsyncDisposable
 {
     private GrpcGroup(IReadOnlyList<WorkerEndpoint> endpoints, IReadOnlyList<PeerInbox> inboxes, IReadOnlyList<GrpcTransport> transports, IReadOnlyList<Communicator> communicators)
@@ -30,7 +34,7 @@ internal sealed class GrpcGroup : IAsyncDisposable
         var endpoints = new List<WorkerEndpoint>();
         foreach (var inbox in inboxes)
         {
-            endpoints.Add(await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, default));
+            endpoints.Add(await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, transportOptions?.Tls ?? GrpcTls.None, default));
         }
         var addresses = endpoints.Select(e => e.PeerAddress).ToArray();
         var transports = Enumerable.Range(0, ranks).Select(rank => new GrpcTransport(rank, addresses, inboxes[rank], token, transportOptions)).ToArray();

@@ -44,6 +44,21 @@ public class BadInputTests
     }
 
     [Theory]
+    [InlineData("the job secret is missing: set DTRAIN_JOB_SECRET", "", "coordinator", "--workers", "1")]
+    [InlineData("the job secret is missing: set DTRAIN_JOB_SECRET", "", "token", "--job-id", "job")]
+    [InlineData("Option '--job-id' is required", "secret", "token")]
+    [InlineData("dtrain run derives the job token from DTRAIN_JOB_SECRET: set that instead of DTRAIN_JOB_TOKEN", "", "run")]
+    public async Task A_missing_secret_is_a_usage_error(string expected, string secret, params string[] arguments)
+    {
+        using var dtrain = DtrainProcess.Start(arguments, new Dictionary<string, string>
+        {
+            ["DTRAIN_JOB_SECRET"] = secret, ["DTRAIN_JOB_TOKEN"] = arguments[0] == "run" ? "a-token-without-its-secret" : "",
+        });
+        Assert.Equal(2, await dtrain.WaitAsync(Limit));
+        AssertOneLineError(dtrain.Stderr, expected);
+    }
+
+    [Theory]
     [InlineData("workers: 2\nstepz: 10\n", "line 2: unknown field 'stepz'")]
     [InlineData("workers: two\n", "line 1: bad value 'two' for field 'workers'")]
     [InlineData("workers: 2\n  steps: [\n", "line 2: not valid YAML")]

@@ -47,6 +47,14 @@ internal sealed class DtrainProcess : IDisposable
         return (code, dtrain.Stdout, dtrain.Stderr);
     }
 
+    /// <summary>The job token `dtrain token` derives for <paramref name="jobId"/> under <paramref name="secret"/>.</summary>
+    public static async Task<string> TokenAsync(string secret, string jobId)
+    {
+        using var dtrain = Start(["token", "--job-id", jobId], new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = secret });
+        Assert.True(await dtrain.WaitAsync(TimeSpan.FromMinutes(1)) == 0, dtrain.Stderr);
+        return dtrain.Stdout.Trim();
+    }
+
     public async Task<int> WaitAsync(TimeSpan limit)
     {
         try

@@ -70,12 +70,13 @@ public class RunTests
     [Fact]
     public async Task A_standalone_coordinator_and_separately_started_workers_train_the_job()
     {
-        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "a-shared-secret" };
         string port = FreePort();
-        using var coordinator = DtrainProcess.Start(["coordinator", "--workers", "2", "--steps", "20", "--device", "cpu", "--port", port], token);
+        using var coordinator = DtrainProcess.Start(["coordinator", "--job-id", "shared", "--workers", "2", "--steps", "20", "--device", "cpu", "--port", port],
+            new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "a-shared-secret" });
         await coordinator.WaitForOutputAsync("waiting for 2 workers", Limit);
 
-        string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{port}"];
+        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("a-shared-secret", "shared") };
+        string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{port}", "--job-id", "shared"];
         using var first = DtrainProcess.Start(worker, token);
         using var second = DtrainProcess.Start(worker, token);
 

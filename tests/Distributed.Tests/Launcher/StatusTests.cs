@@ -3,7 +3,7 @@ using Dtrain.Tests.Graph;
 
 namespace Dtrain.Tests.Launcher;
 
-/// <summary>`dtrain status` against a running `dtrain run` that was given the operator's job token.</summary>
+/// <summary>`dtrain status` against a running `dtrain run` that was given the operator's job secret.</summary>
 public class StatusTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
@@ -13,9 +13,9 @@ public class StatusTests
     {
         using var directory = new TempDirectory();
         string port = TestPorts.FreePair().ToString(), address = $"http://127.0.0.1:{port}";
-        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "operator-secret" };
-        using var job = DtrainProcess.Start(["run", "--steps", "1000000", "--device", "cpu", "--port", port,
-            "--checkpoint-every", "20", "--checkpoint-dir", directory.Path], token);
+        using var job = DtrainProcess.Start(["run", "--job-id", "nightly", "--steps", "1000000", "--device", "cpu", "--port", port,
+            "--checkpoint-every", "20", "--checkpoint-dir", directory.Path], new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "operator-secret" });
+        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("operator-secret", "nightly") };
 
         string output = "";
         var deadline = DateTime.UtcNow + Limit;
@@ -28,10 +28,12 @@ public class StatusTests
             await Task.Delay(200);
         }
 
-        Assert.Matches(@"job job-\w+: running, epoch 1, 2/2 workers joined, 0 restarts, 1000000 steps", output);
+        Assert.Matches(@"job nightly: running, epoch 1, 2/2 workers joined, 0 restarts, 1000000 steps", output);
         Assert.Matches(@"(?m)^\s+0\s+\d+\s+[0-9.]+\s+[0-9.]+ s$", output);
         Assert.Matches(@"(?m)^\s+1\s+\d+\s+[0-9.]+\s+[0-9.]+ s$", output);
-        using var stranger = DtrainProcess.Start(["status", "--coordinator", address], new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "guess" });
+        // The same secret's token for another job admits nobody to this one.
+        var otherJob = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("operator-secret", "weekly") };
+        using var stranger = DtrainProcess.Start(["status", "--coordinator", address], otherJob);
         Assert.Equal(1, await stranger.WaitAsync(Limit));
         BadInputTests.AssertOneLineError(stranger.Stderr, $"the coordinator at {address} refused the job token");
     }

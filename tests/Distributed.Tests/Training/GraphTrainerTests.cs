@@ -1,4 +1,5 @@
 using Dtrain.Contracts;
+using Dtrain.Contracts.Hosting;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Graph.Generators;
 using Dtrain.Graph.Partitioning;
@@ -25,7 +26,7 @@ public class GraphTrainerTests
         var addresses = group.Endpoints.Select(e => e.PeerAddress).ToArray();
         return await Task.WhenAll(Enumerable.Range(0, ranks).Select(rank => Task.Run(() =>
         {
-            var peers = new GraphPeers(group.Endpoints[rank].Graph, addresses, "test-token", TimeSpan.FromSeconds(60));
+            var peers = new GraphPeers(group.Endpoints[rank].Graph, addresses, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60));
             var partition = GraphInputs.LoadPartition(job, rank, ranks);
             return new GraphTrainer(group.Communicators[rank], job with { Workers = ranks }, CPU, partition, peers).TrainAsync(null, default);
         })));
@@ -78,7 +79,7 @@ public class GraphTrainerTests
         var partitions = new[] { metis.Partitions[0], random.Partitions[1] };
 
         var runs = Enumerable.Range(0, 2).Select(rank => Task.Run(() => new GraphTrainer(group.Communicators[rank], Job with { Workers = 2 }, CPU,
-            partitions[rank], new GraphPeers(group.Endpoints[rank].Graph, addresses, "test-token", TimeSpan.FromSeconds(60))).TrainAsync(null, default))).ToArray();
+            partitions[rank], new GraphPeers(group.Endpoints[rank].Graph, addresses, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60))).TrainAsync(null, default))).ToArray();
 
         foreach (var run in runs)
         {

@@ -127,7 +127,7 @@ public sealed class GrpcTransport : IAsyncDisposable
 
     private Outbound Open(int worldPeer)
     {
-        var channel = GrpcChannel.ForAddress(peerAddresses[worldPeer], new GrpcChannelOptions
+        var channel = options.Tls.CreateChannel(peerAddresses[worldPeer], new GrpcChannelOptions
         {
             MaxSendMessageSize = options.FrameBytes + 1024,
         });

@@ -1,3 +1,5 @@
+using Dtrain.Contracts.Hosting;
+
 namespace Dtrain.Collectives.Transports.Grpc;
 
 public sealed record GrpcTransportOptions
@@ -8,4 +10,7 @@ public sealed record GrpcTransportOptions
     /// 60 KiB frames beat 1 MiB and 4 MiB ones in `dtrain bench collectives`).
     /// </summary>
     public int FrameBytes { get; init; } = 60 << 10;
+
+    /// <summary>The CA trusted in peers' https:// endpoints.</summary>
+    public GrpcTls Tls { get; init; } = GrpcTls.None;
 }

@@ -17,7 +17,7 @@ public class PeerService(PeerInbox inbox)
     {
         if (!inbox.Admits(context.RequestHeaders.GetValue(PeerMetadata.JobToken)))
         {
-            DtrainMetrics.RejectedConnections.WithLabels("peer").Inc();
+            DtrainMetrics.RejectedConnections.WithLabels("peer", "token").Inc();
             throw new RpcException(new Status(StatusCode.Unauthenticated, "this peer does not hold the job's token"));
         }
         if (!int.TryParse(context.RequestHeaders.GetValue(PeerMetadata.SenderRank), out int sender) || sender < 0)

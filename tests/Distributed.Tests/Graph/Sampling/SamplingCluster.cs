@@ -1,4 +1,5 @@
 using Dtrain.Collectives.Transports.Grpc;
+using Dtrain.Contracts.Hosting;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
 using Dtrain.Graph.Service;
@@ -27,7 +28,7 @@ internal sealed class SamplingCluster : IAsyncDisposable
         var endpoints = new List<WorkerEndpoint>();
         foreach (var partition in graph.Partitions)
         {
-            var endpoint = await WorkerEndpoint.StartAsync(new PeerInbox(Token), "127.0.0.1", "127.0.0.1", 0, 0, default);
+            var endpoint = await WorkerEndpoint.StartAsync(new PeerInbox(Token), "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, default);
             endpoint.Graph.Serve(new LocalPartition(partition));
             endpoints.Add(endpoint);
         }
@@ -36,7 +37,7 @@ internal sealed class SamplingCluster : IAsyncDisposable
 
     public RemotePartition Remote(int partition, string token = Token)
     {
-        var remote = new RemotePartition(partition, Graph.Partitions[partition].FeatureDim, Endpoints[partition].PeerAddress, token, TimeSpan.FromSeconds(30));
+        var remote = new RemotePartition(partition, Graph.Partitions[partition].FeatureDim, Endpoints[partition].PeerAddress, token, GrpcTls.None, TimeSpan.FromSeconds(30));
         remotes.Add(remote);
         return remote;
     }
