@@ -10,7 +10,8 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options) : Grain, 
 
     public Task<bool> ReportShardAsync(ShardReport report)
     {
-        if (report.Epoch != epoch) return Task.FromResult(false);
+        if (report.Epoch < 1 || report.Epoch > epoch) throw new ArgumentException($"epoch {report.Epoch} is not an epoch of this job (the current one is {epoch})");
+        if (report.Epoch < epoch) return Task.FromResult(false);
         var job = options.Job;
         if (report.WorldSize < 1 || report.WorldSize > job.Workers) throw new ArgumentException($"a world of {report.WorldSize} is not a world of this job (1 to {job.Workers} workers)");
         if (report.Rank < 0 || report.Rank >= report.WorldSize) throw new ArgumentException($"rank {report.Rank} is outside the world of {report.WorldSize}");

@@ -52,5 +52,6 @@ public class CheckpointReportTests
         await host.Job.EndEpochAsync(1, "rank 1 was lost");
         var stale = await RefusedAsync(Report(1, 50));
         Assert.Equal((StatusCode.Aborted, "epoch 1 is over"), (stale.StatusCode, stale.Status.Detail));
+        Assert.Equal("epoch 7 is not an epoch of this job (the current one is 2)", (await RefusedAsync(Report(1, 50, epoch: 7))).Status.Detail);
     }
 }
