@@ -5,6 +5,7 @@
 #    (../shared/reference/platform.md);
 #  - MPICH (mpiexec.mpich, libmpich.so.12 and its mpi.h) for the MPI transport, which binds it with P/Invoke;
 #  - METIS 5 (libmetis.so.5) for `dtrain graph partition --method metis`, which binds it with P/Invoke;
+#  - redis-server, which `dtrain coordinator --cluster redis` keeps its state in (the tests start their own);
 #  - the .NET SDK must already be on PATH (NuGet restore happens in the build).
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -30,6 +31,13 @@ if [ ! -f /usr/lib/x86_64-linux-gnu/libmetis.so.5 ]; then
   echo "setup: installing METIS for graph partitioning" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmetis5 >/dev/null
+fi
+
+if ! command -v redis-server >/dev/null; then
+  echo "setup: installing redis-server for the coordinator's Redis mode" >&2
+  as_root apt-get update -qq
+  # Only the program: the package's own service is not started (there is no init system here, and tests start their own).
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 
 if ! command -v dotnet >/dev/null; then

@@ -1,3 +1,4 @@
+using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Hosting;
 using Dtrain.Coordinator.Grains;
@@ -7,7 +8,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
 using Prometheus;
+using StackExchange.Redis;
+using System.Net;
 
 namespace Dtrain.Coordinator;
 
@@ -36,6 +40,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>What resuming found: the checkpoints passed over (corrupted or incomplete), and why.</summary>
     public IReadOnlyList<string> SkippedCheckpoints { get; private init; } = [];
 
+    /// <summary>What this coordinator found of its job in Redis when it took over from a predecessor; null for a new job.</summary>
+    public string? TakenOver { get; private set; }
+
     /// <summary>The newest checkpoint this run committed, or 0.</summary>
     public Task<long> LastCheckpointAsync() => Grains.GetGrain<ICheckpointCatalogGrain>(Options.JobId).GetLastCommittedAsync();
 
@@ -50,15 +57,16 @@ public sealed class CoordinatorHost : IAsyncDisposable
             var latest = CheckpointStore.LatestValid(options.Job.CheckpointDir, out skipped);
             options = options with { Job = options.Job with { ResumeStep = latest?.Step ?? 0 } };
         }
+        if (options.Redis is { } redis) await CheckRedisAsync(redis);
         var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1, options.Tls);
         // The silo warns at every start that server GC is off; a small control plane does not need it. Its
         // watchdog's first check after start can report a stall as long as the machine's uptime (seen here:
         // "has not completed for 02:14:04" in a process a second old), a false alarm on every run.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
-        builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(siloPort: Ports.FindFree(), gatewayPort: Ports.FindFree())
-            .AddMemoryGrainStorageAsDefault());
+        // A coordinator taking over a job warns that it found its dead predecessor in the membership; it says so itself.
+        builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Error);
+        builder.UseOrleans(silo => UseCluster(silo, options));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(options);
 
@@ -68,15 +76,60 @@ public sealed class CoordinatorHost : IAsyncDisposable
         await GrpcWebHost.StartAsync(app, "the coordinator (choose another --port)", ct);
         DtrainMetrics.PublishBuildInfo("coordinator");
         var host = new CoordinatorHost(app, options) { SkippedCheckpoints = skipped };
-        await host.Grains.GetGrain<IRendezvousGrain>(options.JobId).OpenAsync(new RendezvousRules
+        var rendezvous = host.Grains.GetGrain<IRendezvousGrain>(options.JobId);
+        await rendezvous.OpenAsync(new RendezvousRules
         {
             MinWorkers = options.Job.MinimumWorkers,
             MaxWorkers = options.Job.Workers,
             LastCall = TimeSpan.FromSeconds(options.Job.LastCallSeconds),
             JoinTimeout = TimeSpan.FromSeconds(options.Job.JoinTimeoutSeconds),
         });
+        // A coordinator taking over a running job (its state in Redis) watches that job's workers again: a worker
+        // that died while no coordinator ran is then found by its silence.
+        var workers = await rendezvous.GetWorkerIdsAsync();
+        foreach (string worker in workers) await host.Grains.GetGrain<IWorkerGrain>(worker).HeartbeatAsync();
+        var status = await host.Job.GetStatusAsync();
+        if (workers.Count > 0 || status.Epoch > 1 || status.Results.Count > 0)
+        {
+            host.TakenOver = $"took over job {options.JobId} in epoch {status.Epoch} ({workers.Count} workers joined, {status.Results.Count} finished)";
+        }
         return host;
     }
+
+    /// <summary>Fails in one line, before the silo starts, when the Redis server cannot be reached.</summary>
+    private static async Task CheckRedisAsync(string redis)
+    {
+        try
+        {
+            await using var probe = await ConnectionMultiplexer.ConnectAsync(redis);
+        }
+        catch (Exception e) when (e is RedisConnectionException or ArgumentException)
+        {
+            throw new DtrainException($"cannot reach Redis at {redis}: {e.Message.Split(". ")[0]}");
+        }
+    }
+
+    private static void UseCluster(ISiloBuilder silo, CoordinatorOptions options)
+    {
+        if (options.Redis is not { } redis)
+        {
+            silo.UseLocalhostClustering(siloPort: Ports.FindFree(), gatewayPort: Ports.FindFree()).AddMemoryGrainStorageAsDefault();
+            return;
+        }
+        var configuration = ConfigurationOptions.Parse(redis);
+        // One cluster per job. A restarted coordinator comes back on the same silo endpoint (ports after the
+        // gRPC and metrics ones), so the membership marks its dead predecessor's entry as superseded at once.
+        silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.JobId, "dtrain"))
+            .ConfigureEndpoints(SiloAddress(options.ListenAddress), options.Job.Port + 2, options.Job.Port + 3)
+            .UseRedisClustering(clustering => clustering.ConfigurationOptions = configuration)
+            .AddRedisGrainStorageAsDefault(storage => storage.ConfigurationOptions = configuration);
+    }
+
+    /// <summary>The address other silos reach this one at: the listen address, or this host's when it listens on all.</summary>
+    private static IPAddress SiloAddress(string listen) =>
+        IPAddress.Parse(listen) is { } address && !address.Equals(IPAddress.Any)
+            ? address
+            : Dns.GetHostAddresses(Dns.GetHostName()).First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
 
     public async ValueTask DisposeAsync()
     {

@@ -15,6 +15,13 @@ public sealed record CoordinatorOptions
     /// <summary>Address the gRPC and metrics endpoints listen on: loopback for a local run, 0.0.0.0 in a pod.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>
+    /// The Redis server (a StackExchange.Redis configuration, such as "redis:6379") that holds the silo's
+    /// membership and the grains' state, so that a restarted coordinator takes over the running job; null keeps
+    /// both in this process (the embedded default).
+    /// </summary>
+    public string? Redis { get; init; }
+
     /// <summary>The certificate the gRPC endpoint presents; none: cleartext.</summary>
     public GrpcTls Tls { get; init; } = GrpcTls.None;
 }

@@ -39,45 +39,62 @@ public sealed class CoordinatorLink : IAsyncDisposable
             ProcessId = Environment.ProcessId,
         };
         if (requestedRank is { } rank) request.RequestedRank = rank;
-        var giveUp = DateTime.UtcNow + options.ConnectTimeout;
-        while (true)
+        try
         {
-            try
-            {
-                return await client.JoinAsync(request, deadline: giveUp, cancellationToken: ct);
-            }
-            catch (RpcException e) when (GrpcTls.HandshakeFailure(e) is { } failure)
-            {
-                throw new DtrainException($"cannot reach the coordinator at {options.Coordinator}: {failure}");
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < giveUp)
-            {
-                await Task.Delay(RetryDelay, ct);
-            }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
-            {
-                throw new DtrainException(
-                    $"cannot reach the coordinator at {options.Coordinator} within {options.ConnectTimeout.TotalSeconds:0.#} s");
-            }
-            catch (RpcException e)
-            {
-                throw new DtrainException($"the coordinator at {options.Coordinator} refused to join: {e.Status.Detail}");
-            }
+            return await CallAsync(() => client.JoinAsync(request, cancellationToken: ct).ResponseAsync, ct);
+        }
+        catch (RpcException e)
+        {
+            throw new DtrainException($"the coordinator at {options.Coordinator} refused to join: {e.Status.Detail}");
         }
     }
 
     public async Task<RendezvousReply> RendezvousAsync(string workerId, CancellationToken ct)
     {
+        var giveUp = DateTime.UtcNow + options.RendezvousTimeout;
         try
         {
-            return await client.RendezvousAsync(
-                new RendezvousRequest { JobToken = options.JobToken, WorkerId = workerId },
-                deadline: DateTime.UtcNow + options.RendezvousTimeout, cancellationToken: ct);
+            return await CallAsync(() => client.RendezvousAsync(
+                new RendezvousRequest { JobToken = options.JobToken, WorkerId = workerId }, deadline: giveUp, cancellationToken: ct).ResponseAsync, ct);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
         {
             throw new DtrainException(
                 $"the other workers did not join within {options.RendezvousTimeout.TotalSeconds:0.#} s");
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            throw new DtrainException($"the rendezvous failed: {e.Status.Detail}");
+        }
+    }
+
+    /// <summary>
+    /// Makes a call, and makes it again while the coordinator cannot be reached: it may still be starting, or
+    /// restarting (with its state in Redis, a new coordinator process takes over the job). Gives up after
+    /// <see cref="WorkerOptions.ConnectTimeout"/> without an answer.
+    /// </summary>
+    private async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        var unreachable = new Stopwatch();
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (RpcException e) when (GrpcTls.HandshakeFailure(e) is { } failure)
+            {
+                throw new DtrainException($"cannot reach the coordinator at {options.Coordinator}: {failure}");
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+            {
+                unreachable.Start();
+                if (unreachable.Elapsed > options.ConnectTimeout)
+                {
+                    throw new DtrainException($"cannot reach the coordinator at {options.Coordinator} for {options.ConnectTimeout.TotalSeconds:0.#} s");
+                }
+                await Task.Delay(RetryDelay, ct);
+            }
         }
     }
 
@@ -115,7 +132,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
 
     /// <returns>The job's current epoch.</returns>
     private async Task<long> SendAsync(Epoch epoch, StepReport report, CancellationToken ct) =>
-        (await client.ReportAsync(new ProgressReport
+        (await CallAsync(() => client.ReportAsync(new ProgressReport
         {
             JobToken = options.JobToken,
             WorkerId = epoch.WorkerId,
@@ -124,7 +141,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             Step = report.Step,
             Loss = report.Loss,
             Samples = report.Samples,
-        }, cancellationToken: ct)).Epoch;
+        }, cancellationToken: ct).ResponseAsync, ct)).Epoch;
 
     /// <exception cref="EpochEndedException">The epoch ended before the result arrived: the rank trains on in the next.</exception>
     public async Task FinishAsync(Epoch epoch, TrainingResult result, CancellationToken ct) =>
@@ -138,7 +155,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             FinalLoss = result.FinalLoss,
             TestAccuracy = result.TestAccuracy,
             ParameterDigest = result.ParameterDigest,
-        }, cancellationToken: ct).ResponseAsync);
+        }, cancellationToken: ct).ResponseAsync, ct);
 
     /// <summary>Tells the coordinator this rank's shard of the checkpoint after <paramref name="step"/> steps is written.</summary>
     /// <exception cref="EpochEndedException">The epoch ended: its shards can no longer make a checkpoint.</exception>
@@ -150,7 +167,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             {
                 JobToken = options.JobToken, Epoch = epoch.Number, WorldSize = epoch.WorldSize, Rank = epoch.Rank,
                 Step = step, File = file, Checksum = checksum,
-            }, cancellationToken: ct).ResponseAsync);
+            }, cancellationToken: ct).ResponseAsync, ct);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
@@ -158,11 +175,11 @@ public sealed class CoordinatorLink : IAsyncDisposable
         }
     }
 
-    private static async Task CallInEpochAsync(Epoch epoch, Func<Task> call)
+    private async Task CallInEpochAsync(Epoch epoch, Func<Task<Ack>> call, CancellationToken ct)
     {
         try
         {
-            await call();
+            await CallAsync(call, ct);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Aborted)
         {
@@ -172,10 +189,10 @@ public sealed class CoordinatorLink : IAsyncDisposable
 
     /// <summary>Tells the coordinator this worker's epoch broke, so that the next one starts (once, whoever tells first).</summary>
     public async Task EndEpochAsync(Epoch epoch, string reason, CancellationToken ct) =>
-        await client.EndEpochAsync(new EndEpochRequest
+        await CallAsync(() => client.EndEpochAsync(new EndEpochRequest
         {
             JobToken = options.JobToken, WorkerId = epoch.WorkerId, Epoch = epoch.Number, Reason = reason,
-        }, cancellationToken: ct);
+        }, cancellationToken: ct).ResponseAsync, ct);
 
     public ValueTask DisposeAsync()
     {

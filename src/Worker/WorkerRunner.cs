@@ -65,6 +65,8 @@ public static class WorkerRunner
         StepReport? latest = null;
         using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var reporting = coordinator.ReportProgressAsync(epoch, () => latest, epochEnded.Cancel, stopReporting.Token);
+        // Without its coordinator (gone for longer than the connect timeout) the worker stops training.
+        _ = reporting.ContinueWith(_ => epochEnded.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         try
         {
             var progress = new Progress(report => latest = report);
@@ -80,6 +82,11 @@ public static class WorkerRunner
             await reporting;
             await coordinator.FinishAsync(epoch, result, ct);
             return result;
+        }
+        catch (OperationCanceledException) when (reporting.IsFaulted)
+        {
+            await reporting;   // throws why the coordinator was lost
+            throw;
         }
         // MPI cannot survive a lost rank: mpiexec ends them all, and its launcher restarts the group.
         catch (Exception broken) when (transport is not null && EndsTheEpoch(broken, epochEnded.Token, ct))

@@ -2,16 +2,23 @@ using Dtrain.Contracts.Checkpoints;
 
 namespace Dtrain.Coordinator.Grains;
 
-public sealed class CheckpointCatalogGrain(CoordinatorOptions options) : Grain, ICheckpointCatalogGrain
+public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [PersistentState("checkpoints")] IPersistentState<CheckpointCatalogGrain.Record> stored)
+    : Grain, ICheckpointCatalogGrain
 {
-    private readonly Dictionary<long, SortedDictionary<int, ShardReport>> pending = [];
-    private long epoch = 1;
-    private long lastCommitted;
-
-    public Task<bool> ReportShardAsync(ShardReport report)
+    [GenerateSerializer]
+    public sealed class Record
     {
+        [Id(0)] public long Epoch { get; set; } = 1;
+        [Id(1)] public long LastCommitted { get; set; }
+        /// <summary>The shards reported so far of each step not yet committed.</summary>
+        [Id(2)] public Dictionary<long, SortedDictionary<int, ShardReport>> Pending { get; set; } = [];
+    }
+
+    public async Task<bool> ReportShardAsync(ShardReport report)
+    {
+        var (pending, epoch, lastCommitted) = (stored.State.Pending, stored.State.Epoch, stored.State.LastCommitted);
         if (report.Epoch < 1 || report.Epoch > epoch) throw new ArgumentException($"epoch {report.Epoch} is not an epoch of this job (the current one is {epoch})");
-        if (report.Epoch < epoch) return Task.FromResult(false);
+        if (report.Epoch < epoch) return false;
         var job = options.Job;
         if (report.WorldSize < 1 || report.WorldSize > job.Workers) throw new ArgumentException($"a world of {report.WorldSize} is not a world of this job (1 to {job.Workers} workers)");
         if (report.Rank < 0 || report.Rank >= report.WorldSize) throw new ArgumentException($"rank {report.Rank} is outside the world of {report.WorldSize}");
@@ -36,19 +43,20 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options) : Grain, 
                 WorldSize = report.WorldSize,
                 Shards = shards.Values.Select(s => new CheckpointShard { Rank = s.Rank, File = s.File, Checksum = s.Checksum }).ToArray(),
             }, job.KeepCheckpoints);
-            lastCommitted = report.Step;
+            stored.State.LastCommitted = report.Step;
             // Reports of earlier steps can no longer complete a newer checkpoint than this one.
             foreach (long step in pending.Keys.Where(step => step <= report.Step).ToArray()) pending.Remove(step);
         }
-        return Task.FromResult(true);
+        await stored.WriteStateAsync();
+        return true;
     }
 
-    public Task<long> GetLastCommittedAsync() => Task.FromResult(lastCommitted);
+    public Task<long> GetLastCommittedAsync() => Task.FromResult(stored.State.LastCommitted);
 
-    public Task BeginEpochAsync(long next)
+    public async Task BeginEpochAsync(long next)
     {
-        pending.Clear();
-        epoch = next;
-        return Task.CompletedTask;
+        stored.State.Pending.Clear();
+        stored.State.Epoch = next;
+        await stored.WriteStateAsync();
     }
 }

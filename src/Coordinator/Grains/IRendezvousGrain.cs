@@ -21,6 +21,9 @@ public interface IRendezvousGrain : IGrainWithStringKey
 
     Task<int> GetJoinedCountAsync();
 
+    /// <summary>The workers that joined the current epoch.</summary>
+    Task<IReadOnlyList<string>> GetWorkerIdsAsync();
+
     /// <summary>Whether the process joined the current epoch.</summary>
     Task<bool> IsMemberAsync(int processId);
 

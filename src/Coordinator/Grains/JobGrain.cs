@@ -1,41 +1,50 @@
 namespace Dtrain.Coordinator.Grains;
 
-public sealed class JobGrain(CoordinatorOptions options) : Grain, IJobGrain
+public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")] IPersistentState<JobGrain.Record> stored) : Grain, IJobGrain
 {
+    /// <summary>What outlives the coordinator process (in Redis mode): the epochs and results, not the per-second progress.</summary>
+    [GenerateSerializer]
+    public sealed class Record
+    {
+        [Id(0)] public long Epoch { get; set; } = 1;
+        [Id(1)] public int Restarts { get; set; }
+        [Id(2)] public string? Failure { get; set; }
+        [Id(3)] public EpochRestart? LastRestart { get; set; }
+        [Id(4)] public SortedDictionary<int, RankResult> Results { get; set; } = [];
+    }
+
     private readonly SortedDictionary<int, RankProgress> progress = [];
-    private readonly SortedDictionary<int, RankResult> results = [];
-    private long epoch = 1;
-    private int restarts;
-    private string? failure;
-    private EpochRestart? lastRestart;
+    private Record State => stored.State;
 
     private string JobId => this.GetPrimaryKeyString();
 
     public Task<long> ReportProgressAsync(RankProgress report)
     {
-        if (report.Epoch != epoch) return Task.FromResult(epoch);
+        if (report.Epoch != State.Epoch) return Task.FromResult(State.Epoch);
         report = report with { HeardAt = DateTime.UtcNow };
         // Reports travel asynchronously and may overtake each other: keep the newest step, but every report is a
         // heartbeat.
         progress[report.Rank] = progress.TryGetValue(report.Rank, out var known) && known.Step > report.Step
             ? known with { HeardAt = report.HeardAt }
             : report;
-        return Task.FromResult(epoch);
+        return Task.FromResult(State.Epoch);
     }
 
-    public Task<bool> FinishAsync(RankResult result)
+    public async Task<bool> FinishAsync(RankResult result)
     {
-        if (result.Epoch != epoch) return Task.FromResult(false);
-        results[result.Rank] = result;
-        return Task.FromResult(true);
+        if (result.Epoch != State.Epoch) return false;
+        State.Results[result.Rank] = result;
+        await stored.WriteStateAsync();
+        return true;
     }
 
     public async Task EndEpochAsync(long ended, string reason, int? lostProcessId = null)
     {
-        if (ended != epoch || State is JobState.Failed or JobState.Completed) return;
-        if (++restarts > options.Job.MaxRestarts)
+        if (ended != State.Epoch || JobState is JobState.Failed or JobState.Completed) return;
+        if (++State.Restarts > options.Job.MaxRestarts)
         {
-            failure = options.Job.MaxRestarts == 0 ? reason : $"{reason}; no restart left (max restarts {options.Job.MaxRestarts})";
+            State.Failure = options.Job.MaxRestarts == 0 ? reason : $"{reason}; no restart left (max restarts {options.Job.MaxRestarts})";
+            await stored.WriteStateAsync();
             return;
         }
         await OpenNextEpochAsync(reason, lostProcessId);
@@ -43,13 +52,13 @@ public sealed class JobGrain(CoordinatorOptions options) : Grain, IJobGrain
 
     public async Task ProcessExitedAsync(int processId, string reason)
     {
-        if (await GrainFactory.GetGrain<IRendezvousGrain>(JobId).IsMemberAsync(processId)) await EndEpochAsync(epoch, reason, processId);
+        if (await GrainFactory.GetGrain<IRendezvousGrain>(JobId).IsMemberAsync(processId)) await EndEpochAsync(State.Epoch, reason, processId);
     }
 
     public async Task GrowAsync()
     {
-        if (State is JobState.Failed or JobState.Completed) return;
-        await OpenNextEpochAsync($"a worker joined epoch {epoch}, which trained with fewer than {options.Job.Workers} workers", null);
+        if (JobState is JobState.Failed or JobState.Completed) return;
+        await OpenNextEpochAsync($"a worker joined epoch {State.Epoch}, which trained with fewer than {options.Job.Workers} workers", null);
     }
 
     private async Task OpenNextEpochAsync(string reason, int? lostProcessId)
@@ -58,7 +67,7 @@ public sealed class JobGrain(CoordinatorOptions options) : Grain, IJobGrain
         long next = await GrainFactory.GetGrain<IRendezvousGrain>(JobId).NewEpochAsync();
         var checkpoints = GrainFactory.GetGrain<ICheckpointCatalogGrain>(JobId);
         await checkpoints.BeginEpochAsync(next);
-        lastRestart = new EpochRestart
+        State.LastRestart = new EpochRestart
         {
             Epoch = next,
             Reason = reason,
@@ -68,32 +77,33 @@ public sealed class JobGrain(CoordinatorOptions options) : Grain, IJobGrain
             LostProcessId = lostProcessId,
         };
         progress.Clear();
-        results.Clear();
-        epoch = next;
+        State.Results.Clear();
+        State.Epoch = next;
+        await stored.WriteStateAsync();
     }
 
-    public Task FailAsync(string reason)
+    public async Task FailAsync(string reason)
     {
-        failure ??= reason;
-        return Task.CompletedTask;
+        State.Failure ??= reason;
+        await stored.WriteStateAsync();
     }
 
     /// <summary>Derived from what the workers reported: a state machine without transitions to forget.</summary>
-    private JobState State =>
-        failure is not null ? JobState.Failed
-        : results.Count > 0 && results.Count == results.Values.First().WorldSize ? JobState.Completed
+    private JobState JobState =>
+        State.Failure is not null ? JobState.Failed
+        : State.Results.Count > 0 && State.Results.Count == State.Results.Values.First().WorldSize ? JobState.Completed
         : progress.Values.Any(p => p.Step > 0) ? JobState.Running
-        : lastRestart is not null ? JobState.Restarting
+        : State.LastRestart is not null ? JobState.Restarting
         : JobState.Forming;
 
     public Task<JobStatus> GetStatusAsync() => Task.FromResult(new JobStatus
     {
         Progress = progress.Values.ToArray(),
-        Results = results.Values.ToArray(),
-        State = State,
-        Epoch = epoch,
-        Restarts = restarts,
-        Failure = failure,
-        LastRestart = lastRestart,
+        Results = State.Results.Values.ToArray(),
+        State = JobState,
+        Epoch = State.Epoch,
+        Restarts = State.Restarts,
+        Failure = State.Failure,
+        LastRestart = State.LastRestart,
     });
 }

@@ -2,42 +2,61 @@ using Dtrain.Telemetry;
 
 namespace Dtrain.Coordinator.Grains;
 
-public sealed class RendezvousGrain : Grain, IRendezvousGrain
+public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentState<RendezvousGrain.Record> stored) : Grain, IRendezvousGrain
 {
-    private readonly List<(string WorkerId, WorkerRegistration Registration)> joined = [];
-    private RendezvousRules? rules;
-    private long epoch = 1;
-    private DateTime openedAt = DateTime.UtcNow;
-    private DateTime? minimumReachedAt;
-    /// <summary>Each joined worker's rank, once the epoch's world is complete; null while it forms.</summary>
-    private int[]? ranks;
-
-    public Task OpenAsync(RendezvousRules newRules)
+    [GenerateSerializer]
+    public sealed class Record
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(newRules.MinWorkers, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(newRules.MaxWorkers, newRules.MinWorkers);
-        if (rules is not null && rules != newRules)
+        [Id(0)] public RendezvousRules? Rules { get; set; }
+        [Id(1)] public long Epoch { get; set; } = 1;
+        [Id(2)] public DateTime OpenedAt { get; set; } = DateTime.UtcNow;
+        [Id(3)] public DateTime? MinimumReachedAt { get; set; }
+        [Id(4)] public List<JoinedWorker> Joined { get; set; } = [];
+        /// <summary>Each joined worker's rank, once the epoch's world is complete; null while it forms.</summary>
+        [Id(5)] public int[]? Ranks { get; set; }
+    }
+
+    [GenerateSerializer, Immutable]
+    public sealed record JoinedWorker([property: Id(0)] string WorkerId, [property: Id(1)] WorkerRegistration Registration);
+
+    private Record State => stored.State;
+
+    public async Task OpenAsync(RendezvousRules rules)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rules.MinWorkers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rules.MaxWorkers, rules.MinWorkers);
+        DtrainMetrics.WorldSize.Set(rules.MaxWorkers);
+        if (State.Rules == rules) return;
+        if (State.Rules is { } open)
         {
-            throw new InvalidOperationException($"the rendezvous is already open for {Describe(rules)}, not {Describe(newRules)}");
+            throw new InvalidOperationException($"the rendezvous is already open for {Describe(open)}, not {Describe(rules)}");
         }
-        rules = newRules;
-        openedAt = DateTime.UtcNow;
-        DtrainMetrics.WorldSize.Set(newRules.MaxWorkers);
-        return Task.CompletedTask;
+        State.Rules = rules;
+        State.OpenedAt = DateTime.UtcNow;
+        await stored.WriteStateAsync();
     }
 
     private static string Describe(RendezvousRules rules) =>
         rules.MinWorkers == rules.MaxWorkers ? $"{rules.MaxWorkers} workers" : $"{rules.MinWorkers} to {rules.MaxWorkers} workers";
 
-    public Task<JoinOutcome> JoinAsync(WorkerRegistration registration) => Task.FromResult(Join(registration));
-
-    private JoinOutcome Join(WorkerRegistration registration)
+    public async Task<JoinOutcome> JoinAsync(WorkerRegistration registration)
     {
-        if (rules is null) return JoinOutcome.Refused("the job's rendezvous is not open yet");
-        if (joined.Count == rules.MaxWorkers) return JoinOutcome.Refused($"the job already has its {rules.MaxWorkers} workers");
-        if (ranks is not null)
+        if (Refusal(registration) is { } refused) return refused;
+        string workerId = Guid.NewGuid().ToString("N");
+        State.Joined.Add(new JoinedWorker(workerId, registration));
+        if (State.Joined.Count == State.Rules!.MinWorkers) State.MinimumReachedAt = DateTime.UtcNow;
+        await stored.WriteStateAsync();
+        DtrainMetrics.RegisteredWorkers.Set(State.Joined.Count);
+        return JoinOutcome.Joined(workerId);
+    }
+
+    private JoinOutcome? Refusal(WorkerRegistration registration)
+    {
+        if (State.Rules is not { } rules) return JoinOutcome.Refused("the job's rendezvous is not open yet");
+        if (State.Joined.Count == rules.MaxWorkers) return JoinOutcome.Refused($"the job already has its {rules.MaxWorkers} workers");
+        if (State.Ranks is not null)
         {
-            return JoinOutcome.Refused($"epoch {epoch} already trains with {joined.Count} workers") with { CouldGrow = true };
+            return JoinOutcome.Refused($"epoch {State.Epoch} already trains with {State.Joined.Count} workers") with { CouldGrow = true };
         }
         if (registration.RequestedRank is { } requested)
         {
@@ -45,62 +64,64 @@ public sealed class RendezvousGrain : Grain, IRendezvousGrain
             {
                 return JoinOutcome.Refused($"rank {requested} is not a rank of a job of {rules.MaxWorkers} workers");
             }
-            if (joined.Any(w => w.Registration.RequestedRank == requested)) return JoinOutcome.Refused($"rank {requested} is already taken");
+            if (State.Joined.Any(w => w.Registration.RequestedRank == requested)) return JoinOutcome.Refused($"rank {requested} is already taken");
         }
-        string workerId = Guid.NewGuid().ToString("N");
-        joined.Add((workerId, registration));
-        if (joined.Count == rules.MinWorkers) minimumReachedAt = DateTime.UtcNow;
-        DtrainMetrics.RegisteredWorkers.Set(joined.Count);
-        return JoinOutcome.Joined(workerId);
+        return null;
     }
 
-    public Task<RankAssignment?> GetAssignmentAsync(string workerId)
+    public async Task<RankAssignment?> GetAssignmentAsync(string workerId)
     {
+        var joined = State.Joined;
         int index = joined.FindIndex(w => w.WorkerId == workerId);
-        if (index < 0) throw new ArgumentException($"unknown worker id '{workerId}' (not a worker of epoch {epoch})", nameof(workerId));
-        var complete = ranks ?? TryComplete();
-        if (complete is null) return Task.FromResult<RankAssignment?>(null);
+        if (index < 0) throw new ArgumentException($"unknown worker id '{workerId}' (not a worker of epoch {State.Epoch})", nameof(workerId));
+        var ranks = State.Ranks ?? await TryCompleteAsync();
+        if (ranks is null) return null;
         var addresses = new string[joined.Count];
-        for (int i = 0; i < joined.Count; i++) addresses[complete[i]] = joined[i].Registration.PeerAddress;
-        return Task.FromResult<RankAssignment?>(new RankAssignment
+        for (int i = 0; i < joined.Count; i++) addresses[ranks[i]] = joined[i].Registration.PeerAddress;
+        return new RankAssignment
         {
-            Rank = complete[index], Epoch = epoch, PeerAddresses = addresses, ProcessId = joined[index].Registration.ProcessId,
-        });
+            Rank = ranks[index], Epoch = State.Epoch, PeerAddresses = addresses, ProcessId = joined[index].Registration.ProcessId,
+        };
     }
 
     /// <summary>Completes the epoch's world when the rules say it is complete; null while it still forms.</summary>
-    private int[]? TryComplete()
+    private async Task<int[]?> TryCompleteAsync()
     {
-        var now = DateTime.UtcNow;
-        bool complete = joined.Count == rules!.MaxWorkers
-            || (minimumReachedAt is { } reached && now - reached >= rules.LastCall);
+        var (rules, joined, now) = (State.Rules!, State.Joined, DateTime.UtcNow);
+        bool complete = joined.Count == rules.MaxWorkers
+            || (State.MinimumReachedAt is { } reached && now - reached >= rules.LastCall);
         if (!complete)
         {
-            if (now - openedAt > rules.JoinTimeout)
+            if (now - State.OpenedAt > rules.JoinTimeout)
             {
                 throw new TimeoutException(
-                    $"epoch {epoch} has {joined.Count} of its minimum {rules.MinWorkers} workers after {rules.JoinTimeout.TotalSeconds:0.#} s");
+                    $"epoch {State.Epoch} has {joined.Count} of its minimum {rules.MinWorkers} workers after {rules.JoinTimeout.TotalSeconds:0.#} s");
             }
             return null;
         }
         // The requested rank (a launcher such as mpiexec numbered the worker), else the lowest free one, in join order.
         var free = new Queue<int>(Enumerable.Range(0, joined.Count).Except(joined.Select(w => w.Registration.RequestedRank ?? -1)));
-        ranks = joined.Select(w => w.Registration.RequestedRank ?? free.Dequeue()).ToArray();
+        State.Ranks = joined.Select(w => w.Registration.RequestedRank ?? free.Dequeue()).ToArray();
+        await stored.WriteStateAsync();
         DtrainMetrics.WorldSize.Set(joined.Count);
-        return ranks;
+        return State.Ranks;
     }
 
-    public Task<int> GetJoinedCountAsync() => Task.FromResult(joined.Count);
+    public Task<int> GetJoinedCountAsync() => Task.FromResult(State.Joined.Count);
 
-    public Task<bool> IsMemberAsync(int processId) => Task.FromResult(joined.Any(w => w.Registration.ProcessId == processId));
+    public Task<bool> IsMemberAsync(int processId) => Task.FromResult(State.Joined.Any(w => w.Registration.ProcessId == processId));
 
-    public Task<long> NewEpochAsync()
+    public Task<IReadOnlyList<string>> GetWorkerIdsAsync() => Task.FromResult<IReadOnlyList<string>>(State.Joined.Select(w => w.WorkerId).ToArray());
+
+    public async Task<long> NewEpochAsync()
     {
-        joined.Clear();
-        ranks = null;
-        minimumReachedAt = null;
-        openedAt = DateTime.UtcNow;
+        State.Joined.Clear();
+        State.Ranks = null;
+        State.MinimumReachedAt = null;
+        State.OpenedAt = DateTime.UtcNow;
+        State.Epoch++;
+        await stored.WriteStateAsync();
         DtrainMetrics.RegisteredWorkers.Set(0);
-        return Task.FromResult(++epoch);
+        return State.Epoch;
     }
 }

@@ -1,19 +1,37 @@
 namespace Dtrain.Coordinator.Grains;
 
-public sealed class WorkerGrain : Grain, IWorkerGrain
+public sealed class WorkerGrain([PersistentState("worker")] IPersistentState<WorkerGrain.Record> stored) : Grain, IWorkerGrain
 {
-    private WatchedWorker? watched;
-    private DateTime heardAt;
+    [GenerateSerializer]
+    public sealed class Record
+    {
+        /// <summary>The worker being watched; null before its epoch began and after it retired.</summary>
+        [Id(0)] public WatchedWorker? Watched { get; set; }
+    }
+
+    private DateTime heardAt = DateTime.UtcNow;
     private IGrainTimer? timer;
 
-    public Task WatchAsync(WatchedWorker worker)
+    public override Task OnActivateAsync(CancellationToken ct)
     {
-        watched = worker;
+        // Reactivated after a coordinator restart (Redis mode): the worker's timeout counts from now.
+        if (stored.State.Watched is { } worker) StartTimer(worker);
+        return Task.CompletedTask;
+    }
+
+    public async Task WatchAsync(WatchedWorker worker)
+    {
+        stored.State.Watched = worker;
+        await stored.WriteStateAsync();
         heardAt = DateTime.UtcNow;
+        StartTimer(worker);
+    }
+
+    private void StartTimer(WatchedWorker worker)
+    {
         // Checked a few times per timeout, so a silent worker is found at most a quarter timeout late.
         var period = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, worker.HeartbeatTimeout.Ticks / 4));
         timer ??= this.RegisterGrainTimer(CheckAsync, period, period);
-        return Task.CompletedTask;
     }
 
     public Task HeartbeatAsync()
@@ -22,18 +40,17 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         return Task.CompletedTask;
     }
 
-    public Task RetireAsync()
+    public async Task RetireAsync()
     {
         timer?.Dispose();
         timer = null;
-        watched = null;
+        if (stored.State.Watched is not null) await stored.ClearStateAsync();
         DeactivateOnIdle();
-        return Task.CompletedTask;
     }
 
     private async Task CheckAsync(CancellationToken ct)
     {
-        if (watched is not { } worker || DateTime.UtcNow - heardAt <= worker.HeartbeatTimeout) return;
+        if (stored.State.Watched is not { } worker || DateTime.UtcNow - heardAt <= worker.HeartbeatTimeout) return;
         await RetireAsync();
         await GrainFactory.GetGrain<IJobGrain>(worker.JobId).EndEpochAsync(worker.Epoch,
             $"rank {worker.Rank} was lost: no heartbeat for {worker.HeartbeatTimeout.TotalSeconds:0.#} s", worker.ProcessId);

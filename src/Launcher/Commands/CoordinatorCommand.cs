@@ -17,12 +17,25 @@ public static class CoordinatorCommand
             DefaultValueFactory = _ => "127.0.0.1",
         };
         var jobId = new Option<string>("--job-id") { Description = "the job's name", DefaultValueFactory = _ => "job" };
+        var cluster = new Option<string>("--cluster")
+        {
+            Description = "local: the job's state lives in this process; redis: in Redis (--redis), so that a coordinator restarted with the same flags takes over the running job",
+            DefaultValueFactory = _ => "local",
+        };
+        cluster.AcceptOnlyFromAmong("local", "redis");
+        var redis = new Option<string>("--redis")
+        {
+            Description = "the Redis server of --cluster redis (host:port, or any StackExchange.Redis configuration)",
+            DefaultValueFactory = _ => "127.0.0.1:6379",
+        };
         var command = new Command("coordinator",
             "Run the coordinator alone; workers started elsewhere (`dtrain worker` on other hosts, Kubernetes) join it " +
             $"with the job token that `dtrain token` derives from ${JobEnvironment.JobSecret} and the job id. Exits when every worker reported its result.");
         jobOptions.AddTo(command);
         command.Options.Add(listen);
         command.Options.Add(jobId);
+        command.Options.Add(cluster);
+        command.Options.Add(redis);
         command.SetAction(async (parse, ct) =>
         {
             var job = jobOptions.Resolve(parse);
@@ -34,8 +47,10 @@ public static class CoordinatorCommand
                 Job = job,
                 ListenAddress = parse.GetValue(listen)!,
                 Tls = JobEnvironment.Tls(),
+                Redis = parse.GetValue(cluster) == "redis" ? parse.GetValue(redis) : null,
             }, ct);
-            ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}; waiting for {job.Workers} workers");
+            ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}; " +
+                (coordinator.TakenOver ?? $"waiting for {job.Workers} workers"));
             var restarts = new RestartReport(job);
             var outcome = await JobWatch.FollowAsync(coordinator, status =>
             {
