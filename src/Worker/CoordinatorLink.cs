@@ -91,7 +91,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
                 unreachable.Start();
                 if (unreachable.Elapsed > options.ConnectTimeout)
                 {
-                    throw new DtrainException($"cannot reach the coordinator at {options.Coordinator} for {options.ConnectTimeout.TotalSeconds:0.#} s");
+                    throw new DtrainException($"cannot reach the coordinator at {options.Coordinator} (no answer for {options.ConnectTimeout.TotalSeconds:0.#} s)");
                 }
                 await Task.Delay(RetryDelay, ct);
             }

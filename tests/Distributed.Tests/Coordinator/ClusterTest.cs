@@ -6,8 +6,8 @@ using Orleans.TestingHost;
 namespace Dtrain.Tests.Coordinator;
 
 /// <summary>
-/// A test class whose every test gets a fresh in-process Orleans cluster of one silo, whose grains see the
-/// coordinator options of <see cref="Job"/>.
+/// A test class whose every test gets a fresh in-process Orleans cluster of one silo, whose grains keep their state
+/// in memory and see the coordinator options of <see cref="Job"/>.
 /// </summary>
 public abstract class ClusterTest : IAsyncLifetime
 {
@@ -24,7 +24,7 @@ public abstract class ClusterTest : IAsyncLifetime
 
     private sealed class JobOptions : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder silo) => silo.ConfigureServices(services =>
+        public void Configure(ISiloBuilder silo) => silo.AddMemoryGrainStorageAsDefault().ConfigureServices(services =>
             services.AddSingleton(new CoordinatorOptions { JobId = "test", JobToken = "test-token", Job = Job }));
     }
 }
