@@ -175,15 +175,31 @@ public sealed class CoordinatorLink : IAsyncDisposable
         }
     }
 
-    private async Task CallInEpochAsync(Epoch epoch, Func<Task<Ack>> call, CancellationToken ct)
+    private async Task<T> CallInEpochAsync<T>(Epoch epoch, Func<Task<T>> call, CancellationToken ct)
     {
         try
         {
-            await CallAsync(call, ct);
+            return await CallAsync(call, ct);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Aborted)
         {
             throw new EpochEndedException(epoch.Number, e.Status.Detail);
+        }
+    }
+
+    /// <summary>Asks the coordinator's shard map who owns each unit of <paramref name="kind"/> (the same answer for every rank).</summary>
+    /// <exception cref="EpochEndedException">The epoch ended.</exception>
+    public async Task<int[]> PlaceShardsAsync(Epoch epoch, string kind, IReadOnlyList<long> costs, int ranks, CancellationToken ct)
+    {
+        var request = new PlacementRequest { JobToken = options.JobToken, Epoch = epoch.Number, Rank = epoch.Rank, Kind = kind, Ranks = ranks };
+        request.Costs.AddRange(costs);
+        try
+        {
+            return (await CallInEpochAsync(epoch, () => client.PlaceShardsAsync(request, cancellationToken: ct).ResponseAsync, ct)).Owners.ToArray();
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
+        {
+            throw new DtrainException($"the coordinator refused to place {kind}: {e.Status.Detail}");
         }
     }
 

@@ -5,6 +5,7 @@ using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Graph.Service;
+using Dtrain.Optimizers.Shampoo.Distributor;
 using Dtrain.Telemetry;
 using Dtrain.Worker.Training;
 
@@ -71,12 +72,13 @@ public static class WorkerRunner
         {
             var progress = new Progress(report => latest = report);
             var checkpoint = new DataParallelCheckpoint(job, (_, step, file, checksum, token) => coordinator.ReportCheckpointAsync(epoch, step, file, checksum, token));
+            BlockPlacement placeBlocks = (costs, ranks, token) => coordinator.PlaceShardsAsync(epoch, "shampoo-blocks", costs, ranks, token);
             var result = job.Model switch
             {
                 "cannon-mlp" => await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, epochEnded.Token),
                 "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, epoch.Rank, epoch.WorldSize),
-                    new GraphPeers(endpoint.Graph, peers, options.JobToken, options.Tls, collectiveOptions.Timeout), checkpoint).TrainAsync(progress, epochEnded.Token),
-                _ => await new DataParallelTrainer(comm, job, device, checkpoint).TrainAsync(progress, epochEnded.Token),
+                    new GraphPeers(endpoint.Graph, peers, options.JobToken, options.Tls, collectiveOptions.Timeout), checkpoint, placeBlocks).TrainAsync(progress, epochEnded.Token),
+                _ => await new DataParallelTrainer(comm, job, device, checkpoint, placeBlocks).TrainAsync(progress, epochEnded.Token),
             };
             stopReporting.Cancel();
             await reporting;

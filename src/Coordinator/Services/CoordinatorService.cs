@@ -164,6 +164,27 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         return new Ack();
     }
 
+    public override async Task<PlacementReply> PlaceShards(PlacementRequest request, ServerCallContext context)
+    {
+        Authenticate(request.JobToken);
+        int[]? owners;
+        try
+        {
+            owners = await grains.GetGrain<IShardMapGrain>(options.JobId).PlaceAsync(new WorkToPlace
+            {
+                Epoch = request.Epoch, Rank = request.Rank, Kind = request.Kind, Costs = request.Costs.ToArray(), Ranks = request.Ranks,
+            });
+        }
+        catch (ArgumentException refused)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, refused.Message));
+        }
+        if (owners is null) throw EpochOver(request.Epoch);
+        var reply = new PlacementReply();
+        reply.Owners.AddRange(owners);
+        return reply;
+    }
+
     /// <summary>The answer to a worker still in an ended epoch: it leaves that epoch and rejoins.</summary>
     private static RpcException EpochOver(long epoch) => new(new Status(StatusCode.Aborted, $"epoch {epoch} is over"));
 
@@ -186,6 +207,13 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             LastCheckpoint = checkpoint > 0 ? CheckpointStore.DirectoryOf(options.Job.CheckpointDir, checkpoint) : "",
             Failure = status.Failure ?? "",
         };
+        foreach (var placement in await grains.GetGrain<IShardMapGrain>(options.JobId).GetAsync())
+        {
+            var shown = new ShardPlacement { Kind = placement.Kind, Units = placement.Owners.Length, Ranks = placement.Ranks };
+            shown.CostPerRank.AddRange(Enumerable.Range(0, placement.Ranks)
+                .Select(rank => placement.Costs.Where((_, unit) => placement.Owners[unit] == rank).Sum()));
+            reply.ShardMap.Add(shown);
+        }
         reply.Workers.AddRange(status.Progress.Select(p => new WorkerStatus
         {
             Rank = p.Rank, Step = p.Step, Loss = p.Loss, SecondsSinceHeard = (DateTime.UtcNow - p.HeardAt).TotalSeconds,

@@ -1,5 +1,6 @@
 using Dtrain.Collectives;
 using Dtrain.Contracts;
+using Dtrain.Contracts.Placement;
 using Dtrain.Optimizers.Shampoo.Blocking;
 using Dtrain.Optimizers.Shampoo.Distributor;
 using static TorchSharp.torch;
@@ -31,20 +32,23 @@ public sealed class ShampooOptimizer : IDisposable
     /// <param name="parameters">The parameters, with the names errors use.</param>
     /// <param name="options">The settings.</param>
     /// <param name="group">The ranks that share the preconditioner work (num_trainers_per_group); null for one process.</param>
-    public ShampooOptimizer(IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options, Communicator? group = null)
+    /// <param name="owners">The rank of <paramref name="group"/> that owns each block, as a shard map placed them; null places them here (<see cref="BlockAssignment"/>).</param>
+    public ShampooOptimizer(IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options, Communicator? group = null, int[]? owners = null)
     {
         var problems = options.Problems().ToList();
         if (problems.Count > 0) throw new ArgumentException($"invalid Shampoo options: {string.Join("; ", problems)}");
         this.options = options;
         this.group = group;
         LearningRate = options.LearningRate;
-        (communicationType, elementBytes) = options.CommunicationDtype == Precision.Bf16 ? (ScalarType.BFloat16, 2) : (ScalarType.Float32, sizeof(float));
-        var all = parameters.Select(named => (named, merged: BlockShapes.Merge(named.Parameter.shape, options.MaxPreconditionerDim)))
-            .Select(p => (p.named, p.merged, ranges: BlockShapes.Split(p.merged, options.MaxPreconditionerDim)))
-            .ToArray();
-        var sizes = all.SelectMany(p => p.ranges.Select(r => r.Aggregate(1L, (n, d) => n * d.Length))).ToArray();
-        var owners = BlockAssignment.Assign(sizes.Select(n => BlockAssignment.Cost(n, elementBytes)).ToArray(), group?.Size ?? 1);
+        (communicationType, elementBytes) = ElementType(options);
+        var all = Layout(parameters, options);
+        var sizes = Sizes(all);
         int rank = group?.Rank ?? 0, ranks = group?.Size ?? 1;
+        owners ??= LongestProcessingTime.Assign(Costs(sizes, elementBytes), ranks);
+        if (owners.Length != sizes.Length || owners.Any(owner => owner < 0 || owner >= ranks))
+        {
+            throw new ArgumentException($"the block owners name {owners.Length} blocks on ranks 0..{owners.DefaultIfEmpty().Max()}; this optimizer has {sizes.Length} blocks on {ranks} ranks");
+        }
 
         // Each rank's directions go in its slot of one flat buffer, blocks in global order; slots are padded to the largest.
         slotOffsets = new int[sizes.Length];
@@ -59,21 +63,43 @@ public sealed class ShampooOptimizer : IDisposable
         allDirections = group is null ? ownDirections : new byte[ownDirections.Length * group.Size];
 
         int next = 0;
-        this.parameters = all.Select(p => new ParameterBlocks(p.named.Name, p.named.Parameter, p.merged, p.ranges.Select(range =>
+        this.parameters = all.Select(p => new ParameterBlocks(p.Named.Name, p.Named.Parameter, p.Merged, p.Ranges.Select(range =>
         {
             int index = next++;
             var shape = range.Select(d => d.Length).ToArray();
-            var state = owners[index] == rank ? new ShampooBlock($"{p.named.Name} block {index}", shape, p.named.Parameter, options) : null;
+            var state = owners[index] == rank ? new ShampooBlock($"{p.Named.Name} block {index}", shape, p.Named.Parameter, options) : null;
             return new Block(index, owners[index], range, state);
         }).ToArray())).ToArray();
     }
+
+    private static (ScalarType Type, int Bytes) ElementType(ShampooOptions options) =>
+        options.CommunicationDtype == Precision.Bf16 ? (ScalarType.BFloat16, 2) : (ScalarType.Float32, sizeof(float));
+
+    /// <summary>Each parameter, its shape merged, and the ranges of its blocks.</summary>
+    private static ParameterLayout[] Layout(IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options) =>
+        parameters.Select(named => (named, merged: BlockShapes.Merge(named.Parameter.shape, options.MaxPreconditionerDim)))
+            .Select(p => new ParameterLayout(p.named, p.merged, BlockShapes.Split(p.merged, options.MaxPreconditionerDim)))
+            .ToArray();
+
+    private sealed record ParameterLayout((string Name, Parameter Parameter) Named, long[] Merged, IReadOnlyList<(long Start, long Length)[]> Ranges);
+
+    /// <summary>Each block's element count, in block order.</summary>
+    private static long[] Sizes(ParameterLayout[] all) => all.SelectMany(p => p.Ranges.Select(r => r.Aggregate(1L, (n, d) => n * d.Length))).ToArray();
+
+    private static long[] Costs(IEnumerable<long> sizes, int elementBytes) => sizes.Select(n => BlockAssignment.Cost(n, elementBytes)).ToArray();
+
+    /// <summary>What each block costs its owner, in block order: the input of a placement (<see cref="BlockAssignment"/>, or a shard map).</summary>
+    public static long[] BlockCosts(IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options) =>
+        Costs(Sizes(Layout(parameters, options)), ElementType(options).Bytes);
 
     /// <summary>
     /// Splits <paramref name="world"/> into groups of <see cref="ShampooOptions.NumTrainersPerGroup"/> consecutive
     /// ranks, as the reference does, and shares the blocks within this rank's group. Every rank must call it.
     /// </summary>
+    /// <param name="place">Places the blocks on a group's ranks (the coordinator's shard map); null places them here.</param>
     public static async Task<ShampooOptimizer> CreateAsync(
-        IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options, Communicator world, CancellationToken ct = default)
+        IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options, Communicator world, CancellationToken ct = default,
+        BlockPlacement? place = null)
     {
         int perGroup = options.NumTrainersPerGroup ?? world.Size;
         if (perGroup < 1 || world.Size % perGroup != 0)
@@ -81,7 +107,8 @@ public sealed class ShampooOptimizer : IDisposable
             throw new DtrainException($"num_trainers_per_group {perGroup} does not divide the world size {world.Size}");
         }
         var group = perGroup == world.Size ? world : await world.SplitAsync(world.Rank / perGroup, world.Rank, ct);
-        return new ShampooOptimizer(parameters, options, group);
+        var named = parameters.ToArray();
+        return new ShampooOptimizer(named, options, group, place is null ? null : await place(BlockCosts(named, options), group?.Size ?? 1, ct));
     }
 
     public long StepCount { get; private set; }

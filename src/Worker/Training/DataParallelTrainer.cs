@@ -3,6 +3,7 @@ using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Models;
 using Dtrain.Models.Data;
+using Dtrain.Optimizers.Shampoo.Distributor;
 using Dtrain.Telemetry;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,7 +16,8 @@ namespace Dtrain.Worker.Training;
 /// optimizer step, so parameters stay identical on every rank.
 /// </summary>
 /// <param name="checkpoint">Writes and loads the job's checkpoints; null for a job that takes none.</param>
-public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device, DataParallelCheckpoint? checkpoint = null)
+/// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
+public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device, DataParallelCheckpoint? checkpoint = null, BlockPlacement? placeBlocks = null)
 {
     public const int HiddenWidth = 128, HiddenLayers = 2;
 
@@ -25,7 +27,7 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         var sampler = new DistributedSampler(data.TrainSize, comm.Rank, comm.Size, job.BatchSize, job.Seed);
         using var model = CreateModel(data);
         model.to(device);
-        using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
+        using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct, placeBlocks);
         string rank = comm.Rank.ToString();
         int first = DataParallelCheckpoint.StartStep(checkpoint, job, model, optimizer);
 

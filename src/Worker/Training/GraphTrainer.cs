@@ -8,6 +8,7 @@ using Dtrain.Contracts.Randomness;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
 using Dtrain.Models.Graph;
+using Dtrain.Optimizers.Shampoo.Distributor;
 using Dtrain.Worker.Training.GraphTasks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,7 +23,9 @@ namespace Dtrain.Worker.Training;
 /// count of any rank, smaller shards wrapping around), so no rank waits in an all-reduce another never joins.
 /// </summary>
 /// <param name="checkpoint">Writes and loads the job's checkpoints; null for a job that takes none.</param>
-public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers, DataParallelCheckpoint? checkpoint = null)
+/// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
+public sealed class GraphTrainer(
+    Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers, DataParallelCheckpoint? checkpoint = null, BlockPlacement? placeBlocks = null)
 {
     public const int HiddenWidth = 64;
     private const long BatchStream = 11, SampleStream = 12, EvaluationStream = 13;
@@ -63,7 +66,7 @@ public sealed class GraphTrainer(Communicator comm, JobSpec job, Device device, 
         int layers = job.FanoutList()!.Length;
         using var model = TrainingSteps.CreateSeeded(job.Seed, () => new GraphSage(partition.FeatureDim, HiddenWidth, task.OutputWidth, layers));
         model.to(device);
-        using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
+        using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct, placeBlocks);
         string rank = comm.Rank.ToString();
         int first = DataParallelCheckpoint.StartStep(checkpoint, job, model, optimizer);
 

@@ -1,6 +1,7 @@
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Optimizers.Shampoo;
+using Dtrain.Optimizers.Shampoo.Distributor;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,10 +22,13 @@ public sealed class ReplicatedOptimizer : IDisposable
     private ReplicatedOptimizer(Communicator comm, GradientBuckets buckets, TorchSharp.Modules.Adam? adam, ShampooOptimizer? shampoo) =>
         (this.comm, this.buckets, this.adam, this.shampoo) = (comm, buckets, adam, shampoo);
 
-    public static async Task<ReplicatedOptimizer> CreateAsync(nn.Module model, Communicator comm, JobSpec job, CancellationToken ct)
+    /// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
+    public static async Task<ReplicatedOptimizer> CreateAsync(nn.Module model, Communicator comm, JobSpec job, CancellationToken ct, BlockPlacement? placeBlocks = null)
     {
         var adam = job.Optimizer == "adam" ? torch.optim.Adam(model.parameters(), job.LearningRate) : null;
-        var shampoo = job.Optimizer == "shampoo" ? await ShampooOptimizer.CreateAsync(model.named_parameters(), JobShampoo.Options(job), comm, ct) : null;
+        var shampoo = job.Optimizer == "shampoo"
+            ? await ShampooOptimizer.CreateAsync(model.named_parameters(), JobShampoo.Options(job), comm, ct, placeBlocks)
+            : null;
         var buckets = new GradientBuckets(model.parameters(), job.BucketBytes, job.Compression == "bf16");
         return new ReplicatedOptimizer(comm, buckets, adam, shampoo);
     }

@@ -3,7 +3,7 @@ using Dtrain.Tests.Graph;
 
 namespace Dtrain.Tests.Launcher;
 
-/// <summary>`dtrain status` against a running `dtrain run` that was given the operator's job secret.</summary>
+/// <summary>`dtrain status` against a running `dtrain run` (Distributed Shampoo) that was given the operator's job secret.</summary>
 public class StatusTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
@@ -13,7 +13,7 @@ public class StatusTests
     {
         using var directory = new TempDirectory();
         string port = TestPorts.FreePair().ToString(), address = $"http://127.0.0.1:{port}";
-        using var job = DtrainProcess.Start(["run", "--job-id", "nightly", "--steps", "1000000", "--device", "cpu", "--port", port,
+        using var job = DtrainProcess.Start(["run", "--job-id", "nightly", "--steps", "1000000", "--device", "cpu", "--port", port, "--optimizer", "shampoo",
             "--checkpoint-every", "20", "--checkpoint-dir", directory.Path], new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "operator-secret" });
         var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("operator-secret", "nightly") };
 
@@ -29,6 +29,8 @@ public class StatusTests
         }
 
         Assert.Matches(@"job nightly: running, epoch 1, 2/2 workers joined, 0 restarts, 1000000 steps", output);
+        // The workers placed Shampoo's blocks through the coordinator's shard map; both ranks own some.
+        Assert.Matches(@"shard map: shampoo-blocks, \d+ units on 2 ranks, bytes per rank [1-9][0-9,]* / [1-9][0-9,]*", output);
         Assert.Matches(@"(?m)^\s+0\s+\d+\s+[0-9.]+\s+[0-9.]+ s$", output);
         Assert.Matches(@"(?m)^\s+1\s+\d+\s+[0-9.]+\s+[0-9.]+ s$", output);
         // The same secret's token for another job admits nobody to this one.

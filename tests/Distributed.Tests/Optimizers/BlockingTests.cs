@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Placement;
 using Dtrain.Optimizers.Shampoo.Blocking;
 using Dtrain.Optimizers.Shampoo.Distributor;
 
@@ -30,16 +31,16 @@ public class BlockingTests
     {
         long[] costs = [BlockAssignment.Cost(100, 4), 64, 512, 512, 128, 64];   // 100 floats cost 448
         Assert.Equal(448, costs[0]);
-        var owners = BlockAssignment.Assign(costs, 2);
+        var owners = LongestProcessingTime.Assign(costs, 2);
         // Sorted: 512 (block 2) -> rank 0, 512 (3) -> 1, 448 (0) -> 0 (tie, lowest rank), then 128 (4), 64 (1)
         // and 64 (5) all go to rank 1, the lighter one.
         Assert.Equal([0, 1, 0, 1, 1, 1], owners);
         long[] load = [0, 0];
         for (int i = 0; i < costs.Length; i++) load[owners[i]] += costs[i];
         Assert.Equal([960, 768], load);
-        Assert.Equal(owners, BlockAssignment.Assign(costs, 2));
-        Assert.All(BlockAssignment.Assign(costs, 1), owner => Assert.Equal(0, owner));
+        Assert.Equal(owners, LongestProcessingTime.Assign(costs, 2));
+        Assert.All(LongestProcessingTime.Assign(costs, 1), owner => Assert.Equal(0, owner));
         // More ranks than blocks: some ranks own nothing.
-        Assert.Equal([0, 1], BlockAssignment.Assign([64, 64], 3));
+        Assert.Equal([0, 1], LongestProcessingTime.Assign([64, 64], 3));
     }
 }

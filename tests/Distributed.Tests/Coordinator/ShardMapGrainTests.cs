@@ -1,0 +1,51 @@
+using Dtrain.Coordinator.Grains;
+
+namespace Dtrain.Tests.Coordinator;
+
+/// <summary>The shard map places each kind of work once per epoch, the same for every rank, and refuses ranks that disagree.</summary>
+public sealed class ShardMapGrainTests : ClusterTest
+{
+    private static WorkToPlace Blocks(int rank, long[] costs, long epoch = 1, int ranks = 2) =>
+        new() { Epoch = epoch, Rank = rank, Kind = "shampoo-blocks", Costs = costs, Ranks = ranks };
+
+    [Fact]
+    public async Task The_first_rank_fixes_the_placement_and_every_rank_gets_the_same_owners()
+    {
+        var map = Grains.GetGrain<IShardMapGrain>(Guid.NewGuid().ToString());
+        long[] costs = [448, 64, 512, 512, 128, 64];
+
+        var first = await map.PlaceAsync(Blocks(1, costs));
+        var second = await map.PlaceAsync(Blocks(0, costs));
+
+        // Longest processing time first, each to the least loaded rank: 512 -> 0, 512 -> 1, 448 -> 0 (loads 960,
+        // 512), then 128, 64 and 64 all -> 1 (640, 704, 768).
+        Assert.Equal(new[] { 0, 1, 0, 1, 1, 1 }, first);
+        Assert.Equal(first, second);
+        var placed = Assert.Single(await map.GetAsync());
+        Assert.Equal((1L, 1, 2), (placed.Epoch, placed.PlacedBy, placed.Ranks));
+    }
+
+    [Fact]
+    public async Task A_rank_that_describes_the_work_differently_is_refused_by_name()
+    {
+        var map = Grains.GetGrain<IShardMapGrain>(Guid.NewGuid().ToString());
+        await map.PlaceAsync(Blocks(0, [512, 256, 128]));
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => map.PlaceAsync(Blocks(1, [512, 256, 64])));
+        Assert.Equal("rank 1 describes shampoo-blocks as 3 units on 2 ranks (total cost 832), but rank 0 described 3 units on 2 ranks " +
+            "(total cost 896): the ranks disagree on the model or its options", refused.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => map.PlaceAsync(Blocks(1, [512, 256, 128], ranks: 3)));
+    }
+
+    [Fact]
+    public async Task A_new_epoch_places_anew_and_the_old_epoch_is_told_it_is_over()
+    {
+        var map = Grains.GetGrain<IShardMapGrain>(Guid.NewGuid().ToString());
+        Assert.Equal(new[] { 0, 1, 1 }, await map.PlaceAsync(Blocks(0, [300, 200, 100])));
+
+        // Epoch 2 lost a worker: one rank holds every block now.
+        Assert.Equal(new[] { 0, 0, 0 }, await map.PlaceAsync(Blocks(0, [300, 200, 100], epoch: 2, ranks: 1)));
+        Assert.Null(await map.PlaceAsync(Blocks(1, [300, 200, 100], epoch: 1)));
+        Assert.Equal(2, Assert.Single(await map.GetAsync()).Epoch);
+    }
+}
