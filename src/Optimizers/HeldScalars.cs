@@ -14,15 +14,19 @@ internal sealed class HeldScalars : IDisposable
     private readonly List<Scalar> held = [];
     private Scalar? one;
 
-    public Scalar Of(double value)
+    public Scalar Of(double value) => Hold(value.ToScalar());
+
+    /// <summary>An integral Scalar, as TorchSharp makes from an int or long: an integer tensor's alpha must be one.</summary>
+    public Scalar Of(long value) => Hold(value.ToScalar());
+
+    /// <summary>The alpha of a plain add, which TorchSharp would otherwise make implicitly; made once per holder.</summary>
+    public Scalar One => one ??= Of(1.0);
+
+    private Scalar Hold(Scalar scalar)
     {
-        var scalar = value.ToScalar();
         held.Add(scalar);
         return scalar;
     }
-
-    /// <summary>The alpha of a plain add, which TorchSharp would otherwise make implicitly; made once per holder.</summary>
-    public Scalar One => one ??= Of(1);
 
     public void Dispose()
     {

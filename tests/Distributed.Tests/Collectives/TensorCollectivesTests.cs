@@ -1,6 +1,7 @@
 using Dtrain.Collectives;
 using Dtrain.Collectives.Tensors;
 using Dtrain.Collectives.Transports.InProcess;
+using Dtrain.Optimizers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,9 +16,10 @@ public class TensorCollectivesTests
     public async Task All_reduce_sums_tensors_in_place(ScalarType type)
     {
         var group = InProcessGroup.Create(3);
+        using var s = new HeldScalars();   // integral Scalars, as implicit ones from ints would be
         // Small integers are exact in every type, so the sum is exact whatever the order.
-        var tensors = Enumerable.Range(0, 3).Select(r => arange(r, r + 70, dtype: type).reshape(7, 10)).ToArray();
-        var expected = (tensors[0] + tensors[1] + tensors[2]).clone();
+        var tensors = Enumerable.Range(0, 3).Select(r => arange(s.Of(r), s.Of(r + 70), s.Of(1), dtype: type).reshape(7, 10)).ToArray();
+        var expected = tensors[0].add(tensors[1], s.Of(1)).add(tensors[2], s.Of(1)).clone();
 
         await Conformance.OnAllRanks(group, comm => comm.AllReduceAsync(tensors[comm.Rank], ReduceOp.Sum));
 
@@ -30,7 +32,8 @@ public class TensorCollectivesTests
         var group = InProcessGroup.Create(2);
         var bases = new[] { rand(4, 6, generator: new Generator(1)), rand(4, 6, generator: new Generator(2)) };
         var views = bases.Select(b => b.t()).ToArray();   // transposed: not contiguous
-        var expected = (views[0] + views[1]).clone();
+        using var s = new HeldScalars();
+        var expected = views[0].add(views[1], s.One).clone();
 
         await Conformance.OnAllRanks(group, comm => comm.AllReduceAsync(views[comm.Rank], ReduceOp.Sum));
 

@@ -1,3 +1,4 @@
+using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo.Preconditioner;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,15 +11,19 @@ public class MatrixRootsTests
     public static TheoryData<int, int> Roots() => new() { { 2, 5 }, { 4, 8 }, { 4, 33 }, { 1, 6 } };
 
     /// <summary>The n x n tridiagonal [-1, 2, -1]: eigenvalues 2 - 2cos(kπ/(n+1)), eigenvectors sin(jkπ/(n+1)).</summary>
-    private static Tensor Tridiagonal(int n, ScalarType type) =>
-        2 * eye(n, dtype: type) - eye(n, dtype: type).roll(1, 1).triu(1) - eye(n, dtype: type).roll(1, 0).tril(-1);
+    private static Tensor Tridiagonal(int n, ScalarType type)
+    {
+        using var s = new HeldScalars();
+        return s.Of(2) * eye(n, dtype: type) - eye(n, dtype: type).roll(1, 1).triu(1) - eye(n, dtype: type).roll(1, 0).tril(-1);
+    }
 
     private static Tensor ClosedFormInverseRoot(int n, int root)
     {
-        var k = arange(1, n + 1, dtype: ScalarType.Float64);
-        var values = 2 - 2 * (k * Math.PI / (n + 1)).cos();
-        var vectors = (k.unsqueeze(1) * k.unsqueeze(0) * Math.PI / (n + 1)).sin() * Math.Sqrt(2.0 / (n + 1));
-        return (vectors * values.pow(-1.0 / root).unsqueeze(0)).matmul(vectors.T);
+        using var s = new HeldScalars();
+        var k = arange(s.Of(1), s.Of(n + 1), s.Of(1), dtype: ScalarType.Float64);
+        var values = (s.Of(2) * (k * s.Of(Math.PI) / s.Of(n + 1)).cos()).negative().add(s.Of(2), s.Of(1));   // 2 - 2cos(kπ/(n+1))
+        var vectors = (k.unsqueeze(1) * k.unsqueeze(0) * s.Of(Math.PI) / s.Of(n + 1)).sin() * s.Of(Math.Sqrt(2.0 / (n + 1)));
+        return (vectors * values.pow(s.Of(-1.0 / root)).unsqueeze(0)).matmul(vectors.T);
     }
 
     [Theory]
@@ -47,10 +52,11 @@ public class MatrixRootsTests
     public void The_identity_is_its_own_inverse_root_and_epsilon_regularizes()
     {
         var identity = eye(6, dtype: ScalarType.Float64);
+        using var half = 0.5.ToScalar();
         Assert.True(MatrixRoots.InverseRootByEigendecomposition(identity, 4, epsilon: 0).allclose(identity, atol: 1e-12));
         Assert.True(MatrixRoots.InverseRootByCoupledNewton(identity, 4).allclose(identity, atol: 1e-6));
         // (1 + 3)^(-1/2) = 0.5 on the diagonal.
-        Assert.True(MatrixRoots.InverseRootByEigendecomposition(identity, 2, epsilon: 3).allclose(identity * 0.5, atol: 1e-12));
+        Assert.True(MatrixRoots.InverseRootByEigendecomposition(identity, 2, epsilon: 3).allclose(identity * half, atol: 1e-12));
     }
 
     [Fact]
@@ -74,13 +80,14 @@ public class MatrixRootsTests
     public void A_float32_eigendecomposition_that_overflows_is_retried_in_float64()
     {
         const double c = 1e38;
-        var j = ones(4, 4, dtype: ScalarType.Float64) / 4;
+        using var s = new HeldScalars();
+        var j = ones(4, 4, dtype: ScalarType.Float64) / s.Of(4);
         var identity = eye(4, dtype: ScalarType.Float64);
-        var matrix = (c * (4 * j + identity)).to(ScalarType.Float32);
+        var matrix = (s.Of(c) * (s.Of(4) * j).add(identity, s.Of(1))).to(ScalarType.Float32);
         Assert.False(isfinite(linalg.eigvalsh(matrix)).all().item<bool>());   // the premise: float32 overflows
 
         var x = MatrixRoots.InverseRootByEigendecomposition(matrix, 2, epsilon: 0);
-        var expected = Math.Pow(5 * c, -0.5) * j + Math.Pow(c, -0.5) * (identity - j);
+        var expected = (s.Of(Math.Pow(5 * c, -0.5)) * j).add(s.Of(Math.Pow(c, -0.5)) * (identity - j), s.Of(1));
         Assert.Equal(ScalarType.Float32, x.dtype);
         Assert.True(x.to(ScalarType.Float64).allclose(expected, rtol: 1e-5, atol: 0), $"differs by {(x.to(ScalarType.Float64) - expected).abs().max().item<double>()}");
     }

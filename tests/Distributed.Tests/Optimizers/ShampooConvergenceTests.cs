@@ -1,3 +1,4 @@
+using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -59,7 +60,9 @@ public class ShampooConvergenceTests(ITestOutputHelper output)
             return (lr, w, step, optimizer);
         }).ToArray();
         var runs = all.ToList();
-        double target = TargetFraction * y.pow(2).mean().item<float>();
+        using var s = new HeldScalars();
+        var two = s.Of(2);
+        double target = TargetFraction * y.pow(two).mean().item<float>();
         try
         {
             for (int steps = 0; steps <= Budget; steps++)
@@ -69,7 +72,7 @@ public class ShampooConvergenceTests(ITestOutputHelper output)
                 {
                     using var scope = NewDisposeScope();
                     runs[i].w.grad?.zero_();
-                    var loss = (x.matmul(runs[i].w) - y).pow(2).mean();
+                    var loss = (x.matmul(runs[i].w) - y).pow(two).mean();
                     losses[i] = loss.item<float>();
                     loss.backward();
                 }

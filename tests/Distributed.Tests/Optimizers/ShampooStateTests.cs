@@ -1,5 +1,6 @@
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Contracts;
+using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -45,7 +46,8 @@ public class ShampooStateTests
         {
             foreach (var (_, p) in Parameters) p.grad?.zero_();
             var (w, b, c) = (Parameters[0].Item2, Parameters[1].Item2, Parameters[2].Item2);
-            ((x.matmul(w) + b).tanh() * c.sum(new long[] { 0, 1 }) - y).pow(2).mean().backward();
+            using var s = new HeldScalars();
+            (x.matmul(w).add(b, s.Of(1)).tanh() * c.sum(new long[] { 0, 1 }) - y).pow(s.Of(2)).mean().backward();
         }
 
         public float[] Values() => cat(Parameters.Select(p => p.Item2.detach().flatten()).ToArray()).data<float>().ToArray();

@@ -1,4 +1,5 @@
 using Dtrain.Contracts;
+using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
 using Dtrain.Optimizers.Shampoo.Preconditioner;
 using TorchSharp;
@@ -22,11 +23,12 @@ public class ShampooTests
         var x = randn([16, 6], generator: generator);
         var y = randn([16, 5], generator: generator);
         var step = optimizer([("w", w), ("b", b), ("c", c)]);
+        using var s = new HeldScalars();
         for (int i = 0; i < Steps; i++)
         {
             foreach (var p in new[] { w, b, c }) p.grad?.zero_();
-            var prediction = (x.matmul(w) + b).tanh() * c.sum(new long[] { 0, 1 });
-            (prediction - y).pow(2).mean().backward();
+            var prediction = x.matmul(w).add(b, s.Of(1)).tanh() * c.sum(new long[] { 0, 1 });
+            (prediction - y).pow(s.Of(2)).mean().backward();
             step();
         }
         return cat([w.flatten(), b.flatten(), c.flatten()]).detach().data<float>().ToArray();
@@ -119,15 +121,17 @@ public class ShampooTests
         w.grad = g.clone();
         shampoo.Step();
 
-        var expected = w0 - 0.1 * InverseRoot(g.matmul(g.T), 0.25).matmul(g).matmul(InverseRoot(g.T.matmul(g), 0.25));
+        using var lr = 0.1.ToScalar();
+        var expected = w0 - lr * InverseRoot(g.matmul(g.T), 0.25).matmul(g).matmul(InverseRoot(g.T.matmul(g), 0.25));
         Assert.True(w.allclose(expected, rtol: 1e-6, atol: 1e-6), $"differs by {(w - expected).abs().max().item<double>()}");
     }
 
     /// <summary>A^(-exponent) by float64 eigh of A + 1e-9 I, independent of the optimizer's code.</summary>
     private static Tensor InverseRoot(Tensor a, double exponent)
     {
-        var (values, vectors) = linalg.eigh(a + 1e-9 * eye(a.shape[0], dtype: ScalarType.Float64));
-        return (vectors * values.pow(-exponent).unsqueeze(0)).matmul(vectors.T);
+        using var s = new HeldScalars();
+        var (values, vectors) = linalg.eigh(a.add(s.Of(1e-9) * eye(a.shape[0], dtype: ScalarType.Float64), s.Of(1)));
+        return (vectors * values.pow(s.Of(-exponent)).unsqueeze(0)).matmul(vectors.T);
     }
 
     [Fact]
@@ -146,7 +150,8 @@ public class ShampooTests
         shampoo.Step();
 
         // Left factor only, to the power -1/2: full-matrix AdaGrad along the rows.
-        var expected = w0 - 0.1 * InverseRoot(g.matmul(g.T), 0.5).matmul(g);
+        using var lr = 0.1.ToScalar();
+        var expected = w0 - lr * InverseRoot(g.matmul(g.T), 0.5).matmul(g);
         Assert.True(w.allclose(expected, rtol: 1e-6, atol: 1e-6), $"differs by {(w - expected).abs().max().item<double>()}");
     }
 
@@ -154,7 +159,8 @@ public class ShampooTests
     public void Float64_factors_follow_a_float64_oracle_more_closely_than_float32_factors()
     {
         var g = randn([8, 6], dtype: ScalarType.Float64, generator: new Generator(15));
-        var expected = -0.1 * InverseRoot(g.matmul(g.T), 0.25).matmul(g).matmul(InverseRoot(g.T.matmul(g), 0.25));
+        using var minusLr = (-0.1).ToScalar();
+        var expected = minusLr * InverseRoot(g.matmul(g.T), 0.25).matmul(g).matmul(InverseRoot(g.T.matmul(g), 0.25));
         double Error(Precision factors)
         {
             var w = new Parameter(zeros([8, 6], dtype: ScalarType.Float64));
@@ -237,7 +243,8 @@ public class ShampooTests
     {
         var w = new Parameter(ones(3, 3));
         using var shampoo = new ShampooOptimizer([("layer1.weight", w)], new ShampooOptions());
-        w.grad = full(3, 3, float.NaN);
+        using var nan = float.NaN.ToScalar();
+        w.grad = full(3, 3, nan);
         var error = Assert.Throws<DtrainException>(shampoo.Step);
         Assert.Equal("the gradient of layer1.weight contains NaN or Inf at step 1", error.Message);
     }
@@ -254,13 +261,14 @@ public class ShampooTests
         var v = randn([1, 4], generator: new Generator(17));
         var w = new Parameter(zeros(3, 4));
         using var shampoo = new ShampooOptimizer([("layer.weight", w)], new ShampooOptions { Beta1 = 0, RootMethod = RootMethod.CoupledNewton });
+        using var s = new HeldScalars();
         for (int step = 1; step <= 3; step++)
         {
-            w.grad = u.matmul(v) * step;
+            w.grad = u.matmul(v) * s.Of(step);
             shampoo.Step();
         }
         // With identity roots and no grafting, every step so far was plain SGD: w = -lr (1 + 2 + 3) u vᵀ.
-        Assert.True(w.allclose(-0.01 * 6 * u.matmul(v), rtol: 1e-5, atol: 1e-7));
+        Assert.True(w.allclose(s.Of(-0.01 * 6) * u.matmul(v), rtol: 1e-5, atol: 1e-7));
         w.grad = u.matmul(v);
         var error = Assert.Throws<MatrixRootException>(shampoo.Step);
         Assert.Equal("layer.weight block 0: the inverse roots failed 4 times in a row at step 4", error.Message);
@@ -271,7 +279,8 @@ public class ShampooTests
     {
         var w = new Parameter(zeros(2, 2));
         using var shampoo = new ShampooOptimizer([("w", w)], new ShampooOptions { Beta1 = 0 });
-        w.grad = full(2, 2, 3e38f);   // finite, but its square overflows the factor
+        using var huge = 3e38f.ToScalar();
+        w.grad = full(2, 2, huge);   // finite, but its square overflows the factor
         var error = Assert.Throws<MatrixRootException>(shampoo.Step);
         Assert.Equal("w block 0: factor 0 contains NaN or Inf at step 1", error.Message);
     }

@@ -1,3 +1,4 @@
+using Dtrain.Optimizers;
 using Dtrain.TensorParallel.Grid;
 using Dtrain.TensorParallel.Layers;
 using static Dtrain.Tests.TensorParallel.Matrices;
@@ -65,11 +66,13 @@ public class CannonLinearTests
 
         var (p1, p2) = (new Parameter(w1.clone()), new Parameter(w2.clone()));
         var sgd = optim.SGD([p1, p2], lr);
+        using var s = new HeldScalars();
+        var (two, elements) = (s.Of(2), s.Of(batch * outFeatures));
         var losses = new float[steps];
         for (int step = 0; step < steps; step++)
         {
             sgd.zero_grad();
-            var loss = (x.matmul(p1).tanh().matmul(p2) - target).pow(2).sum() / (batch * outFeatures);
+            var loss = (x.matmul(p1).tanh().matmul(p2) - target).pow(two).sum() / elements;
             loss.backward();
             sgd.step();
             losses[step] = loss.item<float>();
@@ -89,7 +92,7 @@ public class CannonLinearTests
                 var h = first.forward(input);
                 var y = second.forward(h with { Block = h.Block.tanh() });
                 // This rank's share of the loss; the shares sum to the full loss.
-                var loss = (y.Block - targetBlock).pow(2).sum() / (batch * outFeatures);
+                var loss = (y.Block - targetBlock).pow(two).sum() / elements;
                 loss.backward();
                 optimizer.step();
                 rankLosses[step] = loss.item<float>();
