@@ -192,15 +192,17 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     {
         Authenticate(request.JobToken);
         var status = await JobGrain.GetStatusAsync();
+        int joined = await RendezvousGrain.GetJoinedCountAsync();
         long checkpoint = options.Job.CheckpointDir == "" ? 0 : await Checkpoints.GetLastCommittedAsync();
         var reply = new StatusReply
         {
             JobId = options.JobId,
-            State = status.State.ToString().ToLowerInvariant(),
+            // Before any worker joined, a forming job is still pending.
+            State = status.State == JobState.Forming && joined == 0 ? "pending" : status.State.ToString().ToLowerInvariant(),
             Epoch = status.Epoch,
             WorldSize = options.Job.Workers,
             MinWorkers = options.Job.MinimumWorkers,
-            Joined = await RendezvousGrain.GetJoinedCountAsync(),
+            Joined = joined,
             Restarts = status.Restarts,
             Steps = options.Job.Steps,
             LastCheckpointStep = checkpoint,

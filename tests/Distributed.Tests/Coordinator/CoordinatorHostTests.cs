@@ -35,6 +35,20 @@ public class CoordinatorHostTests
     }
 
     [Fact]
+    public async Task A_job_is_pending_until_a_worker_joins_then_forming_until_all_did()
+    {
+        var options = Options(2);
+        await using var host = await CoordinatorHost.StartAsync(options);
+        using var channel = GrpcChannel.ForAddress(host.Address);
+        var client = new Contracts.Coordinator.Coordinator.CoordinatorClient(channel);
+        async Task<string> StateAsync() => (await client.StatusAsync(new StatusRequest { JobToken = options.JobToken })).State;
+
+        Assert.Equal("pending", await StateAsync());
+        await client.JoinAsync(new JoinRequest { JobToken = options.JobToken, PeerAddress = "http://127.0.0.1:1001" });
+        Assert.Equal("forming", await StateAsync());
+    }
+
+    [Fact]
     public async Task Serves_prometheus_metrics_with_world_size_and_build_info()
     {
         await using var host = await CoordinatorHost.StartAsync(Options(3));
