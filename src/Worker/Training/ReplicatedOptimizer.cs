@@ -1,8 +1,8 @@
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
 using Dtrain.Optimizers.Shampoo.Distributor;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dtrain.Worker.Training;
@@ -16,16 +16,16 @@ public sealed class ReplicatedOptimizer : IDisposable
 {
     private readonly Communicator comm;
     private readonly GradientBuckets buckets;
-    private readonly TorchSharp.Modules.Adam? adam;
+    private readonly HeldAdam? adam;
     private readonly ShampooOptimizer? shampoo;
 
-    private ReplicatedOptimizer(Communicator comm, GradientBuckets buckets, TorchSharp.Modules.Adam? adam, ShampooOptimizer? shampoo) =>
+    private ReplicatedOptimizer(Communicator comm, GradientBuckets buckets, HeldAdam? adam, ShampooOptimizer? shampoo) =>
         (this.comm, this.buckets, this.adam, this.shampoo) = (comm, buckets, adam, shampoo);
 
     /// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
     public static async Task<ReplicatedOptimizer> CreateAsync(nn.Module model, Communicator comm, JobSpec job, CancellationToken ct, BlockPlacement? placeBlocks = null)
     {
-        var adam = job.Optimizer == "adam" ? torch.optim.Adam(model.parameters(), job.LearningRate) : null;
+        var adam = job.Optimizer == "adam" ? new HeldAdam(model.parameters(), job.LearningRate) : null;
         var shampoo = job.Optimizer == "shampoo"
             ? await ShampooOptimizer.CreateAsync(model.named_parameters(), JobShampoo.Options(job), comm, ct, placeBlocks)
             : null;
@@ -34,7 +34,7 @@ public sealed class ReplicatedOptimizer : IDisposable
     }
 
     /// <summary>The Adam optimizer, when the job's optimizer is adam.</summary>
-    public TorchSharp.Modules.Adam? Adam => adam;
+    public HeldAdam? Adam => adam;
 
     /// <summary>Distributed Shampoo, when the job's optimizer is shampoo.</summary>
     public ShampooOptimizer? Shampoo => shampoo;

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Models.Data;
+using Dtrain.Optimizers;
 using Dtrain.Telemetry;
 using Dtrain.TensorParallel.Grid;
 using Dtrain.TensorParallel.Layers;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dtrain.Worker.Training;
@@ -27,7 +27,7 @@ public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device
         // The whole batch on every rank: the sampler of a world of one.
         var sampler = new DistributedSampler(data.TrainSize, rank: 0, worldSize: 1, job.BatchSize, job.Seed);
         using var model = CreateModel(grid, data);
-        using var adam = torch.optim.Adam(model.parameters(), job.LearningRate);
+        using var adam = new HeldAdam(model.parameters(), job.LearningRate);
         string rank = comm.Rank.ToString();
 
         double loss = double.NaN;

@@ -9,7 +9,8 @@ namespace Dtrain.Tests.Optimizers;
 /// it (see Dtrain.Optimizers.HeldScalars). A stress test catches such a call only by luck; this reads the IL of our
 /// assemblies for calls to Scalar's implicit conversions, and to TorchSharp methods that make one themselves
 /// (add(Tensor)'s default alpha, tensor * number, square(), arange's default step). Virtual calls are not followed:
-/// TorchSharp's own optimizers (Adam.step) make implicit Scalars inside and are not flagged.
+/// TorchSharp's own optimizers (Adam.step) make implicit Scalars inside and are not flagged; our code steps
+/// Dtrain.Optimizers.HeldAdam instead, and tests step TorchSharp's only as oracles.
 /// </summary>
 public class ImplicitScalarTests
 {

@@ -5,6 +5,7 @@ using Dtrain.Graph.Generators;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Storage;
 using Dtrain.Models;
+using Dtrain.Optimizers;
 using Dtrain.Tests.Collectives;
 using Dtrain.Worker.Training;
 using TorchSharp;
@@ -97,7 +98,7 @@ public class GraphTrainerTests
         var test = graph.NodesIn(NodeSplit.Test);
         torch.manual_seed(Job.Seed);
         using var model = new Mlp(graph.FeatureDim, GraphTrainer.HiddenWidth, 1, graph.ClassCount);
-        using var adam = torch.optim.Adam(model.parameters(), Job.LearningRate);
+        using var adam = new HeldAdam(model.parameters(), Job.LearningRate);
         using var scope = NewDisposeScope();
         var (inputs, labels) = (Rows(train), Labels(train));
         // Full-batch epochs: more optimizer steps than GraphSAGE gets, so the MLP is not short of training.
