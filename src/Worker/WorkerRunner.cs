@@ -71,7 +71,7 @@ public static class WorkerRunner
             var checkpoint = new DataParallelCheckpoint(job, (_, step, file, checksum, token) => coordinator.ReportCheckpointAsync(epoch, step, file, checksum, token));
             var result = job.Model switch
             {
-                "cannon-mlp" => await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, epochEnded.Token),
+                "cannon-mlp" => await new TensorParallelTrainer(comm, job, device, new TensorParallelCheckpoint(job, checkpoint.Report)).TrainAsync(progress, epochEnded.Token),
                 "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, epoch.Rank, epoch.WorldSize),
                     new GraphPeers(endpoint.Graph, peers, options.JobToken, options.Tls, collectiveOptions.Timeout), checkpoint).TrainAsync(progress, epochEnded.Token),
                 _ => await new DataParallelTrainer(comm, job, device, checkpoint).TrainAsync(progress, epochEnded.Token),
