@@ -75,7 +75,7 @@ public static class WorkerRunner
             BlockPlacement placeBlocks = (costs, ranks, token) => coordinator.PlaceShardsAsync(epoch, "shampoo-blocks", costs, ranks, token);
             var result = job.Model switch
             {
-                "cannon-mlp" => await new TensorParallelTrainer(comm, job, device).TrainAsync(progress, epochEnded.Token),
+                "cannon-mlp" => await new TensorParallelTrainer(comm, job, device, new TensorParallelCheckpoint(job, checkpoint.Report)).TrainAsync(progress, epochEnded.Token),
                 "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, epoch.Rank, epoch.WorldSize),
                     new GraphPeers(endpoint.Graph, peers, options.JobToken, options.Tls, collectiveOptions.Timeout), checkpoint, placeBlocks).TrainAsync(progress, epochEnded.Token),
                 _ => await new DataParallelTrainer(comm, job, device, checkpoint, placeBlocks).TrainAsync(progress, epochEnded.Token),

@@ -12,7 +12,7 @@ namespace Dtrain.Contracts.Checkpoints;
 /// </summary>
 public static class CheckpointStore
 {
-    public const string ManifestName = "manifest.json", ShardMagic = "DTCKPT01", ShardKind = "dtrain checkpoint shard";
+    public const string ManifestName = "manifest.json", ShardMagic = "DTCKPT02", ShardKind = "dtrain checkpoint shard";
     private const string StepPrefix = "step-";
 
     public static string DirectoryOf(string root, long step) => Path.Combine(root, $"{StepPrefix}{step:D8}");

@@ -164,10 +164,6 @@ public sealed record JobSpec
         if (CheckpointEvery < 0) yield return $"checkpoint_every must be 0 (none) or more steps, got {CheckpointEvery}";
         if (KeepCheckpoints < 1) yield return $"keep_checkpoints must be at least 1, got {KeepCheckpoints}";
         if ((CheckpointEvery > 0 || Resume) && CheckpointDir == "") yield return "checkpoint_every and resume need a checkpoint_dir";
-        if ((CheckpointEvery > 0 || Resume) && Model == "cannon-mlp")
-        {
-            yield return "checkpoints are written for the data-parallel models (mlp, graphsage) so far, not for cannon-mlp";
-        }
         if (MaxRestarts < 0) yield return $"max_restarts must be 0 or more, got {MaxRestarts}";
         if (!(HeartbeatTimeoutSeconds > 0) || double.IsInfinity(HeartbeatTimeoutSeconds)) yield return $"heartbeat_timeout_s must be a positive number, got {HeartbeatTimeoutSeconds}";
         if (!Devices.Contains(Device)) yield return $"device must be one of {string.Join(", ", Devices)}, got '{Device}'";

@@ -15,27 +15,19 @@ namespace Dtrain.Worker.Training;
 /// reads every shard of a checkpoint, so a checkpoint written by one world size loads onto any other. The data
 /// position needs no saving: batches and every random draw are pure functions of the seed and the step.
 /// </summary>
-/// <param name="report">Tells the coordinator a shard is written: rank, step, file, checksum.</param>
-public sealed class DataParallelCheckpoint(JobSpec job, Func<int, long, string, string, CancellationToken, Task> report)
+/// <param name="report">Tells the coordinator a shard is written.</param>
+public sealed class DataParallelCheckpoint(JobSpec job, ShardReport report) : ShardedCheckpoint(job, report)
 {
-    public bool IsDue(int stepsTaken) => job.CheckpointEvery > 0 && stepsTaken % job.CheckpointEvery == 0;
-
     /// <summary>The step training starts at: 0, or the one the job resumes at, whose checkpoint is then loaded.</summary>
-    public static int StartStep(DataParallelCheckpoint? checkpoint, JobSpec job, nn.Module model, ReplicatedOptimizer optimizer)
-    {
-        if (job.ResumeStep == 0) return 0;
-        (checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints")).Load(model, optimizer);
-        return (int)job.ResumeStep;
-    }
+    public static int StartStep(DataParallelCheckpoint? checkpoint, JobSpec job, nn.Module model, ReplicatedOptimizer optimizer) =>
+        StartStep(checkpoint, job, loaded => loaded.Load(model, optimizer));
 
     public async Task WriteAsync(int rank, int worldSize, long step, nn.Module model, ReplicatedOptimizer optimizer, CancellationToken ct)
     {
         var parameters = model.parameters().ToArray();
         var adamStates = optimizer.Adam?.state_dict().State;
-        string checksum = CheckpointStore.WriteShard(job.CheckpointDir, step, rank, writer =>
+        await WriteShardAsync(rank, step, writer =>
         {
-            writer.Write(job.Optimizer);
-            writer.Write(step);
             writer.Write(parameters.Length);
             var owned = Enumerable.Range(0, parameters.Length).Where(i => i % worldSize == rank).ToArray();
             writer.Write(owned.Length);
@@ -47,18 +39,17 @@ public sealed class DataParallelCheckpoint(JobSpec job, Func<int, long, string, 
             }
             writer.Flush();
             optimizer.Shampoo?.SaveState(writer.BaseStream);
-        });
-        await report(rank, step, CheckpointStore.ShardName(rank), checksum, ct);
+        }, ct);
     }
 
     /// <summary>Loads the checkpoint after <see cref="JobSpec.ResumeStep"/> steps into the model and optimizer, from all its shards.</summary>
     public void Load(nn.Module model, ReplicatedOptimizer optimizer)
     {
-        var manifest = CheckpointStore.ReadManifest(job.CheckpointDir, job.ResumeStep);
+        var manifest = CheckpointStore.ReadManifest(Job.CheckpointDir, Job.ResumeStep);
         var parameters = model.parameters().ToArray();
         var adamStates = optimizer.Adam?.state_dict().State;
         var loaded = new bool[parameters.Length];
-        var shards = Enumerable.Range(0, manifest.WorldSize).Select(rank => CheckpointStore.ReadShard(job.CheckpointDir, manifest, rank)).ToArray();
+        var shards = Enumerable.Range(0, manifest.WorldSize).Select(rank => CheckpointStore.ReadShard(Job.CheckpointDir, manifest, rank)).ToArray();
         try
         {
             using (no_grad())
@@ -78,16 +69,11 @@ public sealed class DataParallelCheckpoint(JobSpec job, Func<int, long, string, 
 
     private void LoadParameters(BinaryReader reader, int rank, long expectedStep, Tensor[] parameters, List<OptimizerState>? adamStates, bool[] loaded)
     {
-        string optimizerName = reader.ReadString();
-        long step = reader.ReadInt64();
+        ReadHeader(reader, rank, expectedStep);
         int count = reader.ReadInt32(), owned = reader.ReadInt32();
-        if (optimizerName != job.Optimizer)
+        if (count != parameters.Length)
         {
-            throw new DtrainException($"the checkpoint of step {expectedStep} was written with optimizer {optimizerName}, and this job uses {job.Optimizer}");
-        }
-        if (step != expectedStep || count != parameters.Length)
-        {
-            throw new DtrainException($"checkpoint shard {rank} of step {expectedStep} holds {count} parameters of step {step}; this model has {parameters.Length}");
+            throw new DtrainException($"checkpoint shard {rank} of step {expectedStep} holds {count} parameters; this model has {parameters.Length}");
         }
         for (int k = 0; k < owned; k++)
         {

@@ -18,7 +18,7 @@ namespace Dtrain.Worker.Training;
 /// elementwise: stepping each block alone is stepping the whole weight. Any square number of workers follows the
 /// loss curve of one process, up to float rounding.
 /// </summary>
-public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device device)
+public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device device, TensorParallelCheckpoint? checkpoint = null)
 {
     public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
     {
@@ -29,13 +29,15 @@ public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device
         using var model = CreateModel(grid, data);
         using var adam = new HeldAdam(model.parameters(), job.LearningRate);
         string rank = comm.Rank.ToString();
+        int first = TensorParallelCheckpoint.StartStep(checkpoint, job, grid, model, adam);
 
         double loss = double.NaN;
-        for (int step = 0; step < job.Steps; step++)
+        for (int step = first; step < job.Steps; step++)
         {
             long started = Stopwatch.GetTimestamp();
             loss = await ComputeGradientsAsync(grid, model, data, sampler.BatchAt(step).ToArray(), ct);
             adam.step();
+            if (checkpoint?.IsDue(step + 1) == true) await checkpoint.WriteAsync(grid, step + 1, model, adam, ct);
             // Every rank works on the same samples: counting them once keeps the job's samples/s true.
             TrainingSteps.Finished(progress, rank, step, started, comm.Rank == 0 ? job.BatchSize : 0, loss);
         }

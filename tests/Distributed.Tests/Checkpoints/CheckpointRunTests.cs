@@ -57,6 +57,31 @@ public class CheckpointRunTests
         Assert.Equal(uninterrupted, resumed);
     }
 
+    /// <summary>
+    /// cannon-mlp: each rank of a 2 x 2 grid writes its own weight blocks. The resume passes over a corrupted shard
+    /// and ends bitwise where the uninterrupted run ends; a grid of another shape is refused.
+    /// </summary>
+    [Fact]
+    public async Task A_tensor_parallel_run_resumes_bitwise_on_its_grid_and_is_refused_on_another()
+    {
+        using var directory = new TempDirectory();
+        string[] job = ["--model", "cannon-mlp", "--steps", "15", "--checkpoint-dir", directory.Path];
+        string uninterrupted = await RunAsync([.. job, "--workers", "4", "--checkpoint-every", "5"]);
+        Directory.Delete(CheckpointStore.DirectoryOf(directory.Path, 15), recursive: true);
+        string shard = Path.Combine(CheckpointStore.DirectoryOf(directory.Path, 10), CheckpointStore.ShardName(3));
+        Corrupt.FlipBits(shard, 0x01);
+
+        var resumed = await DtrainProcess.RunAsync(Limit, ["run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(), .. job, "--workers", "4", "--resume"]);
+        var single = await DtrainProcess.RunAsync(Limit, ["run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(), .. job, "--workers", "1", "--resume"]);
+
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains($"{shard} is corrupted", resumed.Stdout);
+        Assert.Contains("(step 5)", resumed.Stdout);
+        Assert.Equal(uninterrupted, Digest.Match(resumed.Stdout).Groups[1].Value);
+        Assert.Equal(1, single.ExitCode);
+        Assert.Contains("the checkpoint of step 5 was written by a 2 x 2 grid; this job runs a 1 x 1 grid", single.Stderr);
+    }
+
     [Fact]
     public async Task A_checkpoint_from_two_workers_loads_onto_three()
     {

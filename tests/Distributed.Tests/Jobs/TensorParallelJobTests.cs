@@ -16,4 +16,10 @@ public class TensorParallelJobTests
         Assert.Contains(problems, p => p.Contains("adam only") && p.Contains("shampoo"));
         Assert.Contains(new JobSpec { Model = "resnet" }.Problems(), p => p.Contains("model must be one of mlp, cannon-mlp, graphsage, got 'resnet'"));
     }
+
+    [Fact]
+    public void Checkpoints_and_resuming_are_accepted()
+    {
+        Assert.Empty(new JobSpec { Model = "cannon-mlp", Workers = 4, CheckpointEvery = 5, CheckpointDir = "/tmp", Resume = true }.Problems());
+    }
 }

@@ -29,7 +29,6 @@ public class BadInputTests
     [InlineData("keep_checkpoints must be at least 1, got 0", "run", "--keep-checkpoints", "0")]
     [InlineData("max_restarts must be 0 or more, got -1", "run", "--max-restarts", "-1")]
     [InlineData("heartbeat_timeout_s must be a positive number, got 0", "run", "--heartbeat-timeout", "0")]
-    [InlineData("checkpoints are written for the data-parallel models (mlp, graphsage) so far, not for cannon-mlp", "run", "--model", "cannon-mlp", "--workers", "4", "--resume", "--checkpoint-dir", "/tmp")]
     [InlineData("--ranks must be at least 1, got 0", "bench", "shampoo", "--ranks", "0")]
     [InlineData("--frequencies: '0' is not a positive integer", "bench", "shampoo", "--frequencies", "1,0")]
     [InlineData("--frequencies: 'ten' is not a positive integer", "bench", "shampoo", "--frequencies", "ten")]

@@ -1,0 +1,63 @@
+using Dtrain.Contracts;
+using Dtrain.Contracts.Checkpoints;
+using Dtrain.Contracts.Jobs;
+
+namespace Dtrain.Worker.Training;
+
+/// <summary>Tells the coordinator a shard is written: rank, step, file, checksum.</summary>
+public delegate Task ShardReport(int rank, long step, string file, string checksum, CancellationToken ct);
+
+/// <summary>
+/// What every trainer's checkpoint shares: when one is due, where training starts, and each shard's header (model,
+/// optimizer, step), written before the trainer's payload and checked before it is read. Subclasses write and read
+/// the payload: what a rank holds of the model and its optimizer.
+/// </summary>
+public abstract class ShardedCheckpoint(JobSpec job, ShardReport report)
+{
+    protected JobSpec Job => job;
+
+    /// <summary>How this job's shards reach the coordinator.</summary>
+    public ShardReport Report => report;
+
+    public bool IsDue(int stepsTaken) => job.CheckpointEvery > 0 && stepsTaken % job.CheckpointEvery == 0;
+
+    /// <summary>The step training starts at: 0, or the one the job resumes at, once <paramref name="load"/> loaded its checkpoint.</summary>
+    protected static int StartStep<TCheckpoint>(TCheckpoint? checkpoint, JobSpec job, Action<TCheckpoint> load) where TCheckpoint : ShardedCheckpoint
+    {
+        if (job.ResumeStep == 0) return 0;
+        load(checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints"));
+        return (int)job.ResumeStep;
+    }
+
+    /// <summary>Writes this rank's shard of the checkpoint after <paramref name="step"/> steps, then reports it.</summary>
+    protected async Task WriteShardAsync(int rank, long step, Action<BinaryWriter> writePayload, CancellationToken ct)
+    {
+        string checksum = CheckpointStore.WriteShard(job.CheckpointDir, step, rank, writer =>
+        {
+            writer.Write(job.Model);
+            writer.Write(job.Optimizer);
+            writer.Write(step);
+            writePayload(writer);
+        });
+        await report(rank, step, CheckpointStore.ShardName(rank), checksum, ct);
+    }
+
+    /// <summary>Reads a shard's header, refusing a shard of another model, optimizer or step; the payload follows.</summary>
+    protected void ReadHeader(BinaryReader reader, int rank, long expectedStep)
+    {
+        string model = reader.ReadString(), optimizer = reader.ReadString();
+        long step = reader.ReadInt64();
+        if (model != job.Model)
+        {
+            throw new DtrainException($"the checkpoint of step {expectedStep} was written by model {model}, and this job trains {job.Model}");
+        }
+        if (optimizer != job.Optimizer)
+        {
+            throw new DtrainException($"the checkpoint of step {expectedStep} was written with optimizer {optimizer}, and this job uses {job.Optimizer}");
+        }
+        if (step != expectedStep)
+        {
+            throw new DtrainException($"checkpoint shard {rank} of step {expectedStep} holds step {step}");
+        }
+    }
+}
