@@ -86,7 +86,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             {
                 throw new DtrainException($"cannot reach the coordinator at {options.Coordinator}: {failure}");
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable)
             {
                 unreachable.Start();
                 if (unreachable.Elapsed > options.ConnectTimeout)
@@ -94,6 +94,16 @@ public sealed class CoordinatorLink : IAsyncDisposable
                     throw new DtrainException($"cannot reach the coordinator at {options.Coordinator} (no answer for {options.ConnectTimeout.TotalSeconds:0.#} s)");
                 }
                 await Task.Delay(RetryDelay, ct);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
+            {
+                // Cancelled by this worker (its epoch ended mid-call): a cancellation, as everywhere else.
+                throw new OperationCanceledException(e.Status.Detail, e, ct);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unknown or StatusCode.Internal or StatusCode.DataLoss or StatusCode.Unimplemented)
+            {
+                // A fault of the coordinator, not an answer: the worker cannot go on, but says what it got.
+                throw new DtrainException($"the coordinator at {options.Coordinator} failed: {e.StatusCode}, {e.Status.Detail}");
             }
         }
     }
@@ -122,9 +132,6 @@ public sealed class CoordinatorLink : IAsyncDisposable
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
         {
         }
         if (latest() is { } last && last != sent) await SendAsync(epoch, last, CancellationToken.None);

@@ -48,6 +48,20 @@ public class CoordinatorHostTests
         Assert.Equal("forming", await StateAsync());
     }
 
+    /// <summary>A worker whose epoch ends mid-call cancels the call; that must read as the epoch's end, not as a fault.</summary>
+    [Fact]
+    public async Task A_call_the_worker_cancels_is_a_cancellation()
+    {
+        var options = Options(1) with { Job = new JobSpec { Workers = 1, Port = TestPorts.FreePair(), CheckpointDir = Path.GetTempPath(), CheckpointEvery = 5 } };
+        await using var host = await CoordinatorHost.StartAsync(options);
+        await using var link = new Worker.CoordinatorLink(new Worker.WorkerOptions { Coordinator = host.Address, JobToken = options.JobToken });
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => link.ReportCheckpointAsync(new Worker.Epoch(1, "w", 0, 1), 5, "rank-0.shard", "00", cancelled.Token));
+    }
+
     [Fact]
     public async Task Serves_prometheus_metrics_with_world_size_and_build_info()
     {

@@ -47,7 +47,9 @@ public class TlsTests
         using (var cleartext = GrpcChannel.ForAddress("http://" + host.Address["https://".Length..]))
         {
             var refused = await Assert.ThrowsAsync<RpcException>(() => new Contracts.Coordinator.Coordinator.CoordinatorClient(cleartext).StatusAsync(request).ResponseAsync);
-            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+            // The TLS endpoint reads cleartext HTTP/2 as garbage and drops it; the client names that Unavailable or,
+            // when it had read part of an answer, Internal.
+            Assert.Contains(refused.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
         }
 
         var untrusting = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = token, ["DTRAIN_TLS_CA"] = certificates.StrangerAuthorityFile };
