@@ -55,7 +55,7 @@ for trial in $(seq "$trials"); do
   done
   random_wait
   killed=$(date +%s.%N)
-  kill -KILL "$first"
+  { kill -KILL "$first" && wait "$first"; } 2>/dev/null || true
   "${coordinator[@]}" 2>&1 | stamp > "$work/second.log"
   wait "${workers[@]}"
   took_over=$(grep -m1 'took over job' "$work/second.log" | cut -d' ' -f1)

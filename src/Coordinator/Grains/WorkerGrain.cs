@@ -29,8 +29,8 @@ public sealed class WorkerGrain([PersistentState("worker")] IPersistentState<Wor
 
     private void StartTimer(WatchedWorker worker)
     {
-        // Checked a few times per timeout, so a silent worker is found at most a quarter timeout late.
-        var period = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, worker.HeartbeatTimeout.Ticks / 4));
+        // Checked often, so that a silent worker is found at most a quarter second (or a quarter timeout) late.
+        var period = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(250).Ticks, worker.HeartbeatTimeout.Ticks / 4));
         timer ??= this.RegisterGrainTimer(CheckAsync, period, period);
     }
 
