@@ -13,6 +13,7 @@ public class JobSpecTests
         BucketMegabytes = 0.5, Compression = "bf16", Transport = "mpi", CollectiveTimeoutSeconds = 42, Port = 31000,
         Model = "graphsage", Graph = "/data/parts", Fanouts = "7,3", GraphTask = "link", FeatureCache = 12,
         CheckpointDir = "/data/checkpoints", CheckpointEvery = 7, KeepCheckpoints = 2, Resume = true, MaxRestarts = 4, HeartbeatTimeoutSeconds = 2.5,
+        MinWorkers = 2, LastCallSeconds = 1.5, JoinTimeoutSeconds = 60,
         Shampoo = ShampooOptionsJson.Serialize(new ShampooOptions
         {
             PreconditionFrequency = 5, Grafting = GraftingType.Rmsprop, WeightDecay = 0.01, WeightDecayType = WeightDecayType.Independent,
@@ -56,6 +57,9 @@ public class JobSpecTests
             resume: true
             max_restarts: 4
             heartbeat_timeout_s: 2.5
+            min_workers: 2
+            last_call_s: 1.5
+            join_timeout_s: 60
             shampoo:
               precondition_frequency: 5
               grafting: rmsprop
@@ -98,5 +102,10 @@ public class JobSpecTests
             bad.Problems().Select(p => p.Split(' ')[0]));
         var badGraph = new JobSpec { Model = "graphsage", Fanouts = "10,,5", GraphTask = "edge", FeatureCache = -1 };
         Assert.Equal(["fanouts", "graph_task", "feature_cache"], badGraph.Problems().Select(p => p.Split(' ')[0]));
+        var badElastic = new JobSpec { Workers = 4, MinWorkers = 5, LastCallSeconds = -1, JoinTimeoutSeconds = 0 };
+        Assert.Equal(["min_workers", "last_call_s", "join_timeout_s"], badElastic.Problems().Select(p => p.Split(' ')[0]));
+        // A world that may shrink must be one whose work can be split anew.
+        Assert.Equal(["min_workers below workers needs a world that may shrink: model mlp or graphsage on the generated graph, over grpc"],
+            new JobSpec { Workers = 4, MinWorkers = 2, Model = "cannon-mlp" }.Problems());
     }
 }
