@@ -18,13 +18,16 @@ public class ElasticRunTests
     private static readonly Regex Restarting = new(@"reached step (\d+), restarting from step (\d+) \((\d+) steps lost, restart \d of 2\)");
     private const string Steps = "400";
 
-    private static string[] Job(string checkpoints) =>
-        ["run", "--workers", "4", "--steps", Steps, "--device", "cpu", "--checkpoint-every", "5", "--checkpoint-dir", checkpoints,
-         "--keep-checkpoints", "1000", "--max-restarts", "2", "--heartbeat-timeout", "3", "--port", TestPorts.FreePair().ToString()];
+    private static string[] Training(string model, string optimizer) =>
+        ["run", "--workers", "4", "--steps", Steps, "--device", "cpu", "--model", model, "--optimizer", optimizer, "--port", TestPorts.FreePair().ToString()];
 
-    private static async Task<string> UninterruptedDigestAsync()
+    private static string[] Job(string checkpoints, string model, string optimizer) =>
+        [.. Training(model, optimizer), "--checkpoint-every", "5", "--checkpoint-dir", checkpoints, "--keep-checkpoints", "1000", "--max-restarts", "2",
+         "--heartbeat-timeout", "3"];
+
+    private static async Task<string> UninterruptedDigestAsync(string model = "mlp", string optimizer = "adam")
     {
-        var run = await DtrainProcess.RunAsync(Limit, "run", "--workers", "4", "--steps", Steps, "--device", "cpu", "--port", TestPorts.FreePair().ToString());
+        var run = await DtrainProcess.RunAsync(Limit, Training(model, optimizer));
         Assert.True(run.ExitCode == 0, run.Stderr);
         return Digest.Match(run.Stdout).Groups[1].Value;
     }
@@ -46,9 +49,10 @@ public class ElasticRunTests
     /// Starts the job, waits until a random number of checkpoints is committed, then does something to one worker;
     /// checks that the other workers trained on in the same processes.
     /// </summary>
-    private static async Task<(string Stdout, TimeSpan Detected)> RunAndDisturbAsync(string checkpoints, int seed, Action<Process> disturb)
+    private static async Task<(string Stdout, TimeSpan Detected)> RunAndDisturbAsync(
+        string checkpoints, int seed, Action<Process> disturb, string model = "mlp", string optimizer = "adam")
     {
-        using var job = DtrainProcess.Start(Job(checkpoints));
+        using var job = DtrainProcess.Start(Job(checkpoints, model, optimizer));
         await WaitForCheckpointsAsync(checkpoints, 2 + new Random(seed).Next(8), job);
         var workers = job.Children();
         var victim = Process.GetProcessById(workers[new Random(seed).Next(workers.Count)]);
@@ -70,13 +74,15 @@ public class ElasticRunTests
         return (job.Stdout[before..], detected);
     }
 
+    /// <summary>For each kind of sharded state: Adam's, GraphSAGE's partitions (whose ranks are renumbered), Shampoo's placed blocks.</summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public async Task A_killed_worker_is_replaced_from_the_last_checkpoint_and_the_job_ends_as_if_uninterrupted(int seed)
+    [InlineData(1, "mlp", "adam")]
+    [InlineData(2, "graphsage", "adam")]
+    [InlineData(3, "mlp", "shampoo")]
+    public async Task A_killed_worker_is_replaced_from_the_last_checkpoint_and_the_job_ends_as_if_uninterrupted(int seed, string model, string optimizer)
     {
         using var directory = new TempDirectory();
-        var (stdout, detected) = await RunAndDisturbAsync(directory.Path, seed, victim => victim.Kill());
+        var (stdout, detected) = await RunAndDisturbAsync(directory.Path, seed, victim => victim.Kill(), model, optimizer);
 
         Assert.True(detected < TimeSpan.FromSeconds(5), $"the loss was detected after {detected.TotalSeconds:0.0} s");
         Assert.True(Regex.IsMatch(stdout, @"worker \d failed \(exit code 137\): no message; starting a replacement"), stdout);
@@ -86,7 +92,7 @@ public class ElasticRunTests
         // Checkpoints come every 5 steps, and the newest committed one is where the new epoch starts.
         Assert.True(resumed > 0 && resumed % 5 == 0 && reached - resumed < 10 && long.Parse(restart.Groups[3].Value) == Math.Max(0, reached - resumed), restart.Value);
         Assert.Matches(@"epoch \d trains again: step \d+ [0-9.]+ s after the restart began", stdout);
-        Assert.Equal(await UninterruptedDigestAsync(), Digest.Match(stdout).Groups[1].Value);
+        Assert.Equal(await UninterruptedDigestAsync(model, optimizer), Digest.Match(stdout).Groups[1].Value);
     }
 
     /// <summary>A worker that hangs (SIGSTOP) stays alive but stops its heartbeats: it is declared lost after the timeout.</summary>
