@@ -95,7 +95,6 @@ public static class WorkerRunner
         {
             // Peers blocked on this rank fail at once instead of waiting out their collective timeout.
             transport.Abort();
-            stopReporting.Cancel();
             string reason = epochEnded.IsCancellationRequested ? "the coordinator started the next epoch" : broken.Message;
             log.WriteLine($"rank {epoch.Rank} leaves epoch {epoch.Number} ({reason}) and rejoins");
             await coordinator.EndEpochAsync(epoch, $"rank {epoch.Rank}: {reason}", ct);

@@ -53,6 +53,8 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
 
     public Task<long> GetLastCommittedAsync() => Task.FromResult(stored.State.LastCommitted);
 
+    public Task<long> GetResumeStepAsync() => Task.FromResult(Math.Max(options.Job.ResumeStep, stored.State.LastCommitted));
+
     public async Task BeginEpochAsync(long next)
     {
         stored.State.Pending.Clear();

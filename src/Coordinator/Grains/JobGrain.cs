@@ -72,7 +72,7 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
             Epoch = next,
             Reason = reason,
             ReachedStep = reached,
-            ResumeStep = Math.Max(options.Job.ResumeStep, await checkpoints.GetLastCommittedAsync()),
+            ResumeStep = await checkpoints.GetResumeStepAsync(),
             At = DateTime.UtcNow,
             LostProcessId = lostProcessId,
         };

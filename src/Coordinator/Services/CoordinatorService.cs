@@ -56,8 +56,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             throw new RpcException(new Status(StatusCode.FailedPrecondition, outcome.Refusal ?? "refused"));
         }
         // A worker of a later epoch (after a failure) resumes from the newest checkpoint this run committed.
-        long committed = options.Job.CheckpointDir == "" ? 0 : await Checkpoints.GetLastCommittedAsync();
-        var job = options.Job with { ResumeStep = Math.Max(options.Job.ResumeStep, committed) };
+        var job = options.Job with { ResumeStep = await Checkpoints.GetResumeStepAsync() };
         return new JoinReply { WorkerId = outcome.WorkerId, JobId = options.JobId, Settings = job.ToSettings() };
     }
 
@@ -69,11 +68,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             RankAssignment? assignment;
             try
             {
-                assignment = await RendezvousGrain.GetAssignmentAsync(request.WorkerId);
-            }
-            catch (ArgumentException unknown)
-            {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, unknown.Message));
+                assignment = await RefusingInvalidAsync(() => RendezvousGrain.GetAssignmentAsync(request.WorkerId));
             }
             catch (TimeoutException tooFew)
             {
@@ -147,19 +142,11 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     {
         Authenticate(request.JobToken);
         if (options.Job.CheckpointDir == "") throw new RpcException(new Status(StatusCode.FailedPrecondition, "this job takes no checkpoints"));
-        bool accepted;
-        try
+        bool accepted = await RefusingInvalidAsync(() => Checkpoints.ReportShardAsync(new ShardReport
         {
-            accepted = await Checkpoints.ReportShardAsync(new ShardReport
-            {
-                Rank = request.Rank, Step = request.Step, File = request.File, Checksum = request.Checksum,
-                Epoch = request.Epoch, WorldSize = request.WorldSize,
-            });
-        }
-        catch (ArgumentException refused)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, refused.Message));
-        }
+            Rank = request.Rank, Step = request.Step, File = request.File, Checksum = request.Checksum,
+            Epoch = request.Epoch, WorldSize = request.WorldSize,
+        }));
         if (!accepted) throw EpochOver(request.Epoch);
         return new Ack();
     }
@@ -167,22 +154,27 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<PlacementReply> PlaceShards(PlacementRequest request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
-        int[]? owners;
+        var owners = await RefusingInvalidAsync(() => grains.GetGrain<IShardMapGrain>(options.JobId).PlaceAsync(new WorkToPlace
+        {
+            Epoch = request.Epoch, Rank = request.Rank, Kind = request.Kind, Costs = request.Costs.ToArray(), Ranks = request.Ranks,
+        }));
+        if (owners is null) throw EpochOver(request.Epoch);
+        var reply = new PlacementReply();
+        reply.Owners.AddRange(owners);
+        return reply;
+    }
+
+    /// <summary>A grain call whose <see cref="ArgumentException"/> means the request cannot be right: INVALID_ARGUMENT, in its words.</summary>
+    private static async Task<T> RefusingInvalidAsync<T>(Func<Task<T>> call)
+    {
         try
         {
-            owners = await grains.GetGrain<IShardMapGrain>(options.JobId).PlaceAsync(new WorkToPlace
-            {
-                Epoch = request.Epoch, Rank = request.Rank, Kind = request.Kind, Costs = request.Costs.ToArray(), Ranks = request.Ranks,
-            });
+            return await call();
         }
         catch (ArgumentException refused)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, refused.Message));
         }
-        if (owners is null) throw EpochOver(request.Epoch);
-        var reply = new PlacementReply();
-        reply.Owners.AddRange(owners);
-        return reply;
     }
 
     /// <summary>The answer to a worker still in an ended epoch: it leaves that epoch and rejoins.</summary>
@@ -193,7 +185,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         Authenticate(request.JobToken);
         var status = await JobGrain.GetStatusAsync();
         int joined = await RendezvousGrain.GetJoinedCountAsync();
-        long checkpoint = options.Job.CheckpointDir == "" ? 0 : await Checkpoints.GetLastCommittedAsync();
+        long checkpoint = await Checkpoints.GetLastCommittedAsync();
         var reply = new StatusReply
         {
             JobId = options.JobId,
