@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Tests.Graph;
 using Dtrain.Tests.Launcher;
@@ -10,15 +9,12 @@ namespace Dtrain.Tests.Checkpoints;
 public class CheckpointRunTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
-    private static readonly Regex Digest = new(@"parameters identical on all ranks \(sha256 (\w+)\)");
 
     private static async Task<string> RunAsync(params string[] arguments)
     {
         var run = await DtrainProcess.RunAsync(Limit, ["run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(), .. arguments]);
         Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}; stderr: {run.Stderr}");
-        var digest = Digest.Match(run.Stdout);
-        Assert.True(digest.Success, run.Stdout);
-        return digest.Groups[1].Value;
+        return DtrainProcess.ParameterDigest(run.Stdout);
     }
 
     [Fact]
@@ -37,7 +33,7 @@ public class CheckpointRunTests
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains($"{shard} is corrupted", resumed.Stdout);
         Assert.Contains("(step 20)", resumed.Stdout);
-        Assert.Equal(uninterrupted, Digest.Match(resumed.Stdout).Groups[1].Value);
+        Assert.Equal(uninterrupted, DtrainProcess.ParameterDigest(resumed.Stdout));
         // The check must be able to fail: a run of other length ends elsewhere.
         Assert.NotEqual(uninterrupted, await RunAsync("--steps", "39"));
     }
@@ -77,7 +73,7 @@ public class CheckpointRunTests
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains($"{shard} is corrupted", resumed.Stdout);
         Assert.Contains("(step 5)", resumed.Stdout);
-        Assert.Equal(uninterrupted, Digest.Match(resumed.Stdout).Groups[1].Value);
+        Assert.Equal(uninterrupted, DtrainProcess.ParameterDigest(resumed.Stdout));
         Assert.Equal(1, single.ExitCode);
         Assert.Contains("the checkpoint of step 5 was written by a 2 x 2 grid; this job runs a 1 x 1 grid", single.Stderr);
     }

@@ -14,7 +14,6 @@ namespace Dtrain.Tests.Checkpoints;
 public class ElasticRunTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
-    private static readonly Regex Digest = new(@"parameters identical on all ranks \(sha256 (\w+)\)");
     private static readonly Regex Restarting = new(@"reached step (\d+), restarting from step (\d+) \((\d+) steps lost, restart \d of 2\)");
     private const string Steps = "400";
 
@@ -29,7 +28,7 @@ public class ElasticRunTests
     {
         var run = await DtrainProcess.RunAsync(Limit, Training(model, optimizer));
         Assert.True(run.ExitCode == 0, run.Stderr);
-        return Digest.Match(run.Stdout).Groups[1].Value;
+        return DtrainProcess.ParameterDigest(run.Stdout);
     }
 
     private static int CommittedCheckpoints(string checkpoints) =>
@@ -92,7 +91,7 @@ public class ElasticRunTests
         // Checkpoints come every 5 steps, and the newest committed one is where the new epoch starts.
         Assert.True(resumed > 0 && resumed % 5 == 0 && reached - resumed < 10 && long.Parse(restart.Groups[3].Value) == Math.Max(0, reached - resumed), restart.Value);
         Assert.Matches(@"epoch \d trains again: step \d+ [0-9.]+ s after the restart began", stdout);
-        Assert.Equal(await UninterruptedDigestAsync(model, optimizer), Digest.Match(stdout).Groups[1].Value);
+        Assert.Equal(await UninterruptedDigestAsync(model, optimizer), DtrainProcess.ParameterDigest(stdout));
     }
 
     /// <summary>A worker that hangs (SIGSTOP) stays alive but stops its heartbeats: it is declared lost after the timeout.</summary>
@@ -104,7 +103,7 @@ public class ElasticRunTests
 
         Assert.True(Regex.IsMatch(stdout, @"rank \d was lost: no heartbeat for 3 s"), stdout);
         Assert.InRange(detected.TotalSeconds, 2.5, 6);
-        Assert.Equal(await UninterruptedDigestAsync(), Digest.Match(stdout).Groups[1].Value);
+        Assert.Equal(await UninterruptedDigestAsync(), DtrainProcess.ParameterDigest(stdout));
     }
 
     /// <summary>
@@ -142,7 +141,7 @@ public class ElasticRunTests
             var resumed = Regex.Matches(coordinator.Stdout, @"restarting from step (\d+)").Select(m => m.Groups[1].Value).ToArray();
             Assert.Equal(2, resumed.Length);
             Assert.Matches(@"a worker joined epoch 2, which trained with fewer than 3 workers; reached step \d+, restarting from step \d+ \(\d+ steps lost\)", coordinator.Stdout);
-            Assert.Equal(await ChainedDigestAsync(Path.Combine(directory.Path, "oracle"), resumed[0], resumed[1]), Digest.Match(coordinator.Stdout).Groups[1].Value);
+            Assert.Equal(await ChainedDigestAsync(Path.Combine(directory.Path, "oracle"), resumed[0], resumed[1]), DtrainProcess.ParameterDigest(coordinator.Stdout));
         }
         finally
         {
@@ -159,7 +158,7 @@ public class ElasticRunTests
             string[] run = ["run", "--workers", workers, "--steps", steps, "--device", "cpu", "--checkpoint-every", "10", "--checkpoint-dir", checkpoints, "--port", TestPorts.FreePair().ToString()];
             var result = await DtrainProcess.RunAsync(Limit, resume ? [.. run, "--resume"] : run);
             Assert.True(result.ExitCode == 0, result.Stderr);
-            last = Digest.Match(result.Stdout).Groups[1].Value;
+            last = DtrainProcess.ParameterDigest(result.Stdout);
         }
         return last;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Dtrain.Tests.Launcher;
 
@@ -46,6 +47,12 @@ internal sealed class DtrainProcess : IDisposable
         int code = await dtrain.WaitAsync(limit);
         return (code, dtrain.Stdout, dtrain.Stderr);
     }
+
+    /// <summary>The digest of the final parameters a finished run printed; fails the test when it printed none.</summary>
+    public static string ParameterDigest(string stdout) =>
+        Regex.Match(stdout, @"parameters identical on all ranks \(sha256 ([0-9a-f]{16})\)") is { Success: true } digest
+            ? digest.Groups[1].Value
+            : throw new Xunit.Sdk.XunitException($"no parameter digest in: {stdout}");
 
     /// <summary>The job token `dtrain token` derives for <paramref name="jobId"/> under <paramref name="secret"/>.</summary>
     public static async Task<string> TokenAsync(string secret, string jobId)
