@@ -166,13 +166,13 @@ public sealed class CoordinatorLink : IAsyncDisposable
 
     /// <summary>Tells the coordinator this rank's shard of the checkpoint after <paramref name="step"/> steps is written.</summary>
     /// <exception cref="EpochEndedException">The epoch ended: its shards can no longer make a checkpoint.</exception>
-    public async Task ReportCheckpointAsync(Epoch epoch, long step, string file, string checksum, CancellationToken ct)
+    public async Task ReportCheckpointAsync(Epoch epoch, int shard, long step, string file, string checksum, CancellationToken ct)
     {
         try
         {
             await CallInEpochAsync(epoch, () => client.ReportCheckpointAsync(new CheckpointReport
             {
-                JobToken = options.JobToken, Epoch = epoch.Number, WorldSize = epoch.WorldSize, Rank = epoch.Rank,
+                JobToken = options.JobToken, Epoch = epoch.Number, WorldSize = epoch.WorldSize, Rank = shard,
                 Step = step, File = file, Checksum = checksum,
             }, cancellationToken: ct).ResponseAsync, ct);
         }
@@ -194,19 +194,23 @@ public sealed class CoordinatorLink : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks the coordinator's shard map who owns each unit of <paramref name="kind"/> (the same answer for every rank).</summary>
+    /// <summary>Asks the coordinator's shard map who owns each unit of <paramref name="work"/> (the same answer for every rank).</summary>
     /// <exception cref="EpochEndedException">The epoch ended.</exception>
-    public async Task<int[]> PlaceShardsAsync(Epoch epoch, string kind, IReadOnlyList<long> costs, int ranks, CancellationToken ct)
+    public async Task<int[]> PlaceShardsAsync(Epoch epoch, ShardedWork work, CancellationToken ct)
     {
-        var request = new PlacementRequest { JobToken = options.JobToken, Epoch = epoch.Number, Rank = epoch.Rank, Kind = kind, Ranks = ranks };
-        request.Costs.AddRange(costs);
+        var request = new PlacementRequest
+        {
+            JobToken = options.JobToken, Epoch = epoch.Number, Rank = epoch.Rank, Kind = work.Kind, Ranks = work.Ranks,
+            CostUnit = work.CostUnit, OnePerRank = work.OnePerRank,
+        };
+        request.Costs.AddRange(work.Costs);
         try
         {
             return (await CallInEpochAsync(epoch, () => client.PlaceShardsAsync(request, cancellationToken: ct).ResponseAsync, ct)).Owners.ToArray();
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
         {
-            throw new DtrainException($"the coordinator refused to place {kind}: {e.Status.Detail}");
+            throw new DtrainException($"the coordinator refused to place {work.Kind}: {e.Status.Detail}");
         }
     }
 

@@ -7,6 +7,7 @@ using Dtrain.Contracts.Jobs;
 using Dtrain.Graph.Service;
 using Dtrain.Optimizers.Shampoo.Distributor;
 using Dtrain.Telemetry;
+using Dtrain.TensorParallel.Grid;
 using Dtrain.Worker.Training;
 
 namespace Dtrain.Worker;
@@ -71,13 +72,17 @@ public static class WorkerRunner
         try
         {
             var progress = new Progress(report => latest = report);
-            var checkpoint = new DataParallelCheckpoint(job, (_, step, file, checksum, token) => coordinator.ReportCheckpointAsync(epoch, step, file, checksum, token));
-            BlockPlacement placeBlocks = (costs, ranks, token) => coordinator.PlaceShardsAsync(epoch, "shampoo-blocks", costs, ranks, token);
+            var checkpoint = new DataParallelCheckpoint(job, (shard, step, file, checksum, token) => coordinator.ReportCheckpointAsync(epoch, shard, step, file, checksum, token));
+            BlockPlacement placeBlocks = (costs, ranks, token) =>
+                coordinator.PlaceShardsAsync(epoch, new ShardedWork("shampoo-blocks", costs, ranks, "bytes"), token);
+            CellPlacement placeCells = (costs, token) =>
+                coordinator.PlaceShardsAsync(epoch, new ShardedWork("grid-cells", costs, epoch.WorldSize, "bytes", OnePerRank: true), token);
             var result = job.Model switch
             {
-                "cannon-mlp" => await new TensorParallelTrainer(comm, job, device, new TensorParallelCheckpoint(job, checkpoint.Report)).TrainAsync(progress, epochEnded.Token),
-                "graphsage" => await new GraphTrainer(comm, job, device, GraphInputs.LoadPartition(job, epoch.Rank, epoch.WorldSize),
-                    new GraphPeers(endpoint.Graph, peers, options.JobToken, options.Tls, collectiveOptions.Timeout), checkpoint, placeBlocks).TrainAsync(progress, epochEnded.Token),
+                "cannon-mlp" => await new TensorParallelTrainer(comm, job, device, new TensorParallelCheckpoint(job, checkpoint.Report), placeCells)
+                    .TrainAsync(progress, epochEnded.Token),
+                "graphsage" => await (await GraphTrainerAsync(context, comm, device, checkpoint, placeBlocks, collectiveOptions.Timeout, epochEnded.Token))
+                    .TrainAsync(progress, epochEnded.Token),
                 _ => await new DataParallelTrainer(comm, job, device, checkpoint, placeBlocks).TrainAsync(progress, epochEnded.Token),
             };
             stopReporting.Cancel();
@@ -105,6 +110,21 @@ public static class WorkerRunner
             stopReporting.Cancel();
             await reporting.ContinueWith(_ => { }, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>
+    /// GraphSAGE on the partition the shard map gives this rank in its epoch (one per rank), reaching the others at
+    /// their owners' peer endpoints.
+    /// </summary>
+    private static async Task<GraphTrainer> GraphTrainerAsync(
+        EpochContext context, Communicator comm, TorchSharp.torch.Device device, DataParallelCheckpoint checkpoint, BlockPlacement placeBlocks, TimeSpan timeout, CancellationToken ct)
+    {
+        var (options, endpoint, _, coordinator, job, epoch, peers, _) = context;
+        var graph = GraphInputs.Open(job, epoch.WorldSize);
+        var owners = await coordinator.PlaceShardsAsync(epoch, new ShardedWork("graph-partitions", graph.EdgeCounts, epoch.WorldSize, "edges", OnePerRank: true), ct);
+        var servedAt = owners.Select(owner => peers[owner]).ToArray();
+        var graphPeers = new GraphPeers(endpoint.Graph, servedAt, options.JobToken, options.Tls, timeout);
+        return new GraphTrainer(comm, job, device, graph.Load(Array.IndexOf(owners, epoch.Rank)), graphPeers, checkpoint, placeBlocks);
     }
 
     /// <summary>

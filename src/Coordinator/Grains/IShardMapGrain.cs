@@ -1,11 +1,12 @@
 namespace Dtrain.Coordinator.Grains;
 
 /// <summary>
-/// The job's shard map (keyed by job id): which rank owns which unit of sharded work in the current epoch, such as
-/// each of Distributed Shampoo's preconditioner blocks. The first rank to ask fixes a kind of work's placement for
-/// the epoch (longest processing time first over the costs it names); every other rank gets the same owners, and a
-/// rank that describes the work differently (another model or other options) is refused. Graph partitions and
-/// grid cells need no entry: partition p and grid cell p belong to rank p by construction.
+/// The job's shard map (keyed by job id): which rank owns which unit of sharded work in the current epoch: each of
+/// Distributed Shampoo's preconditioner blocks, each graph partition, each cell of a process grid. The first rank to
+/// ask fixes a kind of work's placement for the epoch; every other rank gets the same owners, and a rank that
+/// describes the work differently (another model, other options, another partitioned graph) is refused.
+/// Work that a rank holds one unit of (a partition, a grid cell) goes unit p to rank p, which also keeps the
+/// placement of a renumbered epoch predictable; other work is balanced, longest processing time first.
 /// </summary>
 public interface IShardMapGrain : IGrainWithStringKey
 {
@@ -17,7 +18,10 @@ public interface IShardMapGrain : IGrainWithStringKey
     Task<IReadOnlyList<Placement>> GetAsync();
 }
 
-/// <summary>A rank asking who owns each unit of one kind of work: the units' costs, in order, and the ranks sharing them.</summary>
+/// <summary>
+/// A rank asking who owns each unit of one kind of work: the units' costs, in order, what a cost counts, the ranks
+/// sharing them, and whether each rank holds exactly one unit.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record WorkToPlace
 {
@@ -26,6 +30,8 @@ public sealed record WorkToPlace
     [Id(2)] public required string Kind { get; init; }
     [Id(3)] public required IReadOnlyList<long> Costs { get; init; }
     [Id(4)] public required int Ranks { get; init; }
+    [Id(5)] public string CostUnit { get; init; } = "bytes";
+    [Id(6)] public bool OnePerRank { get; init; }
 }
 
 /// <summary>One kind of work placed for an epoch: its units' costs, the ranks sharing them, and each unit's owner.</summary>
@@ -39,4 +45,10 @@ public sealed record Placement
     [Id(4)] public required int[] Owners { get; init; }
     /// <summary>The rank whose request fixed the placement.</summary>
     [Id(5)] public required int PlacedBy { get; init; }
+    [Id(6)] public required string CostUnit { get; init; }
+    [Id(7)] public required bool OnePerRank { get; init; }
+
+    /// <summary>The summed cost of the units each rank owns.</summary>
+    public long[] CostPerRank() =>
+        Enumerable.Range(0, Ranks).Select(rank => Costs.Where((_, unit) => Owners[unit] == rank).Sum()).ToArray();
 }

@@ -157,6 +157,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         var owners = await RefusingInvalidAsync(() => grains.GetGrain<IShardMapGrain>(options.JobId).PlaceAsync(new WorkToPlace
         {
             Epoch = request.Epoch, Rank = request.Rank, Kind = request.Kind, Costs = request.Costs.ToArray(), Ranks = request.Ranks,
+            CostUnit = request.CostUnit, OnePerRank = request.OnePerRank,
         }));
         if (owners is null) throw EpochOver(request.Epoch);
         var reply = new PlacementReply();
@@ -203,9 +204,8 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         };
         foreach (var placement in await grains.GetGrain<IShardMapGrain>(options.JobId).GetAsync())
         {
-            var shown = new ShardPlacement { Kind = placement.Kind, Units = placement.Owners.Length, Ranks = placement.Ranks };
-            shown.CostPerRank.AddRange(Enumerable.Range(0, placement.Ranks)
-                .Select(rank => placement.Costs.Where((_, unit) => placement.Owners[unit] == rank).Sum()));
+            var shown = new ShardPlacement { Kind = placement.Kind, Units = placement.Owners.Length, Ranks = placement.Ranks, CostUnit = placement.CostUnit };
+            shown.CostPerRank.AddRange(placement.CostPerRank());
             reply.ShardMap.Add(shown);
         }
         reply.Workers.AddRange(status.Progress.Select(p => new WorkerStatus

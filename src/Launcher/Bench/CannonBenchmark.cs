@@ -55,7 +55,7 @@ public sealed record CannonBenchmark(IReadOnlyList<long> Sizes, int Warmup, int 
             set_num_threads(threads);
             device = Devices.Resolve(Device);
         }
-        await using var grid = await ProcessGrid.CreateSquareAsync(comm, ct);
+        await using var grid = await ProcessGrid.CreateSquareAsync(comm, ct: ct);
         var rows = new List<CannonBenchRow>();
         foreach (long n in Sizes)
         {

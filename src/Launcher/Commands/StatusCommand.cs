@@ -51,8 +51,8 @@ public static class StatusCommand
         output.WriteLine(status.LastCheckpointStep > 0 ? $"last checkpoint: {status.LastCheckpoint} (step {status.LastCheckpointStep})" : "last checkpoint: none");
         foreach (var placement in status.ShardMap)
         {
-            output.WriteLine($"shard map: {placement.Kind}, {placement.Units} units on {placement.Ranks} ranks, bytes per rank " +
-                string.Join(" / ", placement.CostPerRank.Select(bytes => bytes.ToString("N0", culture))));
+            output.WriteLine($"shard map: {placement.Kind}, {placement.Units} units on {placement.Ranks} ranks, {placement.CostUnit} per rank " +
+                string.Join(" / ", placement.CostPerRank.Select(cost => cost.ToString("N0", culture))));
         }
         output.WriteLine($"{"rank",4} {"step",8} {"loss",10} {"heard",8}");
         foreach (var worker in status.Workers)

@@ -3,15 +3,21 @@ using Dtrain.Collectives;
 namespace Dtrain.TensorParallel.Grid;
 
 /// <summary>
-/// The ranks of a communicator arranged as a <see cref="Rows"/> x <see cref="Cols"/> grid, row-major: rank
-/// r sits at (r / Cols, r % Cols). Each rank also gets the sub-group of its grid row, in which its rank is its
+/// The ranks of a communicator arranged as a <see cref="Rows"/> x <see cref="Cols"/> grid of cells, numbered
+/// row-major: cell c is (c / Cols, c % Cols). Each cell has an owning rank, by default rank c (the coordinator's
+/// shard map may place them otherwise). Each rank also gets the sub-group of its grid row, in which its rank is its
 /// column, and of its grid column, in which its rank is its row.
 /// </summary>
 public sealed class ProcessGrid : IAsyncDisposable
 {
-    private ProcessGrid(Communicator world, int rows, int cols, Communicator rowGroup, Communicator columnGroup)
+    private readonly int[] cellOwners, cellOfRank;
+
+    private ProcessGrid(Communicator world, int rows, int cols, int[] cellOwners, Communicator rowGroup, Communicator columnGroup)
     {
         (World, Rows, Cols, RowGroup, ColumnGroup) = (world, rows, cols, rowGroup, columnGroup);
+        this.cellOwners = cellOwners;
+        cellOfRank = new int[cellOwners.Length];
+        for (int cell = 0; cell < cellOwners.Length; cell++) cellOfRank[cellOwners[cell]] = cell;
         (Row, Col) = PositionOf(world.Rank);
     }
 
@@ -29,6 +35,9 @@ public sealed class ProcessGrid : IAsyncDisposable
     /// <summary>This rank's grid column.</summary>
     public int Col { get; }
 
+    /// <summary>This rank's cell, row-major.</summary>
+    public int Cell => Row * Cols + Col;
+
     /// <summary>The ranks of this grid row, ranked by column.</summary>
     public Communicator RowGroup { get; }
 
@@ -37,28 +46,41 @@ public sealed class ProcessGrid : IAsyncDisposable
 
     public bool IsSquare => Rows == Cols;
 
-    /// <summary>Arranges the ranks of <paramref name="world"/> as a grid; every rank calls it with the same shape.</summary>
-    public static async Task<ProcessGrid> CreateAsync(Communicator world, int rows, int cols, CancellationToken ct = default)
+    /// <summary>Arranges the ranks of <paramref name="world"/> as a grid; every rank calls it with the same shape and owners.</summary>
+    /// <param name="cellOwners">The rank owning each cell, row-major, each rank once; null: cell c to rank c.</param>
+    public static async Task<ProcessGrid> CreateAsync(Communicator world, int rows, int cols, IReadOnlyList<int>? cellOwners = null, CancellationToken ct = default)
     {
         if (rows < 1 || cols < 1 || (long)rows * cols != world.Size)
         {
             throw new GridException($"a {rows} x {cols} process grid needs {(long)rows * cols} ranks, the group has {world.Size}");
         }
-        int row = world.Rank / cols, col = world.Rank % cols;
+        var owners = cellOwners?.ToArray() ?? Enumerable.Range(0, world.Size).ToArray();
+        if (owners.Length != world.Size || !owners.Order().SequenceEqual(Enumerable.Range(0, world.Size)))
+        {
+            throw new GridException($"the owners of a {rows} x {cols} grid's cells must name each of its {world.Size} ranks once, not [{string.Join(", ", owners)}]");
+        }
+        int cell = Array.IndexOf(owners, world.Rank), row = cell / cols, col = cell % cols;
         var rowGroup = (await world.SplitAsync(row, col, ct))!;
         var columnGroup = (await world.SplitAsync(col, row, ct))!;
-        return new ProcessGrid(world, rows, cols, rowGroup, columnGroup);
+        return new ProcessGrid(world, rows, cols, owners, rowGroup, columnGroup);
     }
 
-    /// <summary>A q x q grid of the q² ranks of <paramref name="world"/>, as Cannon's algorithm needs.</summary>
-    public static async Task<ProcessGrid> CreateSquareAsync(Communicator world, CancellationToken ct = default)
+    /// <summary>The side q of the q x q grid that <paramref name="ranks"/> ranks form, as Cannon's algorithm needs.</summary>
+    public static int SquareSide(int ranks)
     {
-        int q = (int)Math.Round(Math.Sqrt(world.Size));
-        if (q * q != world.Size)
+        int q = (int)Math.Round(Math.Sqrt(ranks));
+        if (q * q != ranks)
         {
-            throw new GridException($"a square process grid needs a square number of ranks (1, 4, 9, 16, ...), the group has {world.Size}");
+            throw new GridException($"a square process grid needs a square number of ranks (1, 4, 9, 16, ...), the group has {ranks}");
         }
-        return await CreateAsync(world, q, q, ct);
+        return q;
+    }
+
+    /// <summary>A q x q grid of the q² ranks of <paramref name="world"/>.</summary>
+    public static async Task<ProcessGrid> CreateSquareAsync(Communicator world, IReadOnlyList<int>? cellOwners = null, CancellationToken ct = default)
+    {
+        int q = SquareSide(world.Size);
+        return await CreateAsync(world, q, q, cellOwners, ct);
     }
 
     public int RankOf(int row, int col)
@@ -67,14 +89,15 @@ public sealed class ProcessGrid : IAsyncDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(row), $"({row}, {col}) is not a position of a {this} grid");
         }
-        return row * Cols + col;
+        return cellOwners[row * Cols + col];
     }
 
     public (int Row, int Col) PositionOf(int rank)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rank);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, Rows * Cols);
-        return (rank / Cols, rank % Cols);
+        int cell = cellOfRank[rank];
+        return (cell / Cols, cell % Cols);
     }
 
     /// <summary>How a <paramref name="rows"/> x <paramref name="cols"/> matrix is cut into blocks on this grid.</summary>

@@ -4,13 +4,15 @@ using Dtrain.Graph.Service;
 namespace Dtrain.Worker.Training;
 
 /// <summary>
-/// How a graph trainer reaches the other partitions: rank p serves partition p at its peer endpoint. Also the
-/// partition this worker serves, which its endpoint answers for once the trainer has loaded it.
+/// How a graph trainer reaches the other partitions: each is served at its owner's peer endpoint (the shard map
+/// says who owns which). Also the partition this worker serves, which its endpoint answers for once the trainer
+/// has loaded it.
 /// </summary>
-public sealed class GraphPeers(ServedPartition served, IReadOnlyList<string> peerAddresses, string jobToken, GrpcTls tls, TimeSpan timeout)
+/// <param name="servedAt">Partition p's server: the peer address of its owner.</param>
+public sealed class GraphPeers(ServedPartition served, IReadOnlyList<string> servedAt, string jobToken, GrpcTls tls, TimeSpan timeout)
 {
     public ServedPartition Served { get; } = served;
 
     public RemotePartition Connect(int partition, int featureDim) =>
-        new(partition, featureDim, peerAddresses[partition], jobToken, tls, timeout);
+        new(partition, featureDim, servedAt[partition], jobToken, tls, timeout);
 }

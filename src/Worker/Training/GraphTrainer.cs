@@ -16,8 +16,8 @@ using static TorchSharp.torch;
 namespace Dtrain.Worker.Training;
 
 /// <summary>
-/// Data-parallel GraphSAGE on a partitioned graph (`--model graphsage`), as DistDGL trains: rank r holds
-/// partition r and serves sampling and feature requests for it; each step it samples a mini-batch of its own
+/// Data-parallel GraphSAGE on a partitioned graph (`--model graphsage`), as DistDGL trains: each rank holds one
+/// partition and serves sampling and feature requests for it; each step it samples a mini-batch of its own
 /// training examples (nodes, or edges for link prediction) across all partitions, runs forward and backward,
 /// and averages gradients with the other ranks. Every rank takes the same number of steps per epoch (the largest
 /// count of any rank, smaller shards wrapping around), so no rank waits in an all-reduce another never joins.
@@ -38,7 +38,7 @@ public sealed class GraphTrainer(
         var local = new LocalPartition(partition);
         peers.Served.Serve(local);
         var sources = Enumerable.Range(0, comm.Size)
-            .Select(p => p == comm.Rank ? local : (IPartitionSource)peers.Connect(p, partition.FeatureDim))
+            .Select(p => p == partition.Id ? local : (IPartitionSource)peers.Connect(p, partition.FeatureDim))
             .ToArray();
         try
         {
@@ -76,10 +76,10 @@ public sealed class GraphTrainer(
         {
             long started = Stopwatch.GetTimestamp();
             int epoch = step / batchesPerEpoch, index = step % batchesPerEpoch;
-            if (index == 0 || step == first) order = Permutation(examples, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * comm.Size + comm.Rank));
+            if (index == 0 || step == first) order = Permutation(examples, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * comm.Size + partition.Id));
             // Positions wrap around the shard, so a batch is always full and its examples distinct.
             var batchExamples = Enumerable.Range(index * batchSize, batchSize).Select(i => order[i % order.Length]).ToArray();
-            ulong key = CounterRandom.Key(job.Seed, SampleStream, (long)step * comm.Size + comm.Rank);
+            ulong key = CounterRandom.Key(job.Seed, SampleStream, (long)step * comm.Size + partition.Id);
             var batch = task.TrainingBatch(batchExamples, key);
             using var sampled = await sampler.SampleAsync(batch.Seeds, key, ct);
             loss = ComputeGradients(model, sampled, batch);
@@ -105,7 +105,7 @@ public sealed class GraphTrainer(
     private async Task<(double Loss, double Accuracy)> EvaluateAsync(IGraphTask task, GraphSage model, MiniBatchSampler sampler, double lastLoss, CancellationToken ct)
     {
         double correct = 0, total = 0;
-        ulong key = CounterRandom.Key(job.Seed, EvaluationStream, comm.Rank);
+        ulong key = CounterRandom.Key(job.Seed, EvaluationStream, partition.Id);
         foreach (var batch in task.EvaluationBatches(key))
         {
             using var sampled = await sampler.SampleAsync(batch.Seeds, CounterRandom.Mix(key ^ (ulong)total), ct);

@@ -4,8 +4,8 @@ using Dtrain.Contracts.Jobs;
 
 namespace Dtrain.Worker.Training;
 
-/// <summary>Tells the coordinator a shard is written: rank, step, file, checksum.</summary>
-public delegate Task ShardReport(int rank, long step, string file, string checksum, CancellationToken ct);
+/// <summary>Tells the coordinator a shard is written: its number (the writer's rank, or the grid cell it holds), step, file, checksum.</summary>
+public delegate Task ShardReport(int shard, long step, string file, string checksum, CancellationToken ct);
 
 /// <summary>
 /// What every trainer's checkpoint shares: when one is due, where training starts, and each shard's header (model,
@@ -29,21 +29,21 @@ public abstract class ShardedCheckpoint(JobSpec job, ShardReport report)
         return (int)job.ResumeStep;
     }
 
-    /// <summary>Writes this rank's shard of the checkpoint after <paramref name="step"/> steps, then reports it.</summary>
-    protected async Task WriteShardAsync(int rank, long step, Action<BinaryWriter> writePayload, CancellationToken ct)
+    /// <summary>Writes shard <paramref name="shard"/> of the checkpoint after <paramref name="step"/> steps, then reports it.</summary>
+    protected async Task WriteShardAsync(int shard, long step, Action<BinaryWriter> writePayload, CancellationToken ct)
     {
-        string checksum = CheckpointStore.WriteShard(job.CheckpointDir, step, rank, writer =>
+        string checksum = CheckpointStore.WriteShard(job.CheckpointDir, step, shard, writer =>
         {
             writer.Write(job.Model);
             writer.Write(job.Optimizer);
             writer.Write(step);
             writePayload(writer);
         });
-        await report(rank, step, CheckpointStore.ShardName(rank), checksum, ct);
+        await report(shard, step, CheckpointStore.ShardName(shard), checksum, ct);
     }
 
     /// <summary>Reads a shard's header, refusing a shard of another model, optimizer or step; the payload follows.</summary>
-    protected void ReadHeader(BinaryReader reader, int rank, long expectedStep)
+    protected void ReadHeader(BinaryReader reader, int shard, long expectedStep)
     {
         string model = reader.ReadString(), optimizer = reader.ReadString();
         long step = reader.ReadInt64();
@@ -57,7 +57,7 @@ public abstract class ShardedCheckpoint(JobSpec job, ShardReport report)
         }
         if (step != expectedStep)
         {
-            throw new DtrainException($"checkpoint shard {rank} of step {expectedStep} holds step {step}");
+            throw new DtrainException($"checkpoint shard {shard} of step {expectedStep} holds step {step}");
         }
     }
 }

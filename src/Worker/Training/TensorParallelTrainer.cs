@@ -18,12 +18,15 @@ namespace Dtrain.Worker.Training;
 /// elementwise: stepping each block alone is stepping the whole weight. Any square number of workers follows the
 /// loss curve of one process, up to float rounding.
 /// </summary>
-public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device device, TensorParallelCheckpoint? checkpoint = null)
+/// <param name="placeCells">Places the grid's cells (the coordinator's shard map); null: cell c on rank c.</param>
+public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device device, TensorParallelCheckpoint? checkpoint = null, CellPlacement? placeCells = null)
 {
     public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
     {
-        await using var grid = await ProcessGrid.CreateSquareAsync(comm, ct);
         var data = new SyntheticClassification(job.Seed);
+        int q = ProcessGrid.SquareSide(comm.Size);
+        var cellOwners = placeCells is null ? null : await placeCells(CellBytes(q, data), ct);
+        await using var grid = await ProcessGrid.CreateSquareAsync(comm, cellOwners, ct);
         // The whole batch on every rank: the sampler of a world of one.
         var sampler = new DistributedSampler(data.TrainSize, rank: 0, worldSize: 1, job.BatchSize, job.Seed);
         using var model = CreateModel(grid, data);
@@ -59,6 +62,15 @@ public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device
         firstBlock.Block.DetachFromDisposeScope();   // the model's parameters from now on
         secondBlock.Block.DetachFromDisposeScope();
         return new CannonMlp(grid, firstBlock, secondBlock);
+    }
+
+    /// <summary>The bytes of the weight blocks each cell of a q x q grid holds, row-major.</summary>
+    private static long[] CellBytes(int q, SyntheticClassification data)
+    {
+        BlockLayout[] layouts = [new(data.Features, DataParallelTrainer.HiddenWidth, q, q), new(DataParallelTrainer.HiddenWidth, data.Classes, q, q)];
+        return Enumerable.Range(0, q * q)
+            .Select(cell => layouts.Sum(layout => layout.RowCount(cell / q) * layout.ColCount(cell % q) * sizeof(float)))
+            .ToArray();
     }
 
     private static Tensor InitialWeight(long inputs, long outputs, Generator generator) =>

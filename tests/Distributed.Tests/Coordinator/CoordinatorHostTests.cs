@@ -59,7 +59,7 @@ public class CoordinatorHostTests
         cancelled.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(
-            () => link.ReportCheckpointAsync(new Worker.Epoch(1, "w", 0, 1), 5, "rank-0.shard", "00", cancelled.Token));
+            () => link.ReportCheckpointAsync(new Worker.Epoch(1, "w", 0, 1), 0, 5, "rank-0.shard", "00", cancelled.Token));
     }
 
     [Fact]

@@ -38,6 +38,22 @@ public sealed class ShardMapGrainTests : ClusterTest
     }
 
     [Fact]
+    public async Task Work_held_one_unit_per_rank_goes_unit_p_to_rank_p_whatever_it_costs()
+    {
+        var map = Grains.GetGrain<IShardMapGrain>(Guid.NewGuid().ToString());
+        var partitions = new WorkToPlace { Epoch = 1, Rank = 2, Kind = "graph-partitions", Costs = [900, 100, 5000], Ranks = 3, CostUnit = "edges", OnePerRank = true };
+
+        Assert.Equal(new[] { 0, 1, 2 }, await map.PlaceAsync(partitions));
+        var placed = Assert.Single(await map.GetAsync());
+        Assert.Equal(new long[] { 900, 100, 5000 }, placed.CostPerRank());
+        Assert.Equal("edges", placed.CostUnit);
+
+        var tooMany = await Assert.ThrowsAsync<ArgumentException>(() => map.PlaceAsync(partitions with { Kind = "grid-cells", Costs = [4, 4, 4, 4] }));
+        Assert.Equal("rank 2 has 4 grid-cells for 3 ranks, which hold one each", tooMany.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => map.PlaceAsync(partitions with { OnePerRank = false }));
+    }
+
+    [Fact]
     public async Task A_new_epoch_places_anew_and_the_old_epoch_is_told_it_is_over()
     {
         var map = Grains.GetGrain<IShardMapGrain>(Guid.NewGuid().ToString());

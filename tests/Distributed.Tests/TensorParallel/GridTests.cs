@@ -2,6 +2,7 @@ using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.TensorParallel;
 using Dtrain.TensorParallel.Grid;
+using Dtrain.TensorParallel.Matmul;
 using static Dtrain.Tests.TensorParallel.Matrices;
 
 namespace Dtrain.Tests.TensorParallel;
@@ -41,6 +42,50 @@ public class GridTests
             Assert.Equal(new long[] { col, 3 + col }, columnMembers);
             Assert.Equal(rank, grids.Ranks[rank].RankOf(row, col));
         }
+    }
+
+    [Fact]
+    public async Task Cells_placed_on_other_ranks_carry_their_position_and_groups_with_them()
+    {
+        int[] owners = [4, 0, 5, 2, 1, 3];   // cell c (row-major on 2 x 3) is owned by rank owners[c]
+        await using var grids = await Grids.InProcessAsync(2, 3, owners);
+        var groups = await grids.RunAsync(async grid =>
+        {
+            var rowMembers = new long[grid.Cols];
+            await grid.RowGroup.AllGatherAsync<long>(new long[] { grid.Rank }, rowMembers);
+            return (grid.Row, grid.Col, RowRank: grid.RowGroup.Rank, rowMembers);
+        });
+        for (int cell = 0; cell < 6; cell++)
+        {
+            var (row, col, rowRank, rowMembers) = groups[owners[cell]];
+            Assert.Equal((cell / 3, cell % 3), (row, col));
+            Assert.Equal(col, rowRank);
+            Assert.Equal(owners.Skip(3 * row).Take(3).Select(rank => (long)rank), rowMembers);
+            Assert.Equal(owners[cell], grids.Ranks[0].RankOf(row, col));
+            Assert.Equal((row, col), grids.Ranks[5].PositionOf(owners[cell]));
+        }
+    }
+
+    [Fact]
+    public async Task Cannon_on_cells_placed_on_other_ranks_matches_a_single_process_matmul()
+    {
+        var (a, b) = (Random(7, 8, seed: 13), Random(8, 5, seed: 14));
+        await using var grids = await Grids.InProcessAsync(3, 3, [8, 3, 0, 6, 1, 7, 2, 5, 4]);
+        var products = await grids.RunAsync(async grid =>
+        {
+            var (aBlock, bBlock) = (await grid.ScatterAsync(grid.Rank == 0 ? a : null), await grid.ScatterAsync(grid.Rank == 0 ? b : null));
+            AssertBitwise(grid.Layout(7, 8).Slice(a, grid.Row, grid.Col), aBlock.Block, $"rank {grid.Rank}'s block of A");
+            return await grid.GatherAsync((await CannonMatmul.MultiplyAsync(grid, aBlock, bBlock)).Product);
+        });
+        AssertClose(a.matmul(b), products[0]!, "Cannon on a permuted grid");
+    }
+
+    [Fact]
+    public async Task Cell_owners_that_do_not_name_every_rank_once_are_refused_before_any_message()
+    {
+        var world = InProcessGroup.Create(4, Grids.Options);
+        var error = await Assert.ThrowsAsync<GridException>(() => ProcessGrid.CreateAsync(world[0], 2, 2, [0, 1, 1, 3]));
+        Assert.Equal("the owners of a 2 x 2 grid's cells must name each of its 4 ranks once, not [0, 1, 1, 3]", error.Message);
     }
 
     [Theory]

@@ -11,10 +11,11 @@ internal sealed class Grids(ProcessGrid[] ranks) : IAsyncDisposable
 
     public IReadOnlyList<ProcessGrid> Ranks => ranks;
 
-    public static Task<Grids> InProcessAsync(int rows, int cols) => OverAsync(InProcessGroup.Create(rows * cols, Options), rows, cols);
+    public static Task<Grids> InProcessAsync(int rows, int cols, int[]? cellOwners = null) =>
+        OverAsync(InProcessGroup.Create(rows * cols, Options), rows, cols, cellOwners);
 
-    public static async Task<Grids> OverAsync(IReadOnlyList<Communicator> world, int rows, int cols) =>
-        new(await Task.WhenAll(world.Select(comm => Task.Run(() => ProcessGrid.CreateAsync(comm, rows, cols)))));
+    public static async Task<Grids> OverAsync(IReadOnlyList<Communicator> world, int rows, int cols, int[]? cellOwners = null) =>
+        new(await Task.WhenAll(world.Select(comm => Task.Run(() => ProcessGrid.CreateAsync(comm, rows, cols, cellOwners)))));
 
     /// <summary>
     /// Runs <paramref name="body"/> on every rank at once, each starting on a thread of its own (CannonLinear's

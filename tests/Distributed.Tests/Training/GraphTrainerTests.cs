@@ -21,14 +21,17 @@ public class GraphTrainerTests
 {
     private static readonly JobSpec Job = new() { Model = "graphsage", Steps = 60, BatchSize = 128, LearningRate = 0.01, Seed = 3, Fanouts = "10,10", CollectiveTimeoutSeconds = 60 };
 
-    private static async Task<TrainingResult[]> TrainAsync(int ranks, JobSpec job)
+    /// <param name="owners">The rank holding each partition, as a shard map places them; null: partition p on rank p.</param>
+    private static async Task<TrainingResult[]> TrainAsync(int ranks, JobSpec job, int[]? owners = null)
     {
+        owners ??= Enumerable.Range(0, ranks).ToArray();
         await using var group = await GrpcGroup.StartAsync(ranks);
-        var addresses = group.Endpoints.Select(e => e.PeerAddress).ToArray();
+        var servedAt = owners.Select(owner => group.Endpoints[owner].PeerAddress).ToArray();
+        var graph = GraphInputs.Open(job, ranks);
         return await Task.WhenAll(Enumerable.Range(0, ranks).Select(rank => Task.Run(() =>
         {
-            var peers = new GraphPeers(group.Endpoints[rank].Graph, addresses, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60));
-            var partition = GraphInputs.LoadPartition(job, rank, ranks);
+            var peers = new GraphPeers(group.Endpoints[rank].Graph, servedAt, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60));
+            var partition = graph.Load(Array.IndexOf(owners, rank));
             return new GraphTrainer(group.Communicators[rank], job with { Workers = ranks }, CPU, partition, peers).TrainAsync(null, default);
         })));
     }
@@ -67,6 +70,19 @@ public class GraphTrainerTests
 
         Assert.Single(first.Concat(second).Select(r => r.ParameterDigest).Distinct());
         Assert.NotEqual(first[0].ParameterDigest, otherSeed[0].ParameterDigest);
+    }
+
+    [Fact]
+    public async Task Partitions_placed_on_other_ranks_train_bitwise_like_partition_p_on_rank_p()
+    {
+        // Each partition's batches and samples follow the partition, not the rank holding it; two ranks' gradients
+        // sum the same in either order.
+        var job = Job with { Steps = 8 };
+        var inOrder = await TrainAsync(2, job);
+        var swapped = await TrainAsync(2, job, owners: [1, 0]);
+
+        Assert.Single(inOrder.Concat(swapped).Select(r => r.ParameterDigest).Distinct());
+        Assert.Equal(inOrder[0].TestAccuracy, swapped[0].TestAccuracy);
     }
 
     [Fact]
