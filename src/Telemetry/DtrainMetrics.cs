@@ -17,6 +17,7 @@ public static class DtrainMetrics
     private static readonly double[] CollectiveBuckets = Histogram.ExponentialBuckets(0.0001, 2, 20);
 
     private static readonly GaugeConfiguration SetByOwner = new() { SuppressInitialValue = true };
+    private static readonly CounterConfiguration CountedByOwner = new() { SuppressInitialValue = true };
 
     public static readonly Gauge BuildInfo = Metrics.CreateGauge(
         "dtrain_build_info", "Always 1; the labels say which dtrain build and process this is.", "version", "process");
@@ -34,8 +35,9 @@ public static class DtrainMetrics
         "dtrain_job_epoch", "The job's membership epoch; it goes up when an epoch ends (a lost worker, or one that joined late).", SetByOwner);
 
     public static readonly Counter JobRestarts = Metrics.CreateCounter(
-        "dtrain_job_restarts_total", "Epochs that ended because a worker failed or went silent (restarted from the newest checkpoint, or, past --max-restarts, failed).",
-        new CounterConfiguration { SuppressInitialValue = true });
+        "dtrain_job_restarts_total",
+        "Epochs that ended because a worker failed or went silent (restarted from the newest checkpoint, or, past --max-restarts, failed).",
+        CountedByOwner);
 
     public static readonly Gauge CheckpointLastCommittedStep = Metrics.CreateGauge(
         "dtrain_checkpoint_last_committed_step", "Step of the job's newest committed checkpoint (every shard in, manifest written).", SetByOwner);
@@ -70,8 +72,7 @@ public static class DtrainMetrics
         "algorithm");
 
     public static readonly Counter GraphSampledEdges = Metrics.CreateCounter(
-        "dtrain_graph_sampled_edges_total", "Edges in the mini-batch blocks this rank has sampled.",
-        new CounterConfiguration { SuppressInitialValue = true });
+        "dtrain_graph_sampled_edges_total", "Edges in the mini-batch blocks this rank has sampled.", CountedByOwner);
 
     public static readonly Counter GraphFeatureBytes = Metrics.CreateCounter(
         "dtrain_graph_feature_bytes_total",
