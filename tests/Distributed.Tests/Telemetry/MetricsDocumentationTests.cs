@@ -53,7 +53,7 @@ public class MetricsDocumentationTests
         foreach (var (name, metric) in Defined())
         {
             Assert.StartsWith("dtrain_", name);
-            Assert.True(metric is Counter == name.EndsWith("_total"), $"{name}: counters, and only counters, end in _total");
+            Assert.True((metric is Counter) == name.EndsWith("_total"), $"{name}: counters, and only counters, end in _total");
             Assert.DoesNotContain("step", metric.LabelNames);
             foreach (string unit in (string[])["_milliseconds", "_microseconds", "_minutes", "_kilobytes", "_megabytes", "_mib", "_percent"])
             {
