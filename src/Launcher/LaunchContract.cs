@@ -13,7 +13,8 @@ public sealed record LaunchedWorker(int? Rank, int? WorldSize, string Coordinato
 /// <item>the flags --rank, --world-size, --coordinator;</item>
 /// <item>DTRAIN_RANK, DTRAIN_WORLD_SIZE, DTRAIN_COORDINATOR;</item>
 /// <item>torchrun and Kubeflow's PyTorchJob: RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT;</item>
-/// <item>Kubeflow Trainer: PET_NODE_RANK, PET_NNODES, PET_MASTER_ADDR and PET_MASTER_PORT (one worker per node);</item>
+/// <item>Kubeflow Trainer: PET_NODE_RANK, PET_NNODES, PET_MASTER_ADDR and PET_MASTER_PORT (one worker per node:
+/// PET_NPROC_PER_NODE, if set, must be 1 or auto);</item>
 /// <item>a Kubernetes Indexed Job: JOB_COMPLETION_INDEX, the rank;</item>
 /// <item>mpiexec: OMPI_COMM_WORLD_RANK and _SIZE (Open MPI), or PMI_RANK and PMI_SIZE (MPICH).</item>
 /// </list>
@@ -78,7 +79,8 @@ public static class LaunchContract
             (_, null) => throw new UsageException($"{host} is set but {port} is not"),
         };
 
-        if (Get("PET_NPROC_PER_NODE") is { } perNode && perNode != "1")
+        // PyTorchJob sets "auto" unless told otherwise; its WORLD_SIZE then counts pods, one worker each.
+        if (Get("PET_NPROC_PER_NODE") is { } perNode && perNode is not ("1" or "auto"))
         {
             throw new UsageException($"PET_NPROC_PER_NODE={perNode}: dtrain runs one worker process per node (set it to 1, and one GPU per worker)");
         }
