@@ -256,6 +256,27 @@ public class ManifestTests
     }
 
     [Fact]
+    public void Rendering_again_replaces_the_files_of_objects_the_job_no_longer_has_and_keeps_other_files()
+    {
+        var directory = Directory.CreateTempSubdirectory("dtrain-k8s-");
+        try
+        {
+            File.WriteAllText(Path.Combine(directory.FullName, "kustomization.yaml"), "resources: []\n");
+            JobManifests.Write(JobManifests.Build(Deployment(coordinators: 2)), directory.FullName);
+            JobManifests.Write(JobManifests.Build(Deployment(coordinators: 1)), directory.FullName);
+
+            var files = Directory.GetFiles(directory.FullName).Select(Path.GetFileName).ToList();
+            Assert.Equal(12, files.Count);
+            Assert.Contains("kustomization.yaml", files);
+            Assert.DoesNotContain(files, f => f!.Contains("redis"));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_strict_reader_refuses_a_field_the_models_do_not_know()
     {
         var directory = Directory.CreateTempSubdirectory("dtrain-k8s-");
