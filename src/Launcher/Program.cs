@@ -13,6 +13,7 @@ var root = new RootCommand("dtrain: distributed training for .NET (Orleans contr
     StatusCommand.Create(),
     TokenCommand.Create(),
     GraphCommand.Create(),
+    K8sCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -51,6 +51,8 @@ public sealed class ChildProcess : IDisposable
         start.Environment[JobEnvironment.JobToken] = jobToken;
         // The token is all a child needs; the secret would admit it to every job derived from it.
         start.Environment.Remove(JobEnvironment.JobSecret);
+        // This launcher numbers its own children (or its mpiexec does): a rank it was given itself would mislead them.
+        foreach (string inherited in LaunchContract.Variables) start.Environment.Remove(inherited);
 
         var process = new Process { StartInfo = start };
         var child = new ChildProcess(index, process);
