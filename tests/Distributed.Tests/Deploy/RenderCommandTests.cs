@@ -10,14 +10,7 @@ public class RenderCommandTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
-    private static readonly string Repository = FindRepository(AppContext.BaseDirectory);
-
-    private static string FindRepository(string directory) =>
-        File.Exists(Path.Combine(directory, "Distributed.sln"))
-            ? directory
-            : FindRepository(Directory.GetParent(directory)?.FullName ?? throw new DirectoryNotFoundException("no Distributed.sln above the tests"));
-
-    private static readonly string ExampleJob = Path.Combine(Repository, "deploy", "k8s", "example-job.yaml");
+    private static readonly string ExampleJob = RepositoryFiles.PathOf("deploy/k8s/example-job.yaml");
 
     [Theory]
     [InlineData("example", "--job-id", "example")]
@@ -28,7 +21,7 @@ public class RenderCommandTests
         var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, ["k8s", "render", ExampleJob, "--placeholder-secret", "--out", output.Path, .. options]);
         Assert.True(code == 0, stderr);
 
-        string committed = Path.Combine(Repository, "deploy", "k8s", example);
+        string committed = RepositoryFiles.PathOf($"deploy/k8s/{example}");
         string rerender = $"deploy/k8s/{example} is out of date: dtrain k8s render deploy/k8s/example-job.yaml --placeholder-secret {string.Join(' ', options)} --out deploy/k8s/{example}";
         Assert.True(Names(committed).SequenceEqual(Names(output.Path)), rerender);
         foreach (string name in Names(committed))
