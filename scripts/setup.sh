@@ -6,6 +6,8 @@
 #  - MPICH (mpiexec.mpich, libmpich.so.12 and its mpi.h) for the MPI transport, which binds it with P/Invoke;
 #  - METIS 5 (libmetis.so.5) for `dtrain graph partition --method metis`, which binds it with P/Invoke;
 #  - redis-server, which `dtrain coordinator --cluster redis` keeps its state in (the tests start their own);
+#  - the DejaVu fonts, which `dtrain report` draws its plot's text with (SkiaSharp finds no font without one and
+#    draws the axes unlabelled);
 #  - the .NET SDK must already be on PATH (NuGet restore happens in the build).
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -38,6 +40,12 @@ if ! command -v redis-server >/dev/null; then
   as_root apt-get update -qq
   # Only the program: the package's own service is not started (there is no init system here, and tests start their own).
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  echo "setup: installing the DejaVu fonts for dtrain report's plots" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
 fi
 
 if ! command -v dotnet >/dev/null; then

@@ -90,6 +90,9 @@ internal sealed class DtrainProcess : IDisposable
         }
     }
 
+    /// <summary>Sends a signal (INT, TERM, STOP...) to this process alone, as `kill -SIGNAL` does.</summary>
+    public void Signal(string name) => Process.Start("kill", [$"-{name}", process.Id.ToString()])!.WaitForExit();
+
     /// <summary>The direct children of this process, read from /proc.</summary>
     public IReadOnlyList<int> Children() => ChildrenOf(process.Id);
 
