@@ -66,7 +66,7 @@ public sealed class TerminalOutput(bool showRanks) : IRunOutput
                     {
                         if (!rankBars.TryGetValue(rank.Rank, out var rankBar))
                         {
-                            rankBars[rank.Rank] = rankBar = context.AddTask("", maxValue: totalSteps);
+                            rankBars[rank.Rank] = rankBar = context.AddTask($"rank {rank.Rank}", maxValue: totalSteps);
                         }
                         rankBar.Value = rank.Step;
                         rankBar.Description = Markup.Escape(DescribeRank(rank));

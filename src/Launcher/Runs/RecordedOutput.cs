@@ -25,7 +25,8 @@ public sealed class RecordedOutput(RunDirectory directory, IRunOutput shown) : I
     public void Finish(RunSummary summary)
     {
         directory.WriteSummary(summary);
-        if (summary.Message is { } line) directory.Log(RunDirectory.LauncherLog, line);
+        // The error is not shown here (it goes to stderr), but the log keeps it too.
+        if ((summary.Message ?? summary.Error) is { } line) directory.Log(RunDirectory.LauncherLog, line);
         shown.Finish(summary);
     }
 }

@@ -5,7 +5,8 @@ namespace Dtrain.Launcher.Runs;
 
 /// <summary>
 /// The directory a `dtrain run` keeps (`--run-dir`, default runs/JOB-ID): every line the launcher printed
-/// (launcher.log: its own, the in-process coordinator's events and the workers' forwarded output), each worker
+/// (launcher.log: its own, the in-process coordinator's events, the workers' forwarded output, and the result or
+/// error the run ended with), each worker
 /// process's stdout and stderr (worker-N.log; under MPI, worker-0.log holds mpiexec's ranks), the progress the
 /// launcher saw (progress.csv, one row per new step) and how the run ended (summary.json). Log lines start with
 /// their UTC time. A run given the directory of an earlier one (a resumed job) appends to its logs and record.
