@@ -8,7 +8,8 @@ namespace Dtrain.Launcher.Monitoring;
 
 /// <summary>
 /// A moment of a running job, as the launcher shows it: the slowest rank's step, the ranks' mean loss, the
-/// samples per second since the epoch began, and the time left at the epoch's pace so far (null until it has one).
+/// samples per second since the epoch began, the time left at the epoch's pace so far (null until it has one), and
+/// each rank of the epoch.
 /// </summary>
 public sealed record JobSnapshot(
     long Epoch, int Step, int TotalSteps, double Loss, double SamplesPerSecond, TimeSpan? Remaining, IReadOnlyList<RankProgress> Ranks);
@@ -78,7 +79,7 @@ public sealed class JobWatch(IJobGrain job, int totalSteps)
                     stepping.Average(p => p.Loss),
                     seconds > 0 ? (samples - first.Value.Samples) / seconds : 0,
                     stepsPerSecond > 0 ? TimeSpan.FromSeconds(Math.Max(0, totalSteps - step) / stepsPerSecond) : null,
-                    status.Progress));
+                    status.Progress.Where(p => p.Epoch == status.Epoch).ToArray()));
             }
             switch (status.State)
             {
