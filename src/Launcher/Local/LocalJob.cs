@@ -105,6 +105,8 @@ public static class LocalJob
         }
         catch (DtrainException failure)
         {
+            // Stopped first, so that nothing a worker prints comes after the summary.
+            workers.StopAll();
             await coordinator.Job.FailAsync(failure.Message);
             var checkpoint = await SayLastCheckpointAsync(coordinator, output);
             // A worker's own last words say more than its peers' "lost the connection".

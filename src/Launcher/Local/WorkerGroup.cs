@@ -41,13 +41,13 @@ public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArgumen
             line => runDirectory.Log(log, line)));
     }
 
-    /// <summary>Stops every worker still running, and waits until they are gone.</summary>
+    /// <summary>Stops every worker still running, and waits until they are gone and all they printed is read.</summary>
     public void StopAll()
     {
         foreach (var child in running)
         {
+            if (!child.HasExited) stopped.Add(child);
             child.Stop();
-            stopped.Add(child);
         }
     }
 
