@@ -7,6 +7,8 @@
 #  - METIS 5 (libmetis.so.5) for `dtrain graph partition --method metis`, which binds it with P/Invoke;
 #  - redis-server, which `dtrain coordinator --cluster redis` keeps its state in (the tests start their own);
 #  - prometheus and promtool, which the metrics tests run (a server on loopback, `promtool check rules`);
+#  - the DejaVu fonts, which `dtrain report` draws its plot's text with (SkiaSharp finds no font without one and
+#    draws the axes unlabelled);
 #  - the .NET SDK must already be on PATH (NuGet restore happens in the build).
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -53,6 +55,12 @@ if ! command -v promtool >/dev/null; then
   fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   if [ -d /run/systemd/system ]; then as_root systemctl disable --now prometheus >/dev/null 2>&1; fi
+fi
+
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  echo "setup: installing the DejaVu fonts for dtrain report's plots" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
 fi
 
 if ! command -v dotnet >/dev/null; then

@@ -49,15 +49,16 @@ public static class CoordinatorCommand
                 Tls = JobEnvironment.Tls(),
                 Redis = parse.GetValue(cluster) == "redis" ? parse.GetValue(redis) : null,
             }, ct);
-            ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}; " +
+            var output = new TerminalOutput(showRanks: false);
+            output.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}; " +
                 (coordinator.TakenOver ?? $"waiting for {job.Workers} workers"));
-            var restarts = new RestartReport(job);
-            var outcome = await JobWatch.FollowAsync(coordinator, status =>
+            var restarts = new RestartReport(job, output);
+            var outcome = await JobWatch.FollowAsync(coordinator, output, status =>
             {
                 restarts.Observe(status);
                 return Task.CompletedTask;
             }, restarts.Observe, ct);
-            ProgressView.Say(outcome.Describe(job));
+            output.Say(outcome.Describe(job));
             return 0;
         });
         return command;

@@ -35,6 +35,8 @@ public class BadInputTests
     [InlineData("--width must be at least 1, got 0; --steps must be at least 1, got 0", "bench", "shampoo", "--width", "0", "--steps", "0")]
     [InlineData("--ranks and --iters must be at least 1", "bench", "collectives", "--ranks", "0")]
     [InlineData("Unrecognized command or argument 'trian'", "trian")]
+    [InlineData("--quiet and --json cannot be combined", "run", "--quiet", "--json")]
+    [InlineData("no run directory /nonexistent/run", "report", "/nonexistent/run")]
     public async Task Usage_errors_exit_with_code_2(string expected, params string[] arguments)
     {
         var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, arguments);
