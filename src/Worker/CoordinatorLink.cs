@@ -221,6 +221,13 @@ public sealed class CoordinatorLink : IAsyncDisposable
             JobToken = options.JobToken, WorkerId = epoch.WorkerId, Epoch = epoch.Number, Reason = reason,
         }, cancellationToken: ct).ResponseAsync, ct);
 
+    /// <summary>Tells the coordinator the job cannot go on, in this worker's words (it fails the job).</summary>
+    public async Task FailAsync(Epoch epoch, string reason, CancellationToken ct) =>
+        await CallAsync(() => client.FailAsync(new FailReport
+        {
+            JobToken = options.JobToken, WorkerId = epoch.WorkerId, Reason = reason,
+        }, cancellationToken: ct).ResponseAsync, ct);
+
     public ValueTask DisposeAsync()
     {
         channel.Dispose();

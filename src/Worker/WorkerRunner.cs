@@ -108,6 +108,13 @@ public static class WorkerRunner
             await coordinator.EndEpochAsync(epoch, $"rank {epoch.Rank}: {reason}", ct);
             return null;
         }
+        catch (DtrainException failure) when (!EndsTheEpoch(failure, epochEnded.Token, ct))
+        {
+            // Said before this process winds down (which may take its endpoint's shutdown timeout), so that the job
+            // fails for this reason rather than for the heartbeats that stopped.
+            await TellFailureAsync(coordinator, epoch, $"rank {epoch.Rank}: {failure.Message}", log);
+            throw;
+        }
         finally
         {
             stopReporting.Cancel();
@@ -128,6 +135,20 @@ public static class WorkerRunner
         var servedAt = owners.Select(owner => peers[owner]).ToArray();
         var graphPeers = new GraphPeers(endpoint.Graph, servedAt, options.JobToken, options.Tls, timeout);
         return new GraphTrainer(comm, job, device, graph.Load(Array.IndexOf(owners, epoch.Rank)), graphPeers, checkpoint, placeBlocks);
+    }
+
+    /// <summary>Best effort: the worker's own error stays what it reports, even when the coordinator cannot be told.</summary>
+    private static async Task TellFailureAsync(CoordinatorLink coordinator, Epoch epoch, string reason, TextWriter log)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await coordinator.FailAsync(epoch, reason, patience.Token);
+        }
+        catch (Exception e) when (e is DtrainException or OperationCanceledException or Grpc.Core.RpcException)
+        {
+            log.WriteLine($"could not tell the coordinator why this worker fails: {e.Message}");
+        }
     }
 
     /// <summary>

@@ -138,6 +138,15 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         return new Ack();
     }
 
+    public override async Task<Ack> Fail(FailReport request, ServerCallContext context)
+    {
+        Authenticate(request.JobToken);
+        // Silent from now on, and not lost: the job fails with the worker's reason, not for a missing heartbeat.
+        await grains.GetGrain<IWorkerGrain>(request.WorkerId).RetireAsync();
+        await JobGrain.FailAsync(request.Reason);
+        return new Ack();
+    }
+
     public override async Task<Ack> ReportCheckpoint(CheckpointReport request, ServerCallContext context)
     {
         Authenticate(request.JobToken);

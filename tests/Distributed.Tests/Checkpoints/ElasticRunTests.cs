@@ -119,8 +119,10 @@ public class ElasticRunTests
         var secret = new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "elastic-secret" };
         var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("elastic-secret", "elastic") };
         string[] settings = ["--steps", "600", "--device", "cpu", "--checkpoint-every", "10", "--checkpoint-dir", checkpoints, "--keep-checkpoints", "1000"];
+        // The last call is long enough for all three to join the first epoch on a loaded machine (their start-up
+        // varies by seconds), and it is what the survivors of the kill wait before they train on short-handed.
         using var coordinator = DtrainProcess.Start(
-            ["coordinator", "--job-id", "elastic", "--workers", "3", "--min-workers", "2", "--last-call", "1", "--max-restarts", "1", "--port", port, .. settings], secret);
+            ["coordinator", "--job-id", "elastic", "--workers", "3", "--min-workers", "2", "--last-call", "5", "--max-restarts", "1", "--port", port, .. settings], secret);
         string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{port}"];
         var workers = Enumerable.Range(0, 3).Select(_ => DtrainProcess.Start(worker, token)).ToList();
         try

@@ -1,6 +1,7 @@
 using Dtrain.Contracts.Coordinator;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
+using Dtrain.Coordinator.Grains;
 using Grpc.Net.Client;
 
 namespace Dtrain.Tests.Coordinator;
@@ -46,6 +47,21 @@ public class CoordinatorHostTests
         Assert.Equal("pending", await StateAsync());
         await client.JoinAsync(new JoinRequest { JobToken = options.JobToken, PeerAddress = "http://127.0.0.1:1001" });
         Assert.Equal("forming", await StateAsync());
+    }
+
+    [Fact]
+    public async Task A_worker_that_fails_fails_the_job_in_its_own_words_and_is_not_then_lost()
+    {
+        var options = Options(2) with { Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), HeartbeatTimeoutSeconds = 0.5 } };
+        await using var host = await CoordinatorHost.StartAsync(options);
+        await using var link = new Worker.CoordinatorLink(new Worker.WorkerOptions { Coordinator = host.Address, JobToken = options.JobToken });
+        var joined = await link.JoinAsync("http://127.0.0.1:1001", null, default);
+
+        await link.FailAsync(new Worker.Epoch(1, joined.WorkerId, 0, 2), "rank 0: partition-0.dtgp is corrupted", default);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));   // three heartbeat timeouts
+
+        var status = await host.Job.GetStatusAsync();
+        Assert.Equal((JobState.Failed, "rank 0: partition-0.dtgp is corrupted"), (status.State, status.Failure));
     }
 
     /// <summary>A worker whose epoch ends mid-call cancels the call; that must read as the epoch's end, not as a fault.</summary>
