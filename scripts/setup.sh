@@ -6,6 +6,9 @@
 #  - MPICH (mpiexec.mpich, libmpich.so.12 and its mpi.h) for the MPI transport, which binds it with P/Invoke;
 #  - METIS 5 (libmetis.so.5) for `dtrain graph partition --method metis`, which binds it with P/Invoke;
 #  - redis-server, which `dtrain coordinator --cluster redis` keeps its state in (the tests start their own);
+#  - prometheus and promtool, which the metrics tests run (a server on loopback, `promtool check rules`);
+#  - the DejaVu fonts, which `dtrain report` draws its plot's text with (SkiaSharp finds no font without one and
+#    draws the axes unlabelled);
 #  - the .NET SDK must already be on PATH (NuGet restore happens in the build).
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -38,6 +41,26 @@ if ! command -v redis-server >/dev/null; then
   as_root apt-get update -qq
   # Only the program: the package's own service is not started (there is no init system here, and tests start their own).
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+
+if ! command -v promtool >/dev/null; then
+  echo "setup: installing prometheus for the metrics tests" >&2
+  as_root apt-get update -qq
+  # Only the programs. policy-rc.d (Docker images have one) keeps the package's service from starting, and
+  # disabling it keeps it from starting at boot: a system Prometheus would hold port 9090 and scrape nothing of
+  # ours. Without recommends, no node exporter comes along either.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d"
+    trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  if [ -d /run/systemd/system ]; then as_root systemctl disable --now prometheus >/dev/null 2>&1; fi
+fi
+
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  echo "setup: installing the DejaVu fonts for dtrain report's plots" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
 fi
 
 if ! command -v dotnet >/dev/null; then

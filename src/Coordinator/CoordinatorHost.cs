@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Prometheus;
 using StackExchange.Redis;
 using System.Net;
@@ -34,6 +35,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
     public string Address => $"{Options.Tls.Scheme}://{Options.ListenAddress}:{Options.Job.Port}";
 
     public string MetricsAddress => $"http://{Options.ListenAddress}:{Options.Job.Port + 1}/metrics";
+
+    /// <summary>Where the Orleans dashboard is served, when <see cref="CoordinatorOptions.Dashboard"/> asks for it.</summary>
+    public string DashboardAddress => $"http://{Options.ListenAddress}:{Options.Job.Port + 1}/dashboard";
 
     public IGrainFactory Grains => app.Services.GetRequiredService<IGrainFactory>();
 
@@ -66,13 +70,18 @@ public sealed class CoordinatorHost : IAsyncDisposable
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         // A coordinator taking over a job warns that it found its dead predecessor in the membership; it says so itself.
         builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Error);
-        builder.UseOrleans(silo => UseCluster(silo, options));
+        builder.UseOrleans(silo =>
+        {
+            UseCluster(silo, options);
+            if (options.Dashboard) silo.AddDashboard();
+        });
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(options);
 
         var app = builder.Build();
         app.MapGrpcService<CoordinatorService>();
         app.MapMetrics();
+        if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         await GrpcWebHost.StartAsync(app, "the coordinator (choose another --port)", ct);
         DtrainMetrics.PublishBuildInfo("coordinator");
         var host = new CoordinatorHost(app, options) { SkippedCheckpoints = skipped };

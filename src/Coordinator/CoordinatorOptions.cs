@@ -22,6 +22,9 @@ public sealed record CoordinatorOptions
     /// </summary>
     public string? Redis { get; init; }
 
+    /// <summary>Serve the Orleans dashboard (grains, calls, silos) at /dashboard on the metrics port.</summary>
+    public bool Dashboard { get; init; }
+
     /// <summary>The certificate the gRPC endpoint presents; none: cleartext.</summary>
     public GrpcTls Tls { get; init; } = GrpcTls.None;
 }

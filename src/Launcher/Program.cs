@@ -13,6 +13,8 @@ var root = new RootCommand("dtrain: distributed training for .NET (Orleans contr
     StatusCommand.Create(),
     TokenCommand.Create(),
     GraphCommand.Create(),
+    K8sCommand.Create(),
+    ReportCommand.Create(),
 };
 
 var parse = root.Parse(args);
@@ -21,9 +23,18 @@ if (parse.Errors.Count > 0)
     Console.Error.WriteLine($"dtrain: error: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see 'dtrain --help')");
     return ExitCodes.Usage;
 }
+using var interruption = new Interruption();
 try
 {
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // Signals are handled by Interruption, not System.CommandLine, whose handler gives up on a command that
+    // takes more than two seconds to stop (and would leave its workers behind).
+    var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+    return await parse.InvokeAsync(invocation, interruption.Token);
+}
+catch (RunInterruptedException e)
+{
+    Console.Error.WriteLine($"dtrain: interrupted: {e.Message}");
+    return interruption.ExitCode ?? ExitCodes.Interrupted;
 }
 catch (UsageException e)
 {
@@ -35,10 +46,10 @@ catch (DtrainException e)
     Console.Error.WriteLine($"dtrain: error: {e.Message}");
     return ExitCodes.Failed;
 }
-catch (OperationCanceledException)
+catch (OperationCanceledException) when (interruption.ExitCode is { } code)
 {
-    Console.Error.WriteLine("dtrain: cancelled");
-    return ExitCodes.Cancelled;
+    Console.Error.WriteLine("dtrain: interrupted");
+    return code;
 }
 catch (Exception bug)
 {

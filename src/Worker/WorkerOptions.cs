@@ -9,6 +9,12 @@ public sealed record WorkerOptions
 
     public required string JobToken { get; init; }
 
+    /// <summary>The rank its launcher gave this worker (torchrun, an Indexed Job, mpiexec); null: the rendezvous assigns one.</summary>
+    public int? Rank { get; init; }
+
+    /// <summary>The number of workers its launcher started; null: whatever the coordinator's job says.</summary>
+    public int? WorldSize { get; init; }
+
     /// <summary>The job this worker means to join; empty: whichever job the coordinator runs.</summary>
     public string JobId { get; init; } = "";
 

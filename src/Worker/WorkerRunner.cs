@@ -26,11 +26,14 @@ public static class WorkerRunner
         await using var endpoint = await WorkerEndpoint.StartAsync(
             inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, options.Tls, ct);
         await using var coordinator = new CoordinatorLink(options);
-        var mpi = MpiEnvironment.Current;
         while (true)
         {
-            var joined = await coordinator.JoinAsync(endpoint.PeerAddress, mpi.IsLaunchedByMpi ? mpi.Rank : null, ct);
+            var joined = await coordinator.JoinAsync(endpoint.PeerAddress, options.Rank, ct);
             var job = JobSpec.FromSettings(joined.Settings);
+            if (options.WorldSize is { } launched && launched != job.Workers)
+            {
+                throw new DtrainException($"this worker was launched as one of {launched} workers, but the coordinator's job has {job.Workers}");
+            }
             var assignment = await coordinator.RendezvousAsync(joined.WorkerId, ct);
             var epoch = new Epoch(assignment.Epoch, joined.WorkerId, assignment.Rank, assignment.WorldSize);
             try
@@ -138,7 +141,7 @@ public static class WorkerRunner
         _ => false,
     };
 
-    /// <summary>The MPI world, whose ranks the rendezvous adopted (each worker asked for its MPI rank).</summary>
+    /// <summary>The MPI world, whose ranks the rendezvous adopted (each worker asked for the rank its launcher gave it).</summary>
     private static Communicator OpenMpi(int rank, CommunicatorOptions options)
     {
         if (!MpiEnvironment.Current.IsLaunchedByMpi)

@@ -1,4 +1,5 @@
 using Dtrain.Contracts.Checkpoints;
+using Dtrain.Telemetry;
 
 namespace Dtrain.Coordinator.Grains;
 
@@ -12,6 +13,13 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
         [Id(1)] public long LastCommitted { get; set; }
         /// <summary>The shards reported so far of each step not yet committed.</summary>
         [Id(2)] public Dictionary<long, SortedDictionary<int, ShardReport>> Pending { get; set; } = [];
+    }
+
+    public override Task OnActivateAsync(CancellationToken ct)
+    {
+        // A job resumed from a checkpoint, or taken over from a predecessor, already has one.
+        if (Math.Max(options.Job.ResumeStep, stored.State.LastCommitted) is > 0 and var step) DtrainMetrics.CheckpointLastCommittedStep.Set(step);
+        return Task.CompletedTask;
     }
 
     public async Task<bool> ReportShardAsync(ShardReport report)
@@ -44,6 +52,7 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
                 Shards = shards.Values.Select(s => new CheckpointShard { Rank = s.Rank, File = s.File, Checksum = s.Checksum }).ToArray(),
             }, job.KeepCheckpoints);
             stored.State.LastCommitted = report.Step;
+            DtrainMetrics.CheckpointLastCommittedStep.Set(report.Step);
             // Reports of earlier steps can no longer complete a newer checkpoint than this one.
             foreach (long step in pending.Keys.Where(step => step <= report.Step).ToArray()) pending.Remove(step);
         }

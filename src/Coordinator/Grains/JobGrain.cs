@@ -1,3 +1,5 @@
+using Dtrain.Telemetry;
+
 namespace Dtrain.Coordinator.Grains;
 
 public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")] IPersistentState<JobGrain.Record> stored) : Grain, IJobGrain
@@ -18,6 +20,12 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
 
     private string JobId => this.GetPrimaryKeyString();
 
+    public override Task OnActivateAsync(CancellationToken ct)
+    {
+        PublishMetrics();
+        return Task.CompletedTask;
+    }
+
     public Task<long> ReportProgressAsync(RankProgress report)
     {
         if (report.Epoch != State.Epoch) return Task.FromResult(State.Epoch);
@@ -27,6 +35,7 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
         progress[report.Rank] = progress.TryGetValue(report.Rank, out var known) && known.Step > report.Step
             ? known with { HeardAt = report.HeardAt }
             : report;
+        PublishMetrics();
         return Task.FromResult(State.Epoch);
     }
 
@@ -35,6 +44,7 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
         if (result.Epoch != State.Epoch) return false;
         State.Results[result.Rank] = result;
         await stored.WriteStateAsync();
+        PublishMetrics();
         return true;
     }
 
@@ -45,6 +55,7 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
         {
             State.Failure = options.Job.MaxRestarts == 0 ? reason : $"{reason}; no restart left (max restarts {options.Job.MaxRestarts})";
             await stored.WriteStateAsync();
+            PublishMetrics();
             return;
         }
         await OpenNextEpochAsync(reason, lostProcessId);
@@ -80,12 +91,14 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
         State.Results.Clear();
         State.Epoch = next;
         await stored.WriteStateAsync();
+        PublishMetrics();
     }
 
     public async Task FailAsync(string reason)
     {
         State.Failure ??= reason;
         await stored.WriteStateAsync();
+        PublishMetrics();
     }
 
     /// <summary>Derived from what the workers reported: a state machine without transitions to forget.</summary>
@@ -95,6 +108,18 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
         : progress.Values.Any(p => p.Step > 0) ? JobState.Running
         : State.LastRestart is not null ? JobState.Restarting
         : JobState.Forming;
+
+    /// <summary>The dtrain_job_* series say what <see cref="GetStatusAsync"/> would: state, epoch and restarts.</summary>
+    private void PublishMetrics()
+    {
+        var current = JobState;
+        foreach (var state in Enum.GetValues<JobState>())
+        {
+            DtrainMetrics.JobState.WithLabels(state.ToString().ToLowerInvariant()).Set(state == current ? 1 : 0);
+        }
+        DtrainMetrics.JobEpoch.Set(State.Epoch);
+        DtrainMetrics.JobRestarts.IncTo(State.Restarts);
+    }
 
     public Task<JobStatus> GetStatusAsync() => Task.FromResult(new JobStatus
     {

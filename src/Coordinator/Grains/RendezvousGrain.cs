@@ -99,9 +99,12 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
             }
             return null;
         }
-        // The requested rank (a launcher such as mpiexec numbered the worker), else the lowest free one, in join order.
-        var free = new Queue<int>(Enumerable.Range(0, joined.Count).Except(joined.Select(w => w.Registration.RequestedRank ?? -1)));
-        State.Ranks = joined.Select(w => w.Registration.RequestedRank ?? free.Dequeue()).ToArray();
+        // The requested rank (a launcher such as mpiexec or an Indexed Job numbered the worker), else the lowest free
+        // one, in join order. An epoch short of workers has fewer ranks than the launcher numbered: a requested rank
+        // beyond them is free to renumber.
+        int? Kept(JoinedWorker w) => w.Registration.RequestedRank is { } requested && requested < joined.Count ? requested : null;
+        var free = new Queue<int>(Enumerable.Range(0, joined.Count).Except(joined.Select(w => Kept(w) ?? -1)));
+        State.Ranks = joined.Select(w => Kept(w) ?? free.Dequeue()).ToArray();
         await stored.WriteStateAsync();
         DtrainMetrics.WorldSize.Set(joined.Count);
         return State.Ranks;

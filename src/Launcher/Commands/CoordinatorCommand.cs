@@ -28,6 +28,7 @@ public static class CoordinatorCommand
             Description = "the Redis server of --cluster redis (host:port, or any StackExchange.Redis configuration)",
             DefaultValueFactory = _ => "127.0.0.1:6379",
         };
+        var dashboard = new Option<bool>("--dashboard") { Description = "serve the Orleans dashboard (grains, calls, silos) at /dashboard on the metrics port (--port + 1; no token asked)" };
         var command = new Command("coordinator",
             "Run the coordinator alone; workers started elsewhere (`dtrain worker` on other hosts, Kubernetes) join it " +
             $"with the job token that `dtrain token` derives from ${JobEnvironment.JobSecret} and the job id. Exits when every worker reported its result.");
@@ -36,6 +37,7 @@ public static class CoordinatorCommand
         command.Options.Add(jobId);
         command.Options.Add(cluster);
         command.Options.Add(redis);
+        command.Options.Add(dashboard);
         command.SetAction(async (parse, ct) =>
         {
             var job = jobOptions.Resolve(parse);
@@ -48,16 +50,19 @@ public static class CoordinatorCommand
                 ListenAddress = parse.GetValue(listen)!,
                 Tls = JobEnvironment.Tls(),
                 Redis = parse.GetValue(cluster) == "redis" ? parse.GetValue(redis) : null,
+                Dashboard = parse.GetValue(dashboard),
             }, ct);
-            ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}; " +
+            var output = new TerminalOutput(showRanks: false);
+            output.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}" +
+                (coordinator.Options.Dashboard ? $", dashboard {coordinator.DashboardAddress}; " : "; ") +
                 (coordinator.TakenOver ?? $"waiting for {job.Workers} workers"));
-            var restarts = new RestartReport(job);
-            var outcome = await JobWatch.FollowAsync(coordinator, status =>
+            var restarts = new RestartReport(job, output);
+            var outcome = await JobWatch.FollowAsync(coordinator, output, status =>
             {
                 restarts.Observe(status);
                 return Task.CompletedTask;
             }, restarts.Observe, ct);
-            ProgressView.Say(outcome.Describe(job));
+            output.Say(outcome.Describe(job));
             return 0;
         });
         return command;

@@ -7,10 +7,17 @@ public static class WorkerCommand
 {
     public static Command Create()
     {
-        var coordinator = new Option<string>("--coordinator")
+        var coordinator = new Option<string?>("--coordinator")
         {
-            Description = "the coordinator's gRPC address, e.g. http://127.0.0.1:29500",
-            Required = true,
+            Description = "the coordinator's gRPC address, e.g. http://127.0.0.1:29500 (default: $DTRAIN_COORDINATOR, or http://$MASTER_ADDR:$MASTER_PORT)",
+        };
+        var rank = new Option<int?>("--rank")
+        {
+            Description = "this worker's rank (default: $DTRAIN_RANK, $RANK, $PET_NODE_RANK, $JOB_COMPLETION_INDEX or the MPI rank; none: the coordinator assigns one)",
+        };
+        var worldSize = new Option<int?>("--world-size")
+        {
+            Description = "the number of workers, checked against the coordinator's job (default: $DTRAIN_WORLD_SIZE, $WORLD_SIZE, $PET_NNODES or the MPI size)",
         };
         var connectTimeout = new Option<double>("--connect-timeout")
         {
@@ -31,17 +38,22 @@ public static class WorkerCommand
         var command = new Command("worker",
             $"Run one rank of a job: join the coordinator, train, report. The job token is read from ${JobEnvironment.JobToken}.")
         {
-            coordinator, connectTimeout, listen, advertise, peerPort, metricsPort, parentPid, jobId,
+            coordinator, rank, worldSize, connectTimeout, listen, advertise, peerPort, metricsPort, parentPid, jobId,
         };
         command.SetAction(async (parse, ct) =>
         {
             string token = JobEnvironment.RequireJobToken();
+            var tls = JobEnvironment.Tls();
+            var launched = LaunchContract.Resolve(
+                (parse.GetValue(rank), parse.GetValue(worldSize), parse.GetValue(coordinator)), JobEnvironment.All(), tls.Scheme);
             var options = new WorkerOptions
             {
-                Coordinator = parse.GetValue(coordinator)!,
+                Coordinator = launched.Coordinator,
+                Rank = launched.Rank,
+                WorldSize = launched.WorldSize,
                 JobToken = token,
                 JobId = parse.GetValue(jobId) ?? "",
-                Tls = JobEnvironment.Tls(),
+                Tls = tls,
                 ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(connectTimeout)),
                 ListenAddress = parse.GetValue(listen)!,
                 AdvertiseHost = parse.GetValue(advertise)!,

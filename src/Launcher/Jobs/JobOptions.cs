@@ -205,13 +205,19 @@ public sealed class JobOptions
         // Workers may run elsewhere than the launcher's directory: hand them an absolute path.
         if (spec.Graph != "") spec = spec with { Graph = Path.GetFullPath(spec.Graph) };
         if (spec.CheckpointDir != "") spec = spec with { CheckpointDir = Path.GetFullPath(spec.CheckpointDir) };
-        var problems = spec.Problems().Concat(JobShampoo.Problems(spec)).Concat(GraphProblems(spec)).ToList();
+        Check(spec, file, GraphProblems(spec));
+        return spec;
+    }
+
+    /// <summary>Fails with one usage error naming every problem of the job, its own and <paramref name="more"/>.</summary>
+    public static void Check(JobSpec spec, FileInfo? file, IEnumerable<string> more)
+    {
+        var problems = spec.Problems().Concat(JobShampoo.Problems(spec)).Concat(more).ToList();
         if (problems.Count > 0)
         {
             string source = file is null ? "" : $" (job file {file.Name} and flags)";
             throw new UsageException($"invalid job{source}: {string.Join("; ", problems)}");
         }
-        return spec;
     }
 
     /// <summary>A graph directory that cannot serve this job, found before any worker starts.</summary>

@@ -5,7 +5,8 @@ namespace Dtrain.Launcher.Local;
 
 /// <summary>
 /// A child process running this same program (a worker of a local run, a rank of a benchmark). Its stdout is
-/// forwarded line by line; its last stderr line is kept, so a failure can be reported in the child's own words.
+/// forwarded line by line, and its stderr to whoever wants it; its last stderr line is kept, so a failure can be
+/// reported in the child's own words.
 /// </summary>
 public sealed class ChildProcess : IDisposable
 {
@@ -33,7 +34,8 @@ public sealed class ChildProcess : IDisposable
     /// <paramref name="launcher"/> when one is given (for example `mpiexec.mpich -n 4`).
     /// </summary>
     public static ChildProcess Start(
-        int index, IEnumerable<string> arguments, string jobToken, Action<string> onOutput, IReadOnlyList<string>? launcher = null)
+        int index, IEnumerable<string> arguments, string jobToken, Action<string> onOutput, IReadOnlyList<string>? launcher = null,
+        Action<string>? onError = null)
     {
         var self = new List<string> { Environment.ProcessPath! };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
@@ -51,13 +53,17 @@ public sealed class ChildProcess : IDisposable
         start.Environment[JobEnvironment.JobToken] = jobToken;
         // The token is all a child needs; the secret would admit it to every job derived from it.
         start.Environment.Remove(JobEnvironment.JobSecret);
+        // This launcher numbers its own children (or its mpiexec does): a rank it was given itself would mislead them.
+        foreach (string inherited in LaunchContract.Variables) start.Environment.Remove(inherited);
 
         var process = new Process { StartInfo = start };
         var child = new ChildProcess(index, process);
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line) onOutput(line); };
         process.ErrorDataReceived += (_, e) =>
         {
-            if (!string.IsNullOrWhiteSpace(e.Data)) child.lastError = e.Data.Replace("dtrain: error: ", "");
+            if (string.IsNullOrWhiteSpace(e.Data)) return;
+            child.lastError = e.Data.Replace("dtrain: error: ", "");
+            onError?.Invoke(e.Data);
         };
         process.Start();
         process.BeginOutputReadLine();

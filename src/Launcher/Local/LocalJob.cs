@@ -1,40 +1,47 @@
+using System.Diagnostics;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Launcher.Monitoring;
+using Dtrain.Launcher.Runs;
 
 namespace Dtrain.Launcher.Local;
 
+/// <summary>What `dtrain run` runs: the job, its name, the directory it keeps, and the command line that resumes it.</summary>
+public sealed record LocalRun(JobSpec Job, string JobId, RunDirectory Directory, string ResumeCommand);
+
 /// <summary>
 /// `dtrain run`: the coordinator in this process and one worker process per rank on this machine, the way
-/// `torchrun --standalone` runs a job. Whatever happens, no worker process outlives the run.
+/// `torchrun --standalone` runs a job. Whatever happens, no worker process outlives the run. However it ends
+/// once its workers started, it says so to the output's <see cref="IRunOutput.Finish"/>.
 /// </summary>
 public static class LocalJob
 {
-    private static void SayWhereItResumes(CoordinatorHost coordinator)
+    private static void SayWhereItResumes(CoordinatorHost coordinator, IRunOutput output)
     {
         var job = coordinator.Options.Job;
         if (!job.Resume) return;
-        foreach (string skipped in coordinator.SkippedCheckpoints) ProgressView.Say(skipped);
-        ProgressView.Say(job.ResumeStep > 0
+        foreach (string skipped in coordinator.SkippedCheckpoints) output.Say(skipped);
+        output.Say(job.ResumeStep > 0
             ? $"resuming from {CheckpointStore.DirectoryOf(job.CheckpointDir, job.ResumeStep)} (step {job.ResumeStep})"
             : $"no whole checkpoint in {job.CheckpointDir}: starting from step 0");
     }
 
-    public static async Task<JobOutcome> RunAsync(JobSpec job, string jobId, CancellationToken ct)
+    public static async Task<JobOutcome> RunAsync(LocalRun run, IRunOutput output, CancellationToken ct)
     {
+        var job = run.Job;
         var options = new CoordinatorOptions
         {
-            JobId = jobId,
-            JobToken = JobToken.Derive(JobEnvironment.RunSecret(), jobId),
+            JobId = run.JobId,
+            JobToken = JobToken.Derive(JobEnvironment.RunSecret(), run.JobId),
             Job = job,
             Tls = JobEnvironment.Tls(),
         };
         await using var coordinator = await CoordinatorHost.StartAsync(options, ct);
-        ProgressView.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");
-        SayWhereItResumes(coordinator);
+        output.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");
+        SayWhereItResumes(coordinator, output);
 
         var workerArguments = new[]
         {
@@ -43,38 +50,88 @@ public static class LocalJob
             "--job-id", options.JobId,
             "--parent-pid", Environment.ProcessId.ToString(),
         };
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        using var workers = new WorkerGroup(job, workerArguments, options.JobToken);
+        var started = Stopwatch.StartNew();
+        using var workers = new WorkerGroup(job, workerArguments, options.JobToken, output, run.Directory);
         workers.Start();
-        var restarts = new RestartReport(job);
+        var restarts = new RestartReport(job, output);
+        JobSnapshot? latest = null;
+        RunSummary Summary(string status, (string Directory, long Step)? lastCheckpoint) => new()
+        {
+            Status = status,
+            Steps = latest?.Step ?? 0,
+            TotalSteps = job.Steps,
+            Workers = job.Workers,
+            SamplesPerSecond = latest?.SamplesPerSecond,
+            // The whole job's time, failed epochs and restarts included, not just the last epoch's.
+            WallTimeSeconds = started.Elapsed.TotalSeconds,
+            Restarts = restarts.Restarts,
+            LastCheckpoint = lastCheckpoint?.Directory,
+            RunDir = run.Directory.Path,
+        };
         try
         {
-            var outcome = await JobWatch.FollowAsync(coordinator, async status =>
+            var outcome = await JobWatch.FollowAsync(coordinator, output, async status =>
             {
                 restarts.Observe(status);
                 await workers.SuperviseAsync(status, coordinator.Job);
-            }, restarts.Observe, ct);
+            }, snapshot =>
+            {
+                latest = snapshot;
+                restarts.Observe(snapshot);
+            }, ct);
             await workers.WaitForExitAsync(ct);
-            await SayLastCheckpointAsync(coordinator);
-            // The whole job's time, failed epochs and restarts included, not just the last epoch's.
-            return outcome with { WallTime = started.Elapsed };
+            var checkpoint = await SayLastCheckpointAsync(coordinator, output);
+            outcome = outcome with { WallTime = started.Elapsed };
+            output.Finish(Summary(RunSummary.Completed, checkpoint) with
+            {
+                Steps = job.Steps,
+                Workers = outcome.Results.Count,
+                FinalLoss = outcome.FinalLoss,
+                TestAccuracy = outcome.TestAccuracy,
+                ParameterDigest = outcome.ParameterDigest,
+                Message = outcome.Describe(job),
+            });
+            return outcome;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            workers.StopAll();
+            var checkpoint = await LastCheckpointAsync(coordinator);
+            string said = "stopped every worker; " + (checkpoint is var (directory, step)
+                ? $"last checkpoint: {directory} (step {step}); resume with: {run.ResumeCommand}"
+                : "no checkpoint was committed, so a new run starts from step 0");
+            output.Finish(Summary(RunSummary.Interrupted, checkpoint) with { Error = said });
+            throw new RunInterruptedException(said);
         }
         catch (DtrainException failure)
         {
+            // Stopped first, so that nothing a worker prints comes after the summary.
+            workers.StopAll();
             await coordinator.Job.FailAsync(failure.Message);
-            await SayLastCheckpointAsync(coordinator);
+            var checkpoint = await SayLastCheckpointAsync(coordinator, output);
             // A worker's own last words say more than its peers' "lost the connection".
-            if (workers.LatestFailure() is { } cause && !failure.Message.StartsWith(cause)) throw new DtrainException($"{cause} ({failure.Message})");
-            throw;
+            var error = workers.LatestFailure() is { } cause && !failure.Message.StartsWith(cause)
+                ? new DtrainException($"{cause} ({failure.Message})")
+                : failure;
+            output.Finish(Summary(RunSummary.Failed, checkpoint) with { Error = error.Message });
+            if (error == failure) throw;
+            throw error;
         }
     }
 
-    private static async Task SayLastCheckpointAsync(CoordinatorHost coordinator)
+    /// <summary>The newest committed checkpoint's directory and step, or null when the run committed none.</summary>
+    private static async Task<(string Directory, long Step)?> LastCheckpointAsync(CoordinatorHost coordinator)
     {
         var job = coordinator.Options.Job;
-        if (job.CheckpointEvery > 0 && await coordinator.LastCheckpointAsync() is > 0 and var step)
-        {
-            ProgressView.Say($"last checkpoint: {CheckpointStore.DirectoryOf(job.CheckpointDir, step)} (step {step})");
-        }
+        return job.CheckpointEvery > 0 && await coordinator.LastCheckpointAsync() is > 0 and var step
+            ? (CheckpointStore.DirectoryOf(job.CheckpointDir, step), step)
+            : null;
+    }
+
+    private static async Task<(string Directory, long Step)?> SayLastCheckpointAsync(CoordinatorHost coordinator, IRunOutput output)
+    {
+        var checkpoint = await LastCheckpointAsync(coordinator);
+        if (checkpoint is var (directory, step)) output.Say($"last checkpoint: {directory} (step {step})");
+        return checkpoint;
     }
 }

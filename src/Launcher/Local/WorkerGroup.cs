@@ -1,15 +1,18 @@
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Launcher.Monitoring;
+using Dtrain.Launcher.Runs;
 
 namespace Dtrain.Launcher.Local;
 
 /// <summary>
 /// The worker processes of a local run, kept at full strength: a worker that fails or that the coordinator
 /// declared lost is reported, stopped, and replaced by a new process, which joins the job's next epoch. Under
-/// MPI the one child is mpiexec with every rank: MPI cannot lose a rank, so the whole group is replaced.
+/// MPI the one child is mpiexec with every rank: MPI cannot lose a rank, so the whole group is replaced. Each
+/// worker's stdout is shown, and its stdout and stderr are kept in its log in the run directory.
 /// </summary>
-public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArguments, string jobToken) : IDisposable
+public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArguments, string jobToken, IRunOutput output, RunDirectory runDirectory)
+    : IDisposable
 {
     private readonly List<ChildProcess> running = [];
     private readonly List<ChildProcess> ended = [];
@@ -25,10 +28,27 @@ public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArgumen
     private void StartOne()
     {
         int index = started++;
-        running.Add(job.Transport == "mpi"
-            // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
-            ? ChildProcess.Start(index, workerArguments, jobToken, ProgressView.Say, ["mpiexec.mpich", "-n", job.Workers.ToString()])
-            : ChildProcess.Start(index, workerArguments, jobToken, ProgressView.Say));
+        string log = RunDirectory.WorkerLog(index);
+        // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
+        IReadOnlyList<string>? launcher = job.Transport == "mpi" ? ["mpiexec.mpich", "-n", job.Workers.ToString()] : null;
+        running.Add(ChildProcess.Start(index, workerArguments, jobToken,
+            line =>
+            {
+                runDirectory.Log(log, line);
+                output.Say(line);
+            },
+            launcher,
+            line => runDirectory.Log(log, line)));
+    }
+
+    /// <summary>Stops every worker still running, and waits until they are gone and all they printed is read.</summary>
+    public void StopAll()
+    {
+        foreach (var child in running)
+        {
+            if (!child.HasExited) stopped.Add(child);
+            child.Stop();
+        }
     }
 
     /// <summary>Replaces every failed or lost worker, after telling the job why its epoch cannot go on.</summary>
@@ -39,13 +59,13 @@ public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArgumen
             // Declared lost (it hangs): its epoch has ended already.
             hung.Stop();
             stopped.Add(hung);
-            ProgressView.Say($"worker {hung.Index} was lost; starting a replacement");
+            output.Say($"worker {hung.Index} was lost; starting a replacement");
             Replace(hung);
         }
         foreach (var failed in running.Where(c => c.HasFailed).ToList())
         {
             string failure = failed.DescribeFailure("worker");
-            ProgressView.Say($"{failure}; starting a replacement");
+            output.Say($"{failure}; starting a replacement");
             if (job.Transport == "mpi") await coordinatorJob.EndEpochAsync(status.Epoch, failure);
             else await coordinatorJob.ProcessExitedAsync(failed.ProcessId, failure);
             Replace(failed);

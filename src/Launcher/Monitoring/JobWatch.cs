@@ -6,8 +6,13 @@ using Dtrain.Coordinator.Grains;
 
 namespace Dtrain.Launcher.Monitoring;
 
-/// <summary>A moment of a running job, as the launcher shows it.</summary>
-public sealed record JobSnapshot(int Step, int TotalSteps, double Loss, double SamplesPerSecond);
+/// <summary>
+/// A moment of a running job, as the launcher shows it: the slowest rank's step, the ranks' mean loss, the
+/// samples per second since the epoch began, the time left at the epoch's pace so far (null until it has one), and
+/// each rank of the epoch.
+/// </summary>
+public sealed record JobSnapshot(
+    long Epoch, int Step, int TotalSteps, double Loss, double SamplesPerSecond, TimeSpan? Remaining, IReadOnlyList<RankProgress> Ranks);
 
 /// <summary>How a job ended: every rank's result, checked to be consistent.</summary>
 public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan WallTime)
@@ -37,10 +42,10 @@ public sealed class JobWatch(IJobGrain job, int totalSteps)
     /// <param name="supervise">Also sees every status (a launcher reacts to lost and failed workers there).</param>
     /// <param name="observe">Also sees every snapshot.</param>
     public static Task<JobOutcome> FollowAsync(
-        CoordinatorHost coordinator, Func<JobStatus, Task> supervise, Action<JobSnapshot> observe, CancellationToken ct)
+        CoordinatorHost coordinator, IRunOutput output, Func<JobStatus, Task> supervise, Action<JobSnapshot> observe, CancellationToken ct)
     {
         var watch = new JobWatch(coordinator.Job, coordinator.Options.Job.Steps);
-        return ProgressView.ShowAsync(coordinator.Options.Job.Steps, onProgress => watch.WaitAsync(snapshot =>
+        return output.FollowAsync(coordinator.Options.Job.Steps, onProgress => watch.WaitAsync(snapshot =>
         {
             onProgress(snapshot);
             observe(snapshot);
@@ -53,7 +58,7 @@ public sealed class JobWatch(IJobGrain job, int totalSteps)
     public async Task<JobOutcome> WaitAsync(Action<JobSnapshot> onProgress, Func<JobStatus, Task> supervise, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();
-        (long Epoch, TimeSpan At, long Samples)? first = null;
+        (long Epoch, TimeSpan At, long Samples, int Step)? first = null;
         while (true)
         {
             var status = await job.GetStatusAsync();
@@ -62,14 +67,19 @@ public sealed class JobWatch(IJobGrain job, int totalSteps)
             if (stepping.Length > 0)
             {
                 long samples = stepping.Sum(p => p.Samples);
+                int step = stepping.Min(p => p.Step);
                 // Each epoch counts its samples afresh.
-                if (first?.Epoch != status.Epoch) first = (status.Epoch, started.Elapsed, samples);
+                if (first?.Epoch != status.Epoch) first = (status.Epoch, started.Elapsed, samples, step);
                 double seconds = (started.Elapsed - first.Value.At).TotalSeconds;
+                double stepsPerSecond = seconds > 0 ? (step - first.Value.Step) / seconds : 0;
                 onProgress(new JobSnapshot(
-                    stepping.Min(p => p.Step),
+                    status.Epoch,
+                    step,
                     totalSteps,
                     stepping.Average(p => p.Loss),
-                    seconds > 0 ? (samples - first.Value.Samples) / seconds : 0));
+                    seconds > 0 ? (samples - first.Value.Samples) / seconds : 0,
+                    stepsPerSecond > 0 ? TimeSpan.FromSeconds(Math.Max(0, totalSteps - step) / stepsPerSecond) : null,
+                    status.Progress.Where(p => p.Epoch == status.Epoch).ToArray()));
             }
             switch (status.State)
             {
@@ -78,6 +88,8 @@ public sealed class JobWatch(IJobGrain job, int totalSteps)
                 case JobState.Failed:
                     throw new DtrainException(status.Failure!);
             }
+            // Once interrupted, a worker that exits (it may have had the Ctrl-C too) is not failed, nor replaced.
+            ct.ThrowIfCancellationRequested();
             await supervise(status);
             await Task.Delay(PollInterval, ct);
         }

@@ -4,10 +4,13 @@ using Dtrain.Coordinator.Grains;
 namespace Dtrain.Launcher.Monitoring;
 
 /// <summary>Says when an epoch ended and what it cost, and when its successor trains again.</summary>
-public sealed class RestartReport(JobSpec job)
+public sealed class RestartReport(JobSpec job, IRunOutput output)
 {
     private EpochRestart? said;
     private int restarts;
+
+    /// <summary>Restarts so far (growing the world is not one).</summary>
+    public int Restarts => restarts;
     private EpochRestart? awaitingProgress;
 
     public void Observe(JobStatus status)
@@ -15,14 +18,14 @@ public sealed class RestartReport(JobSpec job)
         if (status.LastRestart is not { } restart || restart.Epoch == said?.Epoch) return;
         // Growing the world (a worker joined a short-handed epoch) is not a restart.
         string count = status.Restarts > restarts ? $", restart {status.Restarts} of {job.MaxRestarts}" : "";
-        ProgressView.Say($"{restart.Reason}; reached step {restart.ReachedStep}, restarting from step {restart.ResumeStep} ({restart.LostSteps} steps lost{count})");
+        output.Say($"{restart.Reason}; reached step {restart.ReachedStep}, restarting from step {restart.ResumeStep} ({restart.LostSteps} steps lost{count})");
         (said, restarts, awaitingProgress) = (restart, status.Restarts, restart);
     }
 
     public void Observe(JobSnapshot snapshot)
     {
         if (awaitingProgress is not { } restart || snapshot.Step <= restart.ResumeStep) return;
-        ProgressView.Say($"epoch {restart.Epoch} trains again: step {snapshot.Step} {(DateTime.UtcNow - restart.At).TotalSeconds:0.00} s after the restart began");
+        output.Say($"epoch {restart.Epoch} trains again: step {snapshot.Step} {(DateTime.UtcNow - restart.At).TotalSeconds:0.00} s after the restart began");
         awaitingProgress = null;
     }
 }

@@ -57,7 +57,7 @@ internal sealed class MatmulRun : IDisposable
     {
         owned.Remove(product);
         var stats = new MatmulStats(algorithm, grid.BytesSent - bytesSentBefore, peak, Stopwatch.GetElapsedTime(started));
-        DtrainMetrics.MatmulBytesSent.WithLabels(algorithm).Inc(stats.BytesSent);
+        DtrainMetrics.MatmulSentBytes.WithLabels(algorithm).Inc(stats.BytesSent);
         DtrainMetrics.MatmulPeakBytes.WithLabels(algorithm).Set(stats.PeakBytes);
         return new MatmulResult(new BlockMatrix(product, layout.Rows, layout.Cols), stats);
     }

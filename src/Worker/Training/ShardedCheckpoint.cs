@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Telemetry;
 
 namespace Dtrain.Worker.Training;
 
@@ -32,6 +34,7 @@ public abstract class ShardedCheckpoint(JobSpec job, ShardReport report)
     /// <summary>Writes shard <paramref name="shard"/> of the checkpoint after <paramref name="step"/> steps, then reports it.</summary>
     protected async Task WriteShardAsync(int shard, long step, Action<BinaryWriter> writePayload, CancellationToken ct)
     {
+        long started = Stopwatch.GetTimestamp();
         string checksum = CheckpointStore.WriteShard(job.CheckpointDir, step, shard, writer =>
         {
             writer.Write(job.Model);
@@ -40,6 +43,7 @@ public abstract class ShardedCheckpoint(JobSpec job, ShardReport report)
             writePayload(writer);
         });
         await report(shard, step, CheckpointStore.ShardName(shard), checksum, ct);
+        DtrainMetrics.CheckpointDuration.WithLabels(shard.ToString()).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>Reads a shard's header, refusing a shard of another model, optimizer or step; the payload follows.</summary>

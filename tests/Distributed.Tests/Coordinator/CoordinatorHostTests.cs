@@ -73,4 +73,19 @@ public class CoordinatorHostTests
         Assert.Matches("dtrain_build_info\\{version=\"[^\"]+\",process=\"coordinator\"\\} 1", metrics);
         Assert.Contains("dtrain_registered_workers", metrics);
     }
+
+    [Fact]
+    public async Task Serves_the_orleans_dashboard_only_when_asked()
+    {
+        using var http = new HttpClient();
+        await using (var plain = await CoordinatorHost.StartAsync(Options(2)))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync(plain.DashboardAddress)).StatusCode);
+        }
+        await using var host = await CoordinatorHost.StartAsync(Options(2) with { Dashboard = true });
+        using var page = await http.GetAsync(host.DashboardAddress);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+    }
 }

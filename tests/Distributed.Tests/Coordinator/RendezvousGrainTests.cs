@@ -113,6 +113,22 @@ public sealed class RendezvousGrainTests : ClusterTest
     }
 
     [Fact]
+    public async Task A_short_handed_epoch_renumbers_requested_ranks_beyond_its_world()
+    {
+        // An Indexed Job of 3 pods, whose pod 1 is gone: indexes 2 and 0 start an epoch of 2.
+        var rendezvous = NewRendezvous();
+        await rendezvous.OpenAsync(new RendezvousRules { MinWorkers = 2, MaxWorkers = 3, LastCall = TimeSpan.FromMilliseconds(100) });
+        string second = (await rendezvous.JoinAsync(Worker(2) with { RequestedRank = 2 })).WorkerId!;
+        string first = (await rendezvous.JoinAsync(Worker(1) with { RequestedRank = 0 })).WorkerId!;
+
+        RankAssignment? assignment;
+        while ((assignment = await rendezvous.GetAssignmentAsync(second)) is null) await Task.Delay(20);
+        Assert.Equal(1, assignment.Rank);
+        Assert.Equal(0, (await rendezvous.GetAssignmentAsync(first))!.Rank);
+        Assert.Equal(["http://10.0.0.1:7000", "http://10.0.0.2:7000"], assignment.PeerAddresses);
+    }
+
+    [Fact]
     public async Task The_most_workers_start_the_epoch_at_once_and_a_full_world_does_not_grow()
     {
         var rendezvous = NewRendezvous();

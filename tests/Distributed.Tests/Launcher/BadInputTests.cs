@@ -36,6 +36,8 @@ public class BadInputTests
     [InlineData("--ranks and --iters must be at least 1", "bench", "collectives", "--ranks", "0")]
     [InlineData("--heads must divide --width 128, got 3; --steps must be at least 1, got 0", "bench", "overhead", "--model", "transformer-lm", "--heads", "3", "--steps", "0")]
     [InlineData("Unrecognized command or argument 'trian'", "trian")]
+    [InlineData("--quiet and --json cannot be combined", "run", "--quiet", "--json")]
+    [InlineData("no run directory /nonexistent/run", "report", "/nonexistent/run")]
     public async Task Usage_errors_exit_with_code_2(string expected, params string[] arguments)
     {
         var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, arguments);

@@ -29,7 +29,24 @@ internal sealed class DtrainProcess : IDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dtrain.dll"));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        return Start(start);
+    }
 
+    /// <summary>
+    /// Starts dtrain on a pseudo-terminal (util-linux's `script`), as a person at an xterm runs it: its stdout is
+    /// interactive, and both streams arrive in <see cref="Stdout"/>.
+    /// </summary>
+    public static DtrainProcess StartOnTerminal(IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        string command = string.Join(" ", new[] { "dotnet", Path.Combine(AppContext.BaseDirectory, "dtrain.dll") }.Concat(arguments).Select(word => $"'{word}'"));
+        foreach (var argument in new[] { "--quiet", "--return", "--command", command, "/dev/null" }) start.ArgumentList.Add(argument);
+        start.Environment["TERM"] = "xterm";
+        return Start(start);
+    }
+
+    private static DtrainProcess Start(ProcessStartInfo start)
+    {
         var dtrain = new DtrainProcess(new Process { StartInfo = start });
         dtrain.process.OutputDataReceived += (_, e) => { lock (dtrain.stdout) dtrain.stdout.AppendLine(e.Data); };
         dtrain.process.ErrorDataReceived += (_, e) => { lock (dtrain.stderr) dtrain.stderr.AppendLine(e.Data); };
@@ -89,6 +106,9 @@ internal sealed class DtrainProcess : IDisposable
             await Task.Delay(50);
         }
     }
+
+    /// <summary>Sends a signal (INT, TERM, STOP...) to this process alone, as `kill -SIGNAL` does.</summary>
+    public void Signal(string name) => Process.Start("kill", [$"-{name}", process.Id.ToString()])!.WaitForExit();
 
     /// <summary>The direct children of this process, read from /proc.</summary>
     public IReadOnlyList<int> Children() => ChildrenOf(process.Id);

@@ -88,9 +88,9 @@ public class CountersTests
     [Fact]
     public async Task Each_run_is_published_as_metrics()
     {
-        double before = DtrainMetrics.MatmulBytesSent.WithLabels(CannonMatmul.Algorithm).Value;
+        double before = DtrainMetrics.MatmulSentBytes.WithLabels(CannonMatmul.Algorithm).Value;
         var stats = await Run(2, 2, 6, 4, 8, (grid, a, b) => CannonMatmul.MultiplyAsync(grid, a, b));
-        Assert.Equal(before + stats.Sum(s => s.BytesSent), DtrainMetrics.MatmulBytesSent.WithLabels(CannonMatmul.Algorithm).Value);
+        Assert.Equal(before + stats.Sum(s => s.BytesSent), DtrainMetrics.MatmulSentBytes.WithLabels(CannonMatmul.Algorithm).Value);
         Assert.All(stats, s => Assert.Equal(s.PeakBytes, DtrainMetrics.MatmulPeakBytes.WithLabels(CannonMatmul.Algorithm).Value));
         Assert.All(stats, s => Assert.Equal(CannonMatmul.Algorithm, s.Algorithm));
     }

@@ -21,6 +21,10 @@ public sealed record MpiEnvironment(string? Launcher, int Rank, int Size)
 
     public bool IsLaunchedByMpi => Launcher is not null;
 
+    /// <summary>The variables this launcher gives the rank and the size in, for messages; null when not launched by MPI.</summary>
+    public (string Rank, string Size)? Variables =>
+        Conventions.Where(c => c.Launcher == Launcher).Select(c => ((string, string)?)(c.Rank, c.Size)).FirstOrDefault();
+
     /// <summary>This process's environment.</summary>
     public static MpiEnvironment Current =>
         Read(Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? ""));
