@@ -75,7 +75,7 @@ public class TensorCollectivesTests
     /// </summary>
     private static async Task AssertCudaEqualsCpu(long[] lengths, Func<Communicator, Tensor[], Task> collective)
     {
-        int ranks = 3;
+        const int ranks = 3;
         var cpu = Enumerable.Range(0, ranks).Select(r => lengths.Select(n => randn(n, generator: new Generator((ulong)(100 * r + n)))).ToArray()).ToArray();
         var gpu = cpu.Select(tensors => tensors.Select(t => t.cuda()).ToArray()).ToArray();
         var before = cpu.Select(tensors => tensors.Select(t => t.clone()).ToArray()).ToArray();
