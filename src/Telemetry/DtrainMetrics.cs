@@ -50,6 +50,11 @@ public static class DtrainMetrics
         "dtrain_step_duration_seconds", "Wall time of one training step on this rank, all-reduce included.",
         new HistogramConfiguration { Buckets = StepBuckets, LabelNames = ["rank"] });
 
+    public static readonly Histogram GradientSyncDuration = Metrics.CreateHistogram(
+        "dtrain_gradient_sync_duration_seconds",
+        "Wall time of one step's gradient averaging across ranks (buckets, staging and all-reduce); its share of the step time is what data parallelism costs.",
+        new HistogramConfiguration { Buckets = StepBuckets, LabelNames = ["rank"] });
+
     public static readonly Counter TrainSamples = Metrics.CreateCounter(
         "dtrain_train_samples_total", "Training samples this rank has processed.", "rank");
 

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Dtrain.Worker;
 
+/// <summary>The TorchSharp device a worker, a benchmark or a test trains on.</summary>
 public static class Devices
 {
     /// <summary>Resolves cpu | cuda | auto to a TorchSharp device; auto means CUDA when it is available.</summary>
@@ -13,7 +14,7 @@ public static class Devices
         {
             return CPU;
         }
-        bool cuda = CudaAvailable();
+        bool cuda = IsCudaAvailable();
         return (requested, cuda) switch
         {
             ("cuda", false) => throw new DtrainException(
@@ -23,7 +24,11 @@ public static class Devices
         };
     }
 
-    private static bool CudaAvailable()
+    /// <summary>
+    /// Whether TorchSharp runs on CUDA here. Asking is safe in a process that goes on to use the CPU: a libtorch
+    /// without CUDA only answers no.
+    /// </summary>
+    public static bool IsCudaAvailable()
     {
         try
         {

@@ -8,12 +8,13 @@ namespace Dtrain.Launcher.Bench;
 /// <summary>
 /// `dtrain bench`: `collectives`, nccl-tests for dtrain's transports; `shampoo`, issue 4's step-time comparison
 /// of Distributed Shampoo with AdamW; `cannon`, issue 5's distributed matmuls against each other and one process;
-/// `sampler`, issue 6's GNN neighbour sampling. The first three run their ranks with <see cref="BenchRanks"/> and
-/// rank 0 prints the table; `sampler` runs its ranks and their sampling services in one process.
+/// `sampler`, issue 6's GNN neighbour sampling; `overhead`, issue 9's training step through the framework (against
+/// bench/overhead.py's PyTorch eager loop, and data-parallel scaling). All but `sampler` run their ranks with
+/// <see cref="BenchRanks"/> and rank 0 prints the table; `sampler` runs its ranks and their sampling services in one process.
 /// </summary>
 public static class BenchCommand
 {
-    public static Command Create() => new("bench", "Benchmarks (results belong in docs/benchmarks.md)") { Collectives(), Shampoo(), Cannon(), Sampler() };
+    public static Command Create() => new("bench", "Benchmarks (results belong in docs/benchmarks.md)") { Collectives(), Shampoo(), Cannon(), Sampler(), Overhead() };
 
     private static Command Collectives()
     {
@@ -140,6 +141,41 @@ public static class BenchCommand
             var problems = bench.Problems().ToList();
             if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
             SamplerReport.Print(Console.Out, bench, await bench.RunAsync(ct));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Overhead()
+    {
+        var ranks = new BenchRanks();
+        ranks.Count.DefaultValueFactory = _ => 1;
+        var model = new Option<string>("--model") { Description = "mlp or transformer-lm", DefaultValueFactory = _ => "mlp" };
+        model.AcceptOnlyFromAmong(OverheadBenchmark.Models);
+        var width = new Option<int>("--width") { Description = "mlp: hidden units per layer; transformer-lm: model width", DefaultValueFactory = _ => 128 };
+        var layers = new Option<int>("--layers") { Description = "mlp: hidden layers; transformer-lm: decoder blocks", DefaultValueFactory = _ => 2 };
+        var heads = new Option<int>("--heads") { Description = "transformer-lm: attention heads", DefaultValueFactory = _ => 4 };
+        var context = new Option<int>("--context") { Description = "transformer-lm: tokens per sequence", DefaultValueFactory = _ => 64 };
+        var vocabulary = new Option<int>("--vocabulary") { Description = "transformer-lm: tokens in the vocabulary", DefaultValueFactory = _ => 256 };
+        var batch = new Option<int>("--batch") { Description = "samples (mlp) or sequences (transformer-lm) per rank per step", DefaultValueFactory = _ => 32 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 5 };
+        var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 30 };
+        var device = DeviceOption();
+
+        var command = Subcommand("overhead", "Time training steps through dtrain's data-parallel step (compare with bench/overhead.py; several ranks: scaling on one device)",
+            ranks, model, width, layers, heads, context, vocabulary, batch, warmup, steps, device);
+        command.SetAction(async (parse, ct) =>
+        {
+            var bench = new OverheadBenchmark(parse.GetValue(model)!, parse.GetValue(width), parse.GetValue(layers), parse.GetValue(heads),
+                parse.GetValue(context), parse.GetValue(vocabulary), parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!);
+            var problems = bench.Problems().ToList();
+            if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
+            string transport = parse.GetValue(ranks.Transport)!;
+            await ranks.RunAsync(parse, new CommunicatorOptions(), async comm =>
+            {
+                var result = await bench.RunAsync(comm, ct);
+                if (comm.Rank == 0) OverheadReport.Print(Console.Out, transport, comm.Size, bench, result);
+            }, ct);
             return 0;
         });
         return command;

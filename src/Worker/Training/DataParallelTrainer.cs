@@ -35,8 +35,12 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         for (int step = first; step < job.Steps; step++)
         {
             long started = Stopwatch.GetTimestamp();
-            loss = ComputeGradients(model, data, sampler.BatchAt(step));
-            await optimizer.StepAsync(ct);
+            var (inputs, labels) = data.Batch(sampler.BatchAt(step), device);
+            using (inputs)
+            using (labels)
+            {
+                loss = await DataParallelStep.RunAsync(model, optimizer, inputs, labels, ct);
+            }
             if (checkpoint?.IsDue(step + 1) == true) await checkpoint.WriteAsync(comm.Rank, comm.Size, step + 1, model, optimizer, ct);
             TrainingSteps.Finished(progress, rank, step, started, job.BatchSize, loss);
         }
@@ -47,16 +51,6 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
 
     private Mlp CreateModel(SyntheticClassification data) => TrainingSteps.CreateSeeded(job.Seed,
         () => new Mlp(data.Features, HiddenWidth, HiddenLayers, data.Classes));
-
-    private double ComputeGradients(Mlp model, SyntheticClassification data, ReadOnlySpan<long> batch)
-    {
-        using var scope = NewDisposeScope();
-        var (inputs, labels) = data.Batch(batch, device);
-        model.zero_grad();
-        var loss = nn.functional.cross_entropy(model.forward(inputs), labels);
-        loss.backward();
-        return loss.item<float>();
-    }
 
     /// <summary>Held-out accuracy over the whole test set and the mean last-step loss, in one all-reduce.</summary>
     private async Task<(double Loss, double Accuracy)> EvaluateAsync(

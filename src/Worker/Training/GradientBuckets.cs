@@ -54,6 +54,7 @@ public sealed class GradientBuckets : IDisposable
 
     public async Task AverageAsync(Communicator comm, CancellationToken ct)
     {
+        if (comm.Size == 1) return;   // one rank's gradients are their own average: nothing to pack, stage or send
         foreach (var bucket in buckets)
         {
             await comm.AllReduceAsync(bucket.Pack(), ReduceOp.Average, ct);

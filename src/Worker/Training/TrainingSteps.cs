@@ -5,7 +5,7 @@ using TorchSharp;
 namespace Dtrain.Worker.Training;
 
 /// <summary>What every trainer does around its steps: seeded model creation, and each step's metrics and progress.</summary>
-internal static class TrainingSteps
+public static class TrainingSteps
 {
     private static readonly Lock SeedLock = new();
 

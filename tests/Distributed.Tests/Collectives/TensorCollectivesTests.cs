@@ -51,6 +51,49 @@ public class TensorCollectivesTests
         Assert.All(tensors, t => Assert.True(t.eq(expected).all().item<bool>()));
     }
 
+    [CudaFact]
+    public Task Cuda_tensors_all_reduce_as_cpu_tensors_do() =>
+        AssertCudaEqualsCpu([20_000], (comm, tensors) => comm.AllReduceAsync(tensors[0], ReduceOp.Sum));
+
+    [CudaFact]
+    public Task Cuda_tensors_broadcast_as_cpu_tensors_do() =>
+        AssertCudaEqualsCpu([20_000], (comm, tensors) => comm.BroadcastAsync(tensors[0], root: 1));
+
+    /// <summary>Variable counts: rank r contributes the first counts[r] elements of its first tensor into its second.</summary>
+    [CudaFact]
+    public Task Cuda_tensors_all_gather_as_cpu_tensors_do()
+    {
+        int[] counts = [300, 5_000, 17_000];
+        return AssertCudaEqualsCpu([17_000, counts.Sum()], (comm, tensors) =>
+            comm.AllGatherAsync(tensors[0].narrow(0, 0, counts[comm.Rank]), tensors[1], counts));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="collective"/> on 3 ranks, each with seeded tensors of <paramref name="lengths"/>, first on
+    /// the CPU, then on CUDA copies: every CUDA tensor must end equal to its CPU twin bitwise (the staged elements go
+    /// through the same algorithm) and still be on CUDA.
+    /// </summary>
+    private static async Task AssertCudaEqualsCpu(long[] lengths, Func<Communicator, Tensor[], Task> collective)
+    {
+        const int ranks = 3;
+        var cpu = Enumerable.Range(0, ranks).Select(r => lengths.Select(n => randn(n, generator: new Generator((ulong)(100 * r + n)))).ToArray()).ToArray();
+        var gpu = cpu.Select(tensors => tensors.Select(t => t.cuda()).ToArray()).ToArray();
+        var before = cpu.Select(tensors => tensors.Select(t => t.clone()).ToArray()).ToArray();
+
+        await Conformance.OnAllRanks(InProcessGroup.Create(ranks), comm => collective(comm, cpu[comm.Rank]));
+        await Conformance.OnAllRanks(InProcessGroup.Create(ranks), comm => collective(comm, gpu[comm.Rank]));
+
+        Assert.Contains(cpu.Zip(before).SelectMany(pair => pair.First.Zip(pair.Second)), pair => !pair.First.eq(pair.Second).all().item<bool>());
+        for (int r = 0; r < ranks; r++)
+        {
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                Assert.Equal(DeviceType.CUDA, gpu[r][i].device_type);
+                Assert.True(gpu[r][i].cpu().eq(cpu[r][i]).all().item<bool>(), $"rank {r}, tensor {i}: the CUDA result differs from the CPU result");
+            }
+        }
+    }
+
     [Fact]
     public async Task Unsupported_types_are_refused_by_name()
     {

@@ -34,6 +34,7 @@ public class BadInputTests
     [InlineData("--frequencies: 'ten' is not a positive integer", "bench", "shampoo", "--frequencies", "ten")]
     [InlineData("--width must be at least 1, got 0; --steps must be at least 1, got 0", "bench", "shampoo", "--width", "0", "--steps", "0")]
     [InlineData("--ranks and --iters must be at least 1", "bench", "collectives", "--ranks", "0")]
+    [InlineData("--heads must divide --width 128, got 3; --steps must be at least 1, got 0", "bench", "overhead", "--model", "transformer-lm", "--heads", "3", "--steps", "0")]
     [InlineData("Unrecognized command or argument 'trian'", "trian")]
     [InlineData("--quiet and --json cannot be combined", "run", "--quiet", "--json")]
     [InlineData("no run directory /nonexistent/run", "report", "/nonexistent/run")]

@@ -62,6 +62,51 @@ public class BenchTests
         Assert.Equal(["1.00", "1.00"], rows[0][6..8]);
     }
 
+    /// <summary>`bench overhead`'s one row: framework, model, device, ranks, parameters, then the numbers.</summary>
+    private static async Task<string[]> OverheadRowAsync(params string[] arguments)
+    {
+        var (code, stdout, stderr) = await DtrainProcess.RunAsync(Limit, ["bench", "overhead", "--device", "cpu", "--warmup", "1", .. arguments]);
+        Assert.True(code == 0, $"exit code {code}: {stderr}");
+        var rows = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(line => !line.StartsWith('#')).ToArray();
+        Assert.True(rows.Length == 1, stdout);
+        var row = rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(12, row.Length);
+        Assert.Equal("dtrain", row[0]);
+        return row;
+    }
+
+    private static double Number(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
+    /// <summary>The parameter count bench/overhead.sh compares with PyTorch's, counted by hand; the loss falls from about ln 64.</summary>
+    [Fact]
+    public async Task Overhead_trains_the_transformer_lm_and_prints_its_parameter_count()
+    {
+        var row = await OverheadRowAsync("--model", "transformer-lm", "--width", "32", "--layers", "2", "--heads", "4", "--context", "16",
+            "--vocabulary", "64", "--batch", "8", "--steps", "40");
+
+        (long v, long t, long d, long layers) = (64, 16, 32, 2);
+        Assert.Equal(v * d + t * d + layers * (12 * d * d + 13 * d) + 2 * d + d * v + v, long.Parse(row[4]));
+        Assert.Equal(["transformer-lm", "cpu", "1"], row[1..4]);
+        Assert.InRange(Number(row[10]), 3.8, 4.6);
+        Assert.True(Number(row[11]) < Number(row[10]) - 0.5, $"loss {row[10]} -> {row[11]}");
+        // One rank has nothing to average.
+        Assert.Equal(0, Number(row[9]), 3);
+    }
+
+    /// <summary>Two ranks over gRPC average their gradients: that takes a share of the step, and samples/s counts both ranks.</summary>
+    [Fact]
+    public async Task Overhead_over_two_ranks_reports_the_share_of_the_step_spent_averaging_gradients()
+    {
+        var row = await OverheadRowAsync("--model", "mlp", "--ranks", "2", "--width", "64", "--layers", "2", "--batch", "16", "--steps", "10");
+
+        Assert.Equal(["mlp", "cpu", "2"], row[1..4]);
+        Assert.Equal(32 * 64 + 64 + 64 * 64 + 64 + 64 * 4 + 4, long.Parse(row[4]));
+        double median = Number(row[5]), samplesPerSecond = Number(row[7]), sync = Number(row[8]), share = Number(row[9]);
+        Assert.Equal(2 * 16 / (median / 1e3), samplesPerSecond, samplesPerSecond * 0.01);
+        Assert.True(sync > 0 && sync < median, $"sync {sync} ms of a {median} ms step");
+        Assert.InRange(share, 0.001, 0.999);
+    }
+
     [Fact]
     public async Task Sampler_prints_the_anchor_and_both_two_partition_rows()
     {

@@ -39,6 +39,18 @@ public class MatrixRootsTests
         Assert.Equal(ScalarType.Float32, float32.dtype);
     }
 
+    /// <summary>Shampoo's roots run where the factor lives: on CUDA, eigh runs on the GPU and the root stays there.</summary>
+    [CudaFact]
+    public void Eigendecomposition_of_a_cuda_matrix_runs_on_the_gpu_and_matches_the_closed_form()
+    {
+        var expected = ClosedFormInverseRoot(33, 4);
+        var root = MatrixRoots.InverseRootByEigendecomposition(Tridiagonal(33, ScalarType.Float32).cuda(), 4, epsilon: 0);
+        Assert.Equal(DeviceType.CUDA, root.device_type);
+        Assert.Equal(ScalarType.Float32, root.dtype);
+        var difference = (root.cpu().to(ScalarType.Float64) - expected).abs().max().item<double>();
+        Assert.True(difference < 1e-3, $"differs by {difference}");
+    }
+
     [Theory]
     [MemberData(nameof(Roots))]
     public void Coupled_newton_matches_the_closed_form_of_the_tridiagonal(int root, int n)

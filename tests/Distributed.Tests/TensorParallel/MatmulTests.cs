@@ -2,6 +2,7 @@ using Dtrain.TensorParallel.Grid;
 using Dtrain.TensorParallel.Matmul;
 using Dtrain.Tests.Collectives;
 using static Dtrain.Tests.TensorParallel.Matrices;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dtrain.Tests.TensorParallel;
@@ -87,6 +88,23 @@ public class MatmulTests
             return await grid.GatherAsync(product);
         });
         AssertClose(a.matmul(b), products[0]!, $"Cannon, {inputs}");
+    }
+
+    /// <summary>Blocks scattered onto CUDA: the shifts stage them through host memory, the local products run on the GPU.</summary>
+    [CudaFact]
+    public async Task Cannon_on_cuda_blocks_matches_torch_matmul()
+    {
+        var (a, b) = (Random(96, 64, seed: 7), Random(64, 80, seed: 8));
+        await using var grids = await Grids.InProcessAsync(2, 2);
+        var products = await grids.RunAsync(async grid =>
+        {
+            var aBlocks = await grid.ScatterAsync(grid.Rank == 0 ? a : null, device: CUDA);
+            var bBlocks = await grid.ScatterAsync(grid.Rank == 0 ? b : null, device: CUDA);
+            var product = (await CannonMatmul.MultiplyAsync(grid, aBlocks, bBlocks)).Product;
+            Assert.Equal(DeviceType.CUDA, product.Block.device_type);
+            return await grid.GatherAsync(product);
+        });
+        AssertClose(a.cuda().matmul(b.cuda()).cpu(), products[0]!.cpu(), "Cannon on CUDA");
     }
 
     private static async Task<Tensor?> MultiplyAndGather(ProcessGrid grid, Tensor a, Tensor b, Multiply multiply)

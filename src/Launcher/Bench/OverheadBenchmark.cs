@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using Dtrain.Collectives;
+using Dtrain.Contracts.Jobs;
+using Dtrain.Models;
+using Dtrain.Models.Data;
+using Dtrain.Models.Transformer;
+using Dtrain.Worker;
+using Dtrain.Worker.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dtrain.Launcher.Bench;
+
+/// <summary>
+/// What the timed steps measured, per step the slowest rank's: the whole step, and within it the gradient
+/// averaging. The losses are rank 0's, of the first step and of the last.
+/// </summary>
+public sealed record OverheadBenchResult(
+    string Device, int ThreadsPerRank, long Parameters, double[] StepSeconds, double[] SyncSeconds, double FirstLoss, double LastLoss)
+{
+    public double MedianSeconds => Median.Of(StepSeconds);
+
+    public double MeanSeconds => StepSeconds.Average();
+
+    /// <summary>The share of all timed step time spent averaging gradients.</summary>
+    public double SyncShare => SyncSeconds.Sum() / StepSeconds.Sum();
+}
+
+/// <summary>
+/// Issue 9's framework-overhead benchmark: training steps of the MLP or the transformer LM through the code
+/// `dtrain run` trains with (<see cref="DataParallelStep"/>: the job's Adam and gradient buckets, then the step's
+/// metrics), one rank against bench/overhead.py's PyTorch eager loop on the same model and data, or several ranks
+/// on one device for data-parallel scaling. <see cref="DistinctBatches"/> batches are made on the device before the
+/// timing and cycled, on both sides, so that the time is the step's and not the data generator's.
+/// </summary>
+/// <param name="Model">mlp or transformer-lm.</param>
+/// <param name="Width">MLP: hidden units per layer; transformer-lm: the model width.</param>
+/// <param name="Layers">MLP: hidden layers; transformer-lm: decoder blocks.</param>
+/// <param name="Heads">transformer-lm: attention heads.</param>
+/// <param name="Context">transformer-lm: tokens per sequence.</param>
+/// <param name="Vocabulary">transformer-lm: tokens in the vocabulary.</param>
+/// <param name="Batch">Samples (MLP) or sequences (transformer-lm) per rank per step.</param>
+/// <param name="Warmup">Untimed steps first.</param>
+/// <param name="Steps">Timed steps.</param>
+/// <param name="Device">cpu, cuda or auto.</param>
+public sealed record OverheadBenchmark(
+    string Model, int Width, int Layers, int Heads, int Context, int Vocabulary, int Batch, int Warmup, int Steps, string Device)
+{
+    public static readonly string[] Models = ["mlp", "transformer-lm"];
+    public const double LearningRate = 1e-3;
+    public const int DistinctBatches = 8;
+    private const long Seed = 1;
+
+    /// <summary>Thread count and device are per process; ranks that share one (inproc) take turns.</summary>
+    private static readonly Lock TorchState = new();
+
+    /// <summary>Every problem with the settings, each naming the option and the bad value.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Width < 1) yield return $"--width must be at least 1, got {Width}";
+        if (Layers < 1) yield return $"--layers must be at least 1, got {Layers}";
+        if (Model == "transformer-lm")
+        {
+            if (Heads < 1 || Width % Heads != 0) yield return $"--heads must divide --width {Width}, got {Heads}";
+            if (Context < 1) yield return $"--context must be at least 1, got {Context}";
+            if (Vocabulary < 2) yield return $"--vocabulary must be at least 2, got {Vocabulary}";
+        }
+        if (Batch < 1) yield return $"--batch must be at least 1, got {Batch}";
+        if (Warmup < 0) yield return $"--warmup must not be negative, got {Warmup}";
+        if (Steps < 1) yield return $"--steps must be at least 1, got {Steps}";
+    }
+
+    /// <summary>Runs the timed steps on this rank; every rank of <paramref name="comm"/> must run it.</summary>
+    public async Task<OverheadBenchResult> RunAsync(Communicator comm, CancellationToken ct)
+    {
+        int threads = Math.Max(1, Environment.ProcessorCount / comm.Size);
+        Device device;
+        lock (TorchState)
+        {
+            set_num_threads(threads);
+            device = Devices.Resolve(Device);
+        }
+        var (create, makeBatch) = Workload();
+        using var model = TrainingSteps.CreateSeeded(Seed, create);
+        model.to(device);
+        var job = new JobSpec { Workers = comm.Size, BatchSize = Batch, LearningRate = LearningRate, Seed = Seed, Optimizer = "adam" };
+        using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
+        var batches = Enumerable.Range(0, DistinctBatches).Select(i => makeBatch(BatchIndices(comm, i), device)).ToArray();
+        try
+        {
+            string rank = comm.Rank.ToString();
+            var seconds = new double[2 * Steps];   // step times, then gradient averaging times: one all-reduce for both
+            double firstLoss = double.NaN, loss = double.NaN;
+            for (int step = 0; step < Warmup + Steps; step++)
+            {
+                if (step == Warmup) await comm.BarrierAsync(ct);
+                var (inputs, targets) = batches[step % DistinctBatches];
+                long started = Stopwatch.GetTimestamp();
+                loss = await DataParallelStep.RunAsync(model, optimizer, inputs, targets, ct);
+                TrainingSteps.Finished(null, rank, step, started, Batch, loss);
+                if (device.type == DeviceType.CUDA) cuda.synchronize();
+                if (step == 0) firstLoss = loss;
+                if (step < Warmup) continue;
+                seconds[step - Warmup] = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                seconds[Steps + step - Warmup] = optimizer.LastGradientSync.TotalSeconds;
+            }
+            await comm.AllReduceAsync<double>(seconds, ReduceOp.Max, ct);
+            long parameters = model.parameters().Sum(p => p.numel());
+            return new OverheadBenchResult(device.type.ToString().ToLowerInvariant(), threads, parameters,
+                seconds[..Steps], seconds[Steps..], firstLoss, loss);
+        }
+        finally
+        {
+            foreach (var (inputs, targets) in batches)
+            {
+                inputs.Dispose();
+                targets.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The model, and how to make a batch of its task at given sample indices.</summary>
+    private (Func<nn.Module<Tensor, Tensor>> Create, Func<long[], Device, (Tensor, Tensor)> MakeBatch) Workload()
+    {
+        if (Model == "mlp")
+        {
+            var data = new SyntheticClassification(Seed);
+            return (() => new Mlp(data.Features, Width, Layers, data.Classes), (indices, device) => data.Batch(indices, device));
+        }
+        var tokens = new SyntheticTokens(Seed, Vocabulary);
+        return (() => new TransformerLm(Vocabulary, Context, Width, Layers, Heads), (indices, device) => tokens.Batch(indices, Context, device));
+    }
+
+    /// <summary>Batch i of a rank: its own share of the samples, each a function of its index.</summary>
+    private long[] BatchIndices(Communicator comm, int i)
+    {
+        long first = ((long)i * comm.Size + comm.Rank) * Batch;
+        return Enumerable.Range(0, Batch).Select(k => first + k).ToArray();
+    }
+}

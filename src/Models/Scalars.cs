@@ -1,0 +1,13 @@
+using TorchSharp;
+
+namespace Dtrain.Models;
+
+/// <summary>
+/// Scalars the models pass to libtorch, held for the life of the process: an implicitly converted Scalar can
+/// be finalized while native code still reads it (see Dtrain.Optimizers.HeldScalars), and sampling threads and
+/// collectives beside the training make garbage collections frequent.
+/// </summary>
+internal static class Scalars
+{
+    public static readonly Scalar One = 1.0.ToScalar();
+}
