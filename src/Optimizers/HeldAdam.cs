@@ -9,9 +9,13 @@ namespace Dtrain.Optimizers;
 /// Adam.step converts its coefficients to Scalars implicitly, which a garbage collection can free while libtorch
 /// reads them. The step takes TorchSharp's tensor operations in TorchSharp's order with the same values, so the
 /// parameters and the state are bitwise those of TorchSharp's Adam; the state, its save and load, and the options
-/// are TorchSharp's own, so checkpoints are unchanged. AMSGrad and maximize are not supported.
+/// are TorchSharp's own, so checkpoints are unchanged. AMSGrad and maximize are not supported. With
+/// <paramref name="decoupled_weight_decay"/> it is AdamW (the weight decays by lr × weight_decay before the
+/// update, not through the gradient), bitwise TorchSharp's AdamW.
 /// </summary>
-public sealed class HeldAdam(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weight_decay = 0)
+public sealed class HeldAdam(
+    IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weight_decay = 0,
+    bool decoupled_weight_decay = false)
     : Adam(parameters, lr, beta1, beta2, eps, weight_decay)
 {
     public override void add_param_group(TorchSharp.Modules.ParamGroup param_group)
@@ -46,7 +50,8 @@ public sealed class HeldAdam(IEnumerable<Parameter> parameters, double lr = 1e-3
             state.step += 1;
             double biasCorrection1 = 1 - Math.Pow(beta1, state.step);
             double biasCorrection2 = 1 - Math.Pow(beta2, state.step);
-            if (weightDecay != 0) grad = grad.add(param, decay);
+            if (weightDecay != 0 && decoupled_weight_decay) param.mul_(scalars.Of(1 - lr * weightDecay));
+            else if (weightDecay != 0) grad = grad.add(param, decay);
             state.exp_avg.mul_(beta1Scalar).add_(grad, gradientWeight);
             state.exp_avg_sq.mul_(beta2Scalar).addcmul_(grad, grad.conj(), squareWeight);
             var denominator = state.exp_avg_sq.sqrt().div(scalars.Of(Math.Sqrt(biasCorrection2))).add_(eps, scalars.One);

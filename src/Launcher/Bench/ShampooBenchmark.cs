@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dtrain.Collectives;
 using Dtrain.Models;
 using Dtrain.Models.Data;
+using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
 using Dtrain.Worker;
 using Dtrain.Worker.Training;
@@ -39,6 +40,9 @@ public sealed record ShampooBenchmark(
     int Width, int Layers, int Batch, IReadOnlyList<int> Frequencies, long MaxPreconditionerDim, int Warmup, int Steps, string Device)
 {
     public const double LearningRate = 1e-3;
+
+    /// <summary>AdamW's weight decay: PyTorch's default, as the reference's AdamW anchor (TorchSharp's default is 0).</summary>
+    public const double AdamWWeightDecay = 0.01;
     private const long Seed = 1;
     private const long BucketBytes = 25L << 20; // dtrain run's default, as PyTorch DDP's
 
@@ -92,7 +96,9 @@ public sealed record ShampooBenchmark(
         using var model = CreateModel(data);
         model.to(device);
         using var buckets = new GradientBuckets(model.parameters(), BucketBytes, compressToBFloat16: false);
-        using var adamw = frequency is null ? torch.optim.AdamW(model.parameters(), LearningRate) : null;
+        using var adamw = frequency is null
+            ? new HeldAdam(model.parameters(), LearningRate, weight_decay: AdamWWeightDecay, decoupled_weight_decay: true)
+            : null;
         // One rank is single-process Shampoo: no group, nothing all-gathered.
         using var shampoo = frequency is { } f
             ? new ShampooOptimizer(model.named_parameters(), ShampooSettings(f), comm.Size > 1 ? comm : null)

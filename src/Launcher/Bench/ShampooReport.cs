@@ -14,7 +14,7 @@ public static class ShampooReport
             Invariant($"{bench.Steps} timed steps after {bench.Warmup} warm-up"));
         var shampoo = bench.ShampooSettings(frequency: 1);
         output.WriteLine(
-            Invariant($"# adamw: lr {ShampooBenchmark.LearningRate}; shampoo: lr {shampoo.LearningRate}, {shampoo.Grafting} grafting (eps {shampoo.GraftingEpsilon}), ") +
+            Invariant($"# adamw: lr {ShampooBenchmark.LearningRate}, weight decay {ShampooBenchmark.AdamWWeightDecay}; shampoo: lr {shampoo.LearningRate}, {shampoo.Grafting} grafting (eps {shampoo.GraftingEpsilon}), ") +
             Invariant($"beta2 {shampoo.Beta2}, max_preconditioner_dim {shampoo.MaxPreconditionerDim}, start_preconditioning_step = precondition_frequency, ") +
             "warm-up past it and timed steps a multiple of it");
         output.WriteLine("# a step's time is the slowest rank's; the ratios are to AdamW's median and mean");

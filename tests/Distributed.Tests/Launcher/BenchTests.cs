@@ -89,8 +89,9 @@ public class BenchTests
         Assert.Equal(["transformer-lm", "cpu", "1"], row[1..4]);
         Assert.InRange(Number(row[10]), 3.8, 4.6);
         Assert.True(Number(row[11]) < Number(row[10]) - 0.5, $"loss {row[10]} -> {row[11]}");
-        // One rank has nothing to average.
-        Assert.Equal(0, Number(row[9]), 3);
+        // One rank has nothing to average: what is timed is a call that returns at once (on a loaded machine a
+        // pause can still land in it, hence a bound rather than zero).
+        Assert.InRange(Number(row[9]), 0, 0.05);
     }
 
     /// <summary>Two ranks over gRPC average their gradients: that takes a share of the step, and samples/s counts both ranks.</summary>

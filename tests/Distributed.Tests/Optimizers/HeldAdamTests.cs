@@ -63,6 +63,25 @@ public class HeldAdamTests
         }
     }
 
+    [Fact]
+    public void With_decoupled_weight_decay_the_parameters_equal_torchsharps_adamw_bitwise()
+    {
+        var (expected, actual, coupled) = (new Problem(), new Problem(), new Problem());
+        using var torchAdamW = optim.AdamW(expected.Parameters, LearningRate, weight_decay: 0.05);
+        using var heldAdamW = new HeldAdam(actual.Parameters, LearningRate, weight_decay: 0.05, decoupled_weight_decay: true);
+        using var heldAdam = new HeldAdam(coupled.Parameters, LearningRate, weight_decay: 0.05);
+
+        expected.Train(torchAdamW, 20);
+        actual.Train(heldAdamW, 20);
+        coupled.Train(heldAdam, 20);
+
+        for (int i = 0; i < expected.Parameters.Length; i++)
+        {
+            Assert.Equal(expected.Parameters[i].data<float>().ToArray(), actual.Parameters[i].data<float>().ToArray());
+        }
+        Assert.NotEqual(expected.Parameters[0].data<float>().ToArray(), coupled.Parameters[0].data<float>().ToArray());
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(0.05)]
