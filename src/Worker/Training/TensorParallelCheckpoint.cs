@@ -1,7 +1,9 @@
 using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Optimizers;
 using Dtrain.TensorParallel.Grid;
+using Dtrain.TensorParallel.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,10 +13,10 @@ namespace Dtrain.Worker.Training;
 /// <summary>
 /// Checkpoint shards of tensor-parallel training (<see cref="TensorParallelTrainer"/>). Each rank of the grid holds
 /// one cell's block of every weight, so each writes what it holds as the cell's shard: the grid's shape, the cell's
-/// position, and its block of every weight with the block's Adam state. Loading reads the shard of the cell this
-/// rank holds now (the shard map may have placed it on another rank), so a checkpoint loads only onto a grid of the
-/// shape that wrote it; another shape is refused by name. The data position needs no saving: batches are
-/// pure functions of the seed and the step.
+/// position, and its block of every weight with the block's Adam state. Loading onto the grid shape that wrote it
+/// reads the shard of the cell this rank holds now (the shard map may have placed it on another rank); onto a grid
+/// of another shape (another square number of workers), every shard, re-blocked. The data position needs no
+/// saving: batches are pure functions of the seed and the step.
 /// </summary>
 public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : ShardedCheckpoint(job, report)
 {
@@ -42,41 +44,81 @@ public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : 
         }, ct);
     }
 
-    /// <summary>Loads this rank's blocks and their Adam state from its cell's shard of the checkpoint after <see cref="JobSpec.ResumeStep"/> steps.</summary>
+    /// <summary>
+    /// Loads this rank's blocks and their Adam state from the checkpoint after <see cref="JobSpec.ResumeStep"/> steps.
+    /// On the grid shape that wrote it, that is its own cell's shard; on another shape, every shard, each giving
+    /// the part of its blocks that overlaps this rank's (Adam's state is elementwise, so it re-blocks like the weights).
+    /// </summary>
     public void Load(ProcessGrid grid, nn.Module model, Adam adam)
     {
         var manifest = CheckpointStore.ReadManifest(Job.CheckpointDir, Job.ResumeStep);
-        // Another world size is refused below by the grid shape its first shard names.
-        int shard = grid.Cell < manifest.WorldSize ? grid.Cell : 0;
+        var layers = model.modules().OfType<CannonLinear>().ToArray();
+        var blocks = model.parameters().ToArray();
+        var adamStates = adam.state_dict().State.Cast<Adam.State>().ToArray();
+        int own = Math.Min(grid.Cell, manifest.WorldSize - 1);
+        var (rows, cols) = ReadShard(manifest, own, (shard, reader) => (reader.ReadInt32(), reader.ReadInt32()));
+        bool sameGrid = (rows, cols) == (grid.Rows, grid.Cols);
+        using var _ = no_grad();
+        foreach (int shard in sameGrid ? [own] : Enumerable.Range(0, manifest.WorldSize))
+        {
+            ReadShard(manifest, shard, (shard, reader) =>
+            {
+                int shardRows = reader.ReadInt32(), shardCols = reader.ReadInt32(), row = reader.ReadInt32(), col = reader.ReadInt32();
+                if ((shardRows, shardCols) != (rows, cols) || (sameGrid && (row, col) != (grid.Row, grid.Col)))
+                {
+                    throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds grid position ({row}, {col}) of a {shardRows} x {shardCols} grid, not cell {shard} of a {rows} x {cols} grid");
+                }
+                int count = reader.ReadInt32();
+                if (count != blocks.Length)
+                {
+                    throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds {count} weights; this model has {blocks.Length}");
+                }
+                for (int i = 0; i < blocks.Length; i++)
+                {
+                    var written = new BlockLayout(layers[i].InFeatures, layers[i].OutFeatures, rows, cols);
+                    using var saved = new Parameter(Tensor.Load(reader), requires_grad: false);
+                    if (!saved.shape.SequenceEqual(written.BlockShape(row, col)))
+                    {
+                        throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds a {Shape(saved)} block of weight {i}; " +
+                            $"a {layers[i].InFeatures} x {layers[i].OutFeatures} weight on its {rows} x {cols} grid has a {string.Join(" x ", written.BlockShape(row, col))} block there");
+                    }
+                    // Its Adam state, read the way it was written: into the state of an optimizer of the saved block.
+                    using var holder = new HeldAdam([saved]);
+                    var savedState = (Adam.State)holder.state_dict().State[0];
+                    savedState.LoadStateDict(reader);
+                    adamStates[i].step = savedState.step;
+                    if (Overlap(written, row, col, grid.Layout(layers[i].InFeatures, layers[i].OutFeatures), grid.Row, grid.Col) is not var (from, to)) continue;
+                    to(blocks[i]).copy_(from(saved));
+                    to(adamStates[i].exp_avg).copy_(from(savedState.exp_avg));
+                    to(adamStates[i].exp_avg_sq).copy_(from(savedState.exp_avg_sq));
+                }
+                return true;
+            });
+        }
+    }
+
+    /// <summary>Reads one shard of the checkpoint: its header checked, then <paramref name="read"/> on the payload.</summary>
+    private T ReadShard<T>(CheckpointManifest manifest, int shard, Func<int, BinaryReader, T> read)
+    {
         using var reader = CheckpointStore.ReadShard(Job.CheckpointDir, manifest, shard);
         ReadHeader(reader, shard, manifest.Step);
-        int rows = reader.ReadInt32(), cols = reader.ReadInt32(), row = reader.ReadInt32(), col = reader.ReadInt32();
-        if (rows != grid.Rows || cols != grid.Cols)
-        {
-            throw new DtrainException($"the checkpoint of step {manifest.Step} was written by a {rows} x {cols} grid; this job runs a {grid} grid");
-        }
-        if (row != grid.Row || col != grid.Col)
-        {
-            throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds grid position ({row}, {col}), not cell {shard}'s ({grid.Row}, {grid.Col})");
-        }
-        var blocks = model.parameters().ToArray();
-        var adamStates = adam.state_dict().State;
-        int count = reader.ReadInt32();
-        if (count != blocks.Length)
-        {
-            throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds {count} weights; this model has {blocks.Length}");
-        }
-        using var _ = no_grad();
-        for (int i = 0; i < blocks.Length; i++)
-        {
-            using var saved = Tensor.Load(reader);
-            if (!saved.shape.SequenceEqual(blocks[i].shape))
-            {
-                throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds a {Shape(saved)} block of weight {i}; this rank's is {Shape(blocks[i])}");
-            }
-            blocks[i].copy_(saved);
-            adamStates[i].LoadStateDict(reader);
-        }
+        return read(shard, reader);
+    }
+
+    /// <summary>
+    /// Where block (<paramref name="row"/>, <paramref name="col"/>) of one layout and block (<paramref name="newRow"/>,
+    /// <paramref name="newCol"/>) of another cut of the same matrix overlap: views of that region in each block, or null.
+    /// </summary>
+    private static (Func<Tensor, Tensor> From, Func<Tensor, Tensor> To)? Overlap(BlockLayout written, int row, int col, BlockLayout wanted, int newRow, int newCol)
+    {
+        long top = Math.Max(written.RowStart(row), wanted.RowStart(newRow));
+        long bottom = Math.Min(written.RowStart(row) + written.RowCount(row), wanted.RowStart(newRow) + wanted.RowCount(newRow));
+        long left = Math.Max(written.ColStart(col), wanted.ColStart(newCol));
+        long right = Math.Min(written.ColStart(col) + written.ColCount(col), wanted.ColStart(newCol) + wanted.ColCount(newCol));
+        if (top >= bottom || left >= right) return null;
+        return (
+            block => block.narrow(0, top - written.RowStart(row), bottom - top).narrow(1, left - written.ColStart(col), right - left),
+            block => block.narrow(0, top - wanted.RowStart(newRow), bottom - top).narrow(1, left - wanted.ColStart(newCol), right - left));
     }
 
     private static string Shape(Tensor tensor) => string.Join(" x ", tensor.shape);

@@ -55,7 +55,7 @@ public class TensorParallelCheckpointTests
         await WriteAsync(job, grid, written);
 
         using var narrower = Model(grid, hidden: 6);
-        Assert.Equal("checkpoint shard 0 of step 3 holds a 4 x 8 block of weight 0; this rank's is 4 x 6", LoadProblem(job, grid, narrower));
+        Assert.Equal("checkpoint shard 0 of step 3 holds a 4 x 8 block of weight 0; a 4 x 6 weight on its 1 x 1 grid has a 4 x 6 block there", LoadProblem(job, grid, narrower));
         Assert.Equal("the checkpoint of step 3 was written by model cannon-mlp, and this job trains mlp", LoadProblem(job with { Model = "mlp" }, grid, written));
         Assert.Equal("the checkpoint of step 3 was written with optimizer adam, and this job uses shampoo", LoadProblem(job with { Optimizer = "shampoo" }, grid, written));
     }
