@@ -34,9 +34,6 @@ public sealed record CannonBenchmark(IReadOnlyList<long> Sizes, int Warmup, int 
     public const string SingleProcess = "single";
     private const int SeedA = 1, SeedB = 2;
 
-    /// <summary>Seed, thread count and device are per process; ranks that share one (inproc) take turns.</summary>
-    private static readonly Lock TorchState = new();
-
     public IEnumerable<string> Problems(int ranks)
     {
         int q = (int)Math.Round(Math.Sqrt(ranks));
@@ -48,13 +45,7 @@ public sealed record CannonBenchmark(IReadOnlyList<long> Sizes, int Warmup, int 
 
     public async Task<CannonBenchResult> RunAsync(Communicator comm, CancellationToken ct)
     {
-        int threads = Math.Max(1, Environment.ProcessorCount / comm.Size);
-        Device device;
-        lock (TorchState)
-        {
-            set_num_threads(threads);
-            device = Devices.Resolve(Device);
-        }
+        var (device, threads) = BenchTorch.ForRank(Device, comm.Size);
         await using var grid = await ProcessGrid.CreateSquareAsync(comm, ct: ct);
         var rows = new List<CannonBenchRow>();
         foreach (long n in Sizes)
@@ -105,7 +96,7 @@ public sealed record CannonBenchmark(IReadOnlyList<long> Sizes, int Warmup, int 
         var seconds = new double[Repeats];
         if (grid.Rank == 0)
         {
-            lock (TorchState)
+            lock (BenchTorch.Lock)
             {
                 set_num_threads(Environment.ProcessorCount);
                 using var a = Whole(grid, n, SeedA, device);

@@ -51,9 +51,6 @@ public sealed record OverheadBenchmark(
     public const int DistinctBatches = 8;
     private const long Seed = 1;
 
-    /// <summary>Thread count and device are per process; ranks that share one (inproc) take turns.</summary>
-    private static readonly Lock TorchState = new();
-
     /// <summary>Every problem with the settings, each naming the option and the bad value.</summary>
     public IEnumerable<string> Problems()
     {
@@ -73,13 +70,7 @@ public sealed record OverheadBenchmark(
     /// <summary>Runs the timed steps on this rank; every rank of <paramref name="comm"/> must run it.</summary>
     public async Task<OverheadBenchResult> RunAsync(Communicator comm, CancellationToken ct)
     {
-        int threads = Math.Max(1, Environment.ProcessorCount / comm.Size);
-        Device device;
-        lock (TorchState)
-        {
-            set_num_threads(threads);
-            device = Devices.Resolve(Device);
-        }
+        var (device, threads) = BenchTorch.ForRank(Device, comm.Size);
         var (create, makeBatch) = Workload();
         using var model = TrainingSteps.CreateSeeded(Seed, create);
         model.to(device);

@@ -46,9 +46,6 @@ public sealed record ShampooBenchmark(
     private const long Seed = 1;
     private const long BucketBytes = 25L << 20; // dtrain run's default, as PyTorch DDP's
 
-    /// <summary>Seed, thread count and device are per process; ranks that share one (inproc) take turns.</summary>
-    private static readonly Lock TorchState = new();
-
     /// <summary>Every problem with the settings, each naming the option and the bad value.</summary>
     public IEnumerable<string> Problems()
     {
@@ -72,14 +69,7 @@ public sealed record ShampooBenchmark(
     /// <summary>Runs every configuration on this rank; every rank of <paramref name="comm"/> must run it.</summary>
     public async Task<ShampooBenchResult> RunAsync(Communicator comm, CancellationToken ct)
     {
-        // The ranks share this machine's cores: one rank gets all of them, more split them.
-        int threads = Math.Max(1, Environment.ProcessorCount / comm.Size);
-        Device device;
-        lock (TorchState)
-        {
-            torch.set_num_threads(threads);
-            device = Devices.Resolve(Device);
-        }
+        var (device, threads) = BenchTorch.ForRank(Device, comm.Size);
         var data = new SyntheticClassification(Seed);
         long parameters;
         using (var model = CreateModel(data)) parameters = model.parameters().Sum(p => p.numel());
@@ -140,7 +130,7 @@ public sealed record ShampooBenchmark(
 
     private Mlp CreateModel(SyntheticClassification data)
     {
-        lock (TorchState)
+        lock (BenchTorch.Lock)
         {
             torch.manual_seed(Seed);
             return new Mlp(data.Features, Width, Layers, data.Classes);
