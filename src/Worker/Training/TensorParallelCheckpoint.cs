@@ -55,54 +55,63 @@ public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : 
         var layers = model.modules().OfType<CannonLinear>().ToArray();
         var blocks = model.parameters().ToArray();
         var adamStates = adam.state_dict().State.Cast<Adam.State>().ToArray();
-        int own = Math.Min(grid.Cell, manifest.WorldSize - 1);
-        var (rows, cols) = ReadShard(manifest, own, (shard, reader) => (reader.ReadInt32(), reader.ReadInt32()));
-        bool sameGrid = (rows, cols) == (grid.Rows, grid.Cols);
         using var _ = no_grad();
-        foreach (int shard in sameGrid ? [own] : Enumerable.Range(0, manifest.WorldSize))
+
+        int own = Math.Min(grid.Cell, manifest.WorldSize - 1);
+
+        // Copies the part of one shard's blocks that overlaps this rank's; returns the shape of the grid that wrote it.
+        (int Rows, int Cols) Apply(int shard, BinaryReader reader, (int Rows, int Cols)? expected)
         {
-            ReadShard(manifest, shard, (shard, reader) =>
+            int rows = reader.ReadInt32(), cols = reader.ReadInt32(), row = reader.ReadInt32(), col = reader.ReadInt32();
+            if (expected is var (expectedRows, expectedCols) && (rows, cols) != (expectedRows, expectedCols))
             {
-                int shardRows = reader.ReadInt32(), shardCols = reader.ReadInt32(), row = reader.ReadInt32(), col = reader.ReadInt32();
-                if ((shardRows, shardCols) != (rows, cols) || (sameGrid && (row, col) != (grid.Row, grid.Col)))
+                throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} was written by a {rows} x {cols} grid, and shard {own} by a {expectedRows} x {expectedCols} grid");
+            }
+            if ((row, col) != (shard / cols, shard % cols))
+            {
+                throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds grid position ({row}, {col}), not its cell's ({shard / cols}, {shard % cols})");
+            }
+            int count = reader.ReadInt32();
+            if (count != blocks.Length)
+            {
+                throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds {count} weights; this model has {blocks.Length}");
+            }
+            for (int i = 0; i < blocks.Length; i++)
+            {
+                var written = new BlockLayout(layers[i].InFeatures, layers[i].OutFeatures, rows, cols);
+                using var saved = new Parameter(Tensor.Load(reader), requires_grad: false);
+                if (!saved.shape.SequenceEqual(written.BlockShape(row, col)))
                 {
-                    throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds grid position ({row}, {col}) of a {shardRows} x {shardCols} grid, not cell {shard} of a {rows} x {cols} grid");
+                    throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds a {Shape(saved)} block of weight {i}; " +
+                        $"a {layers[i].InFeatures} x {layers[i].OutFeatures} weight on its {rows} x {cols} grid has a {string.Join(" x ", written.BlockShape(row, col))} block there");
                 }
-                int count = reader.ReadInt32();
-                if (count != blocks.Length)
-                {
-                    throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds {count} weights; this model has {blocks.Length}");
-                }
-                for (int i = 0; i < blocks.Length; i++)
-                {
-                    var written = new BlockLayout(layers[i].InFeatures, layers[i].OutFeatures, rows, cols);
-                    using var saved = new Parameter(Tensor.Load(reader), requires_grad: false);
-                    if (!saved.shape.SequenceEqual(written.BlockShape(row, col)))
-                    {
-                        throw new DtrainException($"checkpoint shard {shard} of step {manifest.Step} holds a {Shape(saved)} block of weight {i}; " +
-                            $"a {layers[i].InFeatures} x {layers[i].OutFeatures} weight on its {rows} x {cols} grid has a {string.Join(" x ", written.BlockShape(row, col))} block there");
-                    }
-                    // Its Adam state, read the way it was written: into the state of an optimizer of the saved block.
-                    using var holder = new HeldAdam([saved]);
-                    var savedState = (Adam.State)holder.state_dict().State[0];
-                    savedState.LoadStateDict(reader);
-                    adamStates[i].step = savedState.step;
-                    if (Overlap(written, row, col, grid.Layout(layers[i].InFeatures, layers[i].OutFeatures), grid.Row, grid.Col) is not var (from, to)) continue;
-                    to(blocks[i]).copy_(from(saved));
-                    to(adamStates[i].exp_avg).copy_(from(savedState.exp_avg));
-                    to(adamStates[i].exp_avg_sq).copy_(from(savedState.exp_avg_sq));
-                }
-                return true;
-            });
+                // Its Adam state, read the way it was written: into the state of an optimizer of the saved block.
+                using var holder = new HeldAdam([saved]);
+                var savedState = (Adam.State)holder.state_dict().State[0];
+                savedState.LoadStateDict(reader);
+                adamStates[i].step = savedState.step;
+                if (Overlap(written, row, col, grid.Layout(layers[i].InFeatures, layers[i].OutFeatures), grid.Row, grid.Col) is not var (from, to)) continue;
+                to(blocks[i]).copy_(from(saved));
+                to(adamStates[i].exp_avg).copy_(from(savedState.exp_avg));
+                to(adamStates[i].exp_avg_sq).copy_(from(savedState.exp_avg_sq));
+            }
+            return (rows, cols);
+        }
+
+        var writer = ReadShard(manifest, own, reader => Apply(own, reader, expected: null));
+        if (writer == (grid.Rows, grid.Cols)) return;
+        foreach (int shard in Enumerable.Range(0, manifest.WorldSize).Where(shard => shard != own))
+        {
+            ReadShard(manifest, shard, reader => Apply(shard, reader, writer));
         }
     }
 
     /// <summary>Reads one shard of the checkpoint: its header checked, then <paramref name="read"/> on the payload.</summary>
-    private T ReadShard<T>(CheckpointManifest manifest, int shard, Func<int, BinaryReader, T> read)
+    private T ReadShard<T>(CheckpointManifest manifest, int shard, Func<BinaryReader, T> read)
     {
         using var reader = CheckpointStore.ReadShard(Job.CheckpointDir, manifest, shard);
         ReadHeader(reader, shard, manifest.Step);
-        return read(shard, reader);
+        return read(reader);
     }
 
     /// <summary>
