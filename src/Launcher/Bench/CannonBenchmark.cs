@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Dtrain.Collectives;
 using Dtrain.TensorParallel.Grid;
 using Dtrain.TensorParallel.Matmul;
-using Dtrain.Worker;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -4,7 +4,6 @@ using Dtrain.Contracts.Jobs;
 using Dtrain.Models;
 using Dtrain.Models.Data;
 using Dtrain.Models.Transformer;
-using Dtrain.Worker;
 using Dtrain.Worker.Training;
 using TorchSharp;
 using static TorchSharp.torch;

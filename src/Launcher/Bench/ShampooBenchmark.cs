@@ -4,7 +4,6 @@ using Dtrain.Models;
 using Dtrain.Models.Data;
 using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
-using Dtrain.Worker;
 using Dtrain.Worker.Training;
 using TorchSharp;
 using static TorchSharp.torch;
