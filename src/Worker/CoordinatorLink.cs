@@ -151,7 +151,8 @@ public sealed class CoordinatorLink : IAsyncDisposable
         }, cancellationToken: ct).ResponseAsync, ct)).Epoch;
 
     /// <exception cref="EpochEndedException">The epoch ended before the result arrived: the rank trains on in the next.</exception>
-    public async Task FinishAsync(Epoch epoch, TrainingResult result, CancellationToken ct) =>
+    /// <param name="samplesPerSecond">The rank's own rate (<see cref="ThroughputMeter"/>).</param>
+    public async Task FinishAsync(Epoch epoch, TrainingResult result, double samplesPerSecond, CancellationToken ct) =>
         await CallInEpochAsync(epoch, () => client.FinishAsync(new FinishReport
         {
             JobToken = options.JobToken,
@@ -162,6 +163,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             FinalLoss = result.FinalLoss,
             TestAccuracy = result.TestAccuracy,
             ParameterDigest = result.ParameterDigest,
+            SamplesPerSecond = samplesPerSecond,
         }, cancellationToken: ct).ResponseAsync, ct);
 
     /// <summary>Tells the coordinator this rank's shard of the checkpoint after <paramref name="step"/> steps is written.</summary>

@@ -74,7 +74,12 @@ public static class WorkerRunner
         _ = reporting.ContinueWith(_ => epochEnded.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         try
         {
-            var progress = new Progress(report => latest = report);
+            var throughput = new ThroughputMeter();
+            var progress = new Progress(report =>
+            {
+                latest = report;
+                throughput.Observe(report);
+            });
             var checkpoint = new DataParallelCheckpoint(job, (shard, step, file, checksum, token) => coordinator.ReportCheckpointAsync(epoch, shard, step, file, checksum, token));
             BlockPlacement placeBlocks = (costs, ranks, token) =>
                 coordinator.PlaceShardsAsync(epoch, new ShardedWork("shampoo-blocks", costs, ranks, "bytes"), token);
@@ -90,7 +95,7 @@ public static class WorkerRunner
             };
             stopReporting.Cancel();
             await reporting;
-            await coordinator.FinishAsync(epoch, result, ct);
+            await coordinator.FinishAsync(epoch, result, throughput.SamplesPerSecond, ct);
             return result;
         }
         catch (OperationCanceledException) when (reporting.IsFaulted)

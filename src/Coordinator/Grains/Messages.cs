@@ -95,6 +95,8 @@ public sealed record RankResult
     [Id(4)] public long Epoch { get; init; } = 1;
     /// <summary>The world the rank finished in: the job is complete when that many ranks reported.</summary>
     [Id(5)] public required int WorldSize { get; init; }
+    /// <summary>The rank's samples per second, measured by the rank from its first step's end to its last; 0 when it took fewer than two steps.</summary>
+    [Id(6)] public double SamplesPerSecond { get; init; }
 }
 
 /// <summary>A rank's shard of the checkpoint taken after <see cref="Step"/> steps: its file name and checksum.</summary>

@@ -124,6 +124,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             ParameterDigest = request.ParameterDigest,
             Epoch = request.Epoch,
             WorldSize = request.WorldSize,
+            SamplesPerSecond = request.SamplesPerSecond,
         });
         if (!accepted) throw EpochOver(request.Epoch);
         await grains.GetGrain<IWorkerGrain>(request.WorkerId).RetireAsync();

@@ -61,7 +61,8 @@ public static class LocalJob
             Steps = latest?.Step ?? 0,
             TotalSteps = job.Steps,
             Workers = job.Workers,
-            SamplesPerSecond = latest?.SamplesPerSecond,
+            // The launcher's own poll, until the ranks' measure arrives with their results; none before a second sighting.
+            SamplesPerSecond = latest?.SamplesPerSecond > 0 ? latest.SamplesPerSecond : null,
             // The whole job's time, failed epochs and restarts included, not just the last epoch's.
             WallTimeSeconds = started.Elapsed.TotalSeconds,
             Restarts = restarts.Restarts,
@@ -88,6 +89,7 @@ public static class LocalJob
                 Workers = outcome.Results.Count,
                 FinalLoss = outcome.FinalLoss,
                 TestAccuracy = outcome.TestAccuracy,
+                SamplesPerSecond = outcome.SamplesPerSecond,
                 ParameterDigest = outcome.ParameterDigest,
                 Message = outcome.Describe(job),
             });

@@ -23,6 +23,9 @@ public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan Wall
 
     public string ParameterDigest => Results[0].ParameterDigest;
 
+    /// <summary>All ranks' samples per second together, each measured by its rank; null when a rank took too few steps to measure.</summary>
+    public double? SamplesPerSecond => Results.All(r => r.SamplesPerSecond > 0) ? Results.Sum(r => r.SamplesPerSecond) : null;
+
     /// <summary>The one line a finished job ends with.</summary>
     public string Describe(JobSpec job) =>
         $"done: {job.Steps} steps on {Results.Count} workers, final loss {FinalLoss:0.0000}, " +

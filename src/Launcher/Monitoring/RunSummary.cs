@@ -24,7 +24,10 @@ public sealed record RunSummary
 
     public double? TestAccuracy { get; init; }
 
-    /// <summary>Samples per second over the last epoch, all ranks together.</summary>
+    /// <summary>
+    /// Samples per second over the last epoch, all ranks together: for a completed run, each rank's own measure from
+    /// its first step's end to its last; otherwise the launcher's last sighting of the epoch's progress.
+    /// </summary>
     public double? SamplesPerSecond { get; init; }
 
     /// <summary>SHA-256 of the final parameters, the same on every rank.</summary>

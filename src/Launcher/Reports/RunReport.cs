@@ -10,6 +10,7 @@ namespace Dtrain.Launcher.Reports;
 /// What `dtrain report` tells of a run directory: the progress record (progress.csv) and, when the launcher
 /// lived to write it, how the run ended (summary.json). The summary has the last word on steps, final loss, wall
 /// time and restarts; without it they come from the record's last row and time span, and restarts are unknown.
+/// The median throughput is of the launcher's sightings; the summary's is the ranks' own measure of the last epoch.
 /// </summary>
 public sealed record RunReport(string Directory, IReadOnlyList<ProgressRow> Progress, RunSummary? Summary)
 {
@@ -70,6 +71,7 @@ public sealed record RunReport(string Directory, IReadOnlyList<ProgressRow> Prog
         yield return Summary is { } summary ? $"steps: {Steps} of {summary.TotalSteps}" : $"steps: {Steps}";
         yield return string.Create(culture, $"final loss: {FinalLoss:0.0000}");
         yield return MedianSamplesPerSecond is { } rate ? string.Create(culture, $"median throughput: {rate:0} samples/s") : "median throughput: none recorded";
+        if (Summary?.SamplesPerSecond is { } lastEpoch) yield return string.Create(culture, $"last epoch's throughput: {lastEpoch:0} samples/s");
         yield return string.Create(culture, $"wall time: {WallTime.TotalSeconds:0.0} s");
         yield return $"restarts: {Summary?.Restarts.ToString(culture) ?? "unknown"}";
     }

@@ -55,7 +55,10 @@ public class ReportTests
     {
         using var directory = new TempDirectory();
         string runDir = directory.File("run");
-        var run = await DtrainProcess.RunAsync(Limit, "run", "--steps", "100", "--device", "cpu", "--port", TestPorts.FreePair().ToString(), "--quiet", "--run-dir", runDir);
+        // Long enough (seconds, at a few hundred steps a second) for the launcher's 200 ms polls to see several steps.
+        const int steps = 1500, batch = 64;
+        var run = await DtrainProcess.RunAsync(Limit, "run", "--steps", $"{steps}", "--batch-size", $"{batch}", "--device", "cpu",
+            "--port", TestPorts.FreePair().ToString(), "--quiet", "--run-dir", runDir);
         Assert.True(run.ExitCode == 0, run.Stderr);
 
         var report = await DtrainProcess.RunAsync(Limit, "report", runDir);
@@ -68,9 +71,16 @@ public class ReportTests
             .ToList();
         var fields = Fields(report.Stdout);
         Assert.Equal($"run {runDir}: completed", report.Stdout.Split('\n')[0].Trim());
-        Assert.Equal("100 of 100", fields["steps"]);
+        Assert.Equal($"{steps} of {steps}", fields["steps"]);
         Assert.Equal(summary.RootElement.GetProperty("final_loss").GetDouble(), Number(fields["final loss"]), 0.00005);
+        Assert.True(rates.Count >= 2, $"the record holds {rates.Count} measured rates");
         Assert.Equal(Median(rates), Number(fields["median throughput"]), 0.5);
+        // The ranks' own measure spans all but their first step, within the run's wall time: it cannot be lower than that.
+        double measured = summary.RootElement.GetProperty("samples_per_second").GetDouble();
+        double wallTime = summary.RootElement.GetProperty("wall_time_seconds").GetDouble();
+        int workers = summary.RootElement.GetProperty("workers").GetInt32();
+        Assert.True(measured >= (steps - 1) * batch * workers / wallTime, $"{measured} samples/s over {wallTime} s");
+        Assert.Equal(measured, Number(fields["last epoch's throughput"]), 0.5);
         Assert.Equal(summary.RootElement.GetProperty("wall_time_seconds").GetDouble(), Number(fields["wall time"]), 0.05);
         Assert.Equal("0", fields["restarts"]);
         Assert.Equal(Path.Combine(runDir, "report.png"), fields["plot"]);
