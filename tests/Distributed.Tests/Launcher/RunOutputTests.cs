@@ -66,15 +66,16 @@ public class RunOutputTests
     public async Task On_a_terminal_a_live_bar_shows_the_run_and_with_ranks_each_rank()
     {
         using var directory = new TempDirectory();
-        using var dtrain = DtrainProcess.StartOnTerminal(["run", "--steps", "200", "--device", "cpu", "--port", FreePort(), "--ranks", "--run-dir", directory.Path]);
+        // Seconds long, at a few hundred steps a second: the ETA needs two of the launcher's 200 ms polls to see steps.
+        using var dtrain = DtrainProcess.StartOnTerminal(["run", "--steps", "1500", "--device", "cpu", "--port", FreePort(), "--ranks", "--run-dir", directory.Path]);
         Assert.True(await dtrain.WaitAsync(Limit) == 0, dtrain.Stdout);
 
-        Assert.Matches(@"step \d+/200  loss [0-9.]+  \d+ samples/s  ETA \d+:\d\d", dtrain.Stdout);
+        Assert.Matches(@"step \d+/1500  loss [0-9.]+  \d+ samples/s  ETA \d+:\d\d", dtrain.Stdout);
         Assert.Matches(@"rank 0: step \d+, loss [0-9.]+, heard [0-9.]+ s ago", dtrain.Stdout);
         Assert.Matches(@"rank 1: step \d+, loss [0-9.]+, heard [0-9.]+ s ago", dtrain.Stdout);
         // The bar is redrawn in place with ANSI escapes, not printed line by line as in a log.
         Assert.Contains("\u001b[", dtrain.Stdout);
-        Assert.Contains("done: 200 steps on 2 workers", dtrain.Stdout);
+        Assert.Contains("done: 1500 steps on 2 workers", dtrain.Stdout);
     }
 
     [Fact]
