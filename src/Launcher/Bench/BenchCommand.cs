@@ -74,19 +74,12 @@ public static class BenchCommand
 
         var command = Subcommand("shampoo", "Time training steps of an MLP with Distributed Shampoo at each precondition frequency against AdamW",
             ranks, width, layers, batch, frequencies, maxDim, warmup, steps, device);
-        command.SetAction(async (parse, ct) =>
+        command.SetAction((parse, ct) =>
         {
             var bench = new ShampooBenchmark(parse.GetValue(width), parse.GetValue(layers), parse.GetValue(batch),
                 ParseFrequencies(parse.GetValue(frequencies)!), parse.GetValue(maxDim), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!);
-            var problems = bench.Problems().ToList();
-            if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
-            string transport = parse.GetValue(ranks.Transport)!;
-            await ranks.RunAsync(parse, new CommunicatorOptions(), async comm =>
-            {
-                var result = await bench.RunAsync(comm, ct);
-                if (comm.Rank == 0) ShampooReport.Print(Console.Out, transport, comm.Size, bench, result);
-            }, ct);
-            return 0;
+            return RunOnRanksAsync(parse, ranks, bench.Problems(), bench.RunAsync,
+                (transport, size, result) => ShampooReport.Print(Console.Out, transport, size, bench, result), ct);
         });
         return command;
     }
@@ -101,18 +94,11 @@ public static class BenchCommand
 
         var command = Subcommand("cannon", "Time C = A B with Cannon's algorithm, SUMMA, the all-gather baseline and one process; bytes sent and peak memory per rank",
             ranks, sizes, warmup, repeats, device);
-        command.SetAction(async (parse, ct) =>
+        command.SetAction((parse, ct) =>
         {
             var bench = new CannonBenchmark(ParseSizes(parse.GetValue(sizes)!), parse.GetValue(warmup), parse.GetValue(repeats), parse.GetValue(device)!);
-            var problems = bench.Problems(parse.GetValue(ranks.Count)).ToList();
-            if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
-            string transport = parse.GetValue(ranks.Transport)!;
-            await ranks.RunAsync(parse, new CommunicatorOptions(), async comm =>
-            {
-                var result = await bench.RunAsync(comm, ct);
-                if (comm.Rank == 0) CannonReport.Print(Console.Out, transport, comm.Size, bench, result);
-            }, ct);
-            return 0;
+            return RunOnRanksAsync(parse, ranks, bench.Problems(parse.GetValue(ranks.Count)), bench.RunAsync,
+                (transport, size, result) => CannonReport.Print(Console.Out, transport, size, bench, result), ct);
         });
         return command;
     }
@@ -138,8 +124,7 @@ public static class BenchCommand
             var bench = new SamplerBenchmark(parse.GetValue(scale), parse.GetValue(edges), ParsePositive(parse.GetValue(fanouts)!, "--fanouts", "15,10,5"),
                 parse.GetValue(batch), ParsePositive(parse.GetValue(partitions)!, "--partitions", "1,2"), parse.GetValue(method),
                 parse.GetValue(batches), parse.GetValue(warmup), parse.GetValue(epoch), parse.GetValue(cache), parse.GetValue(seed));
-            var problems = bench.Problems().ToList();
-            if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
+            Refuse(bench.Problems());
             SamplerReport.Print(Console.Out, bench, await bench.RunAsync(ct));
             return 0;
         });
@@ -164,21 +149,39 @@ public static class BenchCommand
 
         var command = Subcommand("overhead", "Time training steps through dtrain's data-parallel step (compare with bench/overhead.py; several ranks: scaling on one device)",
             ranks, model, width, layers, heads, context, vocabulary, batch, warmup, steps, device);
-        command.SetAction(async (parse, ct) =>
+        command.SetAction((parse, ct) =>
         {
             var bench = new OverheadBenchmark(parse.GetValue(model)!, parse.GetValue(width), parse.GetValue(layers), parse.GetValue(heads),
                 parse.GetValue(context), parse.GetValue(vocabulary), parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!);
-            var problems = bench.Problems().ToList();
-            if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
-            string transport = parse.GetValue(ranks.Transport)!;
-            await ranks.RunAsync(parse, new CommunicatorOptions(), async comm =>
-            {
-                var result = await bench.RunAsync(comm, ct);
-                if (comm.Rank == 0) OverheadReport.Print(Console.Out, transport, comm.Size, bench, result);
-            }, ct);
-            return 0;
+            return RunOnRanksAsync(parse, ranks, bench.Problems(), bench.RunAsync,
+                (transport, size, result) => OverheadReport.Print(Console.Out, transport, size, bench, result), ct);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs a benchmark on every rank <paramref name="ranks"/> starts, once its settings have no problems; rank 0
+    /// prints the table (given the transport and the rank count).
+    /// </summary>
+    private static async Task<int> RunOnRanksAsync<TResult>(
+        ParseResult parse, BenchRanks ranks, IEnumerable<string> problems, Func<Communicator, CancellationToken, Task<TResult>> run,
+        Action<string, int, TResult> print, CancellationToken ct)
+    {
+        Refuse(problems);
+        string transport = parse.GetValue(ranks.Transport)!;
+        await ranks.RunAsync(parse, new CommunicatorOptions(), async comm =>
+        {
+            var result = await run(comm, ct);
+            if (comm.Rank == 0) print(transport, comm.Size, result);
+        }, ct);
+        return 0;
+    }
+
+    /// <summary>Settings with problems are one usage error naming them all.</summary>
+    private static void Refuse(IEnumerable<string> problems)
+    {
+        var all = problems.ToList();
+        if (all.Count > 0) throw new UsageException(string.Join("; ", all));
     }
 
     private static long[] ParseSizes(string text) => text.Split(',', StringSplitOptions.TrimEntries)
