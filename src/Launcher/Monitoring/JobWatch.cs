@@ -12,7 +12,11 @@ namespace Dtrain.Launcher.Monitoring;
 /// each rank of the epoch.
 /// </summary>
 public sealed record JobSnapshot(
-    long Epoch, int Step, int TotalSteps, double Loss, double SamplesPerSecond, TimeSpan? Remaining, IReadOnlyList<RankProgress> Ranks);
+    long Epoch, int Step, int TotalSteps, double Loss, double SamplesPerSecond, TimeSpan? Remaining, IReadOnlyList<RankProgress> Ranks)
+{
+    /// <summary>Whether the job reached another step (or epoch) since <paramref name="previous"/>; polls in between see the same one.</summary>
+    public bool IsNewStepSince(JobSnapshot? previous) => Epoch != previous?.Epoch || Step != previous.Step;
+}
 
 /// <summary>How a job ended: every rank's result, checked to be consistent.</summary>
 public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan WallTime)

@@ -18,7 +18,7 @@ public sealed class JsonOutput(TextWriter stdout) : IRunOutput
         JobSnapshot? last = null;
         return work(snapshot =>
         {
-            if (snapshot.Epoch == last?.Epoch && snapshot.Step == last.Step) return;
+            if (!snapshot.IsNewStepSince(last)) return;
             last = snapshot;
             var now = DateTime.UtcNow;
             Write(new

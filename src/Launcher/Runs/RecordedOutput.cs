@@ -16,7 +16,7 @@ public sealed class RecordedOutput(RunDirectory directory, IRunOutput shown) : I
         JobSnapshot? last = null;
         return shown.FollowAsync(totalSteps, report => work(snapshot =>
         {
-            if (snapshot.Epoch != last?.Epoch || snapshot.Step != last.Step) directory.Record(ProgressRow.Of(snapshot, DateTimeOffset.UtcNow));
+            if (snapshot.IsNewStepSince(last)) directory.Record(ProgressRow.Of(snapshot, DateTimeOffset.UtcNow));
             last = snapshot;
             report(snapshot);
         }));
