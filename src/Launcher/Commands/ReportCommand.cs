@@ -14,7 +14,7 @@ public static class ReportCommand
         var directory = new Argument<string>("run-dir") { Description = "the run directory of a `dtrain run` (its --run-dir; default runs/JOB-ID)" };
         var output = new Option<string?>("--out") { Description = $"where to write the PNG plot [default: RUN_DIR/{PlotFile}]" };
         var command = new Command("report",
-            $"Plot a run's loss and throughput over its steps (PNG) and print its summary: steps, final loss, median samples/s, wall time, restarts. " +
+            $"Plot a run's loss and throughput over its steps (PNG) and print its summary: steps, final loss, median samples/s (and the last epoch's, as the ranks measured it), wall time, restarts. " +
             $"Reads the run directory's {RunDirectory.ProgressFile} and {RunDirectory.SummaryFile}.")
         {
             directory, output,

@@ -7,19 +7,18 @@ namespace Dtrain.Launcher.Monitoring;
 public sealed class RestartReport(JobSpec job, IRunOutput output)
 {
     private EpochRestart? said;
-    private int restarts;
+    private EpochRestart? awaitingProgress;
 
     /// <summary>Restarts so far (growing the world is not one).</summary>
-    public int Restarts => restarts;
-    private EpochRestart? awaitingProgress;
+    public int Restarts { get; private set; }
 
     public void Observe(JobStatus status)
     {
         if (status.LastRestart is not { } restart || restart.Epoch == said?.Epoch) return;
         // Growing the world (a worker joined a short-handed epoch) is not a restart.
-        string count = status.Restarts > restarts ? $", restart {status.Restarts} of {job.MaxRestarts}" : "";
+        string count = status.Restarts > Restarts ? $", restart {status.Restarts} of {job.MaxRestarts}" : "";
         output.Say($"{restart.Reason}; reached step {restart.ReachedStep}, restarting from step {restart.ResumeStep} ({restart.LostSteps} steps lost{count})");
-        (said, restarts, awaitingProgress) = (restart, status.Restarts, restart);
+        (said, Restarts, awaitingProgress) = (restart, status.Restarts, restart);
     }
 
     public void Observe(JobSnapshot snapshot)
