@@ -1,4 +1,3 @@
-using System.Collections;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Hosting;
 
@@ -18,10 +17,6 @@ public static class JobEnvironment
 
     /// <summary>PEM files: the certificate (and its key) a gRPC endpoint presents, and the CA its clients trust.</summary>
     public const string TlsCertificate = "DTRAIN_TLS_CERT", TlsKey = "DTRAIN_TLS_KEY", TlsAuthority = "DTRAIN_TLS_CA";
-
-    /// <summary>Every variable of this process's environment.</summary>
-    public static IReadOnlyDictionary<string, string> All() =>
-        Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "");
 
     public static string? Value(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dtrain.Contracts.Hosting;
 using Dtrain.Worker;
 
 namespace Dtrain.Launcher.Commands;
@@ -45,7 +46,7 @@ public static class WorkerCommand
             string token = JobEnvironment.RequireJobToken();
             var tls = JobEnvironment.Tls();
             var launched = LaunchContract.Resolve(
-                (parse.GetValue(rank), parse.GetValue(worldSize), parse.GetValue(coordinator)), JobEnvironment.All(), tls.Scheme);
+                (parse.GetValue(rank), parse.GetValue(worldSize), parse.GetValue(coordinator)), ProcessEnvironment.Variables(), tls.Scheme);
             var options = new WorkerOptions
             {
                 Coordinator = launched.Coordinator,

@@ -1,5 +1,5 @@
-using System.Collections;
 using System.Globalization;
+using Dtrain.Contracts.Hosting;
 
 namespace Dtrain.Collectives.Transports.Mpi;
 
@@ -26,8 +26,7 @@ public sealed record MpiEnvironment(string? Launcher, int Rank, int Size)
         Conventions.Where(c => c.Launcher == Launcher).Select(c => ((string, string)?)(c.Rank, c.Size)).FirstOrDefault();
 
     /// <summary>This process's environment.</summary>
-    public static MpiEnvironment Current =>
-        Read(Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? ""));
+    public static MpiEnvironment Current => Read(ProcessEnvironment.Variables());
 
     /// <summary>
     /// The launcher whose rank and size variables are both set (Open MPI's first), or <see cref="None"/>.
