@@ -12,12 +12,10 @@ public sealed class ProcessGrid : IAsyncDisposable
 {
     private readonly int[] cellOwners, cellOfRank;
 
-    private ProcessGrid(Communicator world, int rows, int cols, int[] cellOwners, Communicator rowGroup, Communicator columnGroup)
+    private ProcessGrid(Communicator world, int rows, int cols, int[] cellOwners, int[] cellOfRank, Communicator rowGroup, Communicator columnGroup)
     {
         (World, Rows, Cols, RowGroup, ColumnGroup) = (world, rows, cols, rowGroup, columnGroup);
-        this.cellOwners = cellOwners;
-        cellOfRank = new int[cellOwners.Length];
-        for (int cell = 0; cell < cellOwners.Length; cell++) cellOfRank[cellOwners[cell]] = cell;
+        (this.cellOwners, this.cellOfRank) = (cellOwners, cellOfRank);
         (Row, Col) = PositionOf(world.Rank);
     }
 
@@ -59,10 +57,12 @@ public sealed class ProcessGrid : IAsyncDisposable
         {
             throw new GridException($"the owners of a {rows} x {cols} grid's cells must name each of its {world.Size} ranks once, not [{string.Join(", ", owners)}]");
         }
-        int cell = Array.IndexOf(owners, world.Rank), row = cell / cols, col = cell % cols;
+        var cellOfRank = new int[owners.Length];
+        for (int c = 0; c < owners.Length; c++) cellOfRank[owners[c]] = c;
+        int cell = cellOfRank[world.Rank], row = cell / cols, col = cell % cols;
         var rowGroup = (await world.SplitAsync(row, col, ct))!;
         var columnGroup = (await world.SplitAsync(col, row, ct))!;
-        return new ProcessGrid(world, rows, cols, owners, rowGroup, columnGroup);
+        return new ProcessGrid(world, rows, cols, owners, cellOfRank, rowGroup, columnGroup);
     }
 
     /// <summary>The side q of the q x q grid that <paramref name="ranks"/> ranks form, as Cannon's algorithm needs.</summary>
