@@ -47,20 +47,17 @@ public static class JobManifests
     /// <summary>Scrapes the port named metrics of the job's coordinator and worker Services.</summary>
     private static ServiceMonitor Monitor(JobNames names) => new()
     {
-        Metadata = new V1ObjectMeta { Name = names.JobId, NamespaceProperty = names.Namespace, Labels = new Dictionary<string, string>
-        {
-            ["app.kubernetes.io/name"] = "dtrain", ["app.kubernetes.io/instance"] = names.JobId,
-        } },
+        Metadata = new V1ObjectMeta { Name = names.JobId, NamespaceProperty = names.Namespace, Labels = names.JobLabels() },
         Spec = new ServiceMonitorSpec
         {
             Selector = new V1LabelSelector
             {
-                MatchLabels = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "dtrain", ["app.kubernetes.io/instance"] = names.JobId },
+                MatchLabels = names.JobLabels(),
                 MatchExpressions =
                 [
                     new V1LabelSelectorRequirement
                     {
-                        Key = "app.kubernetes.io/component", OperatorProperty = "In", Values = [JobNames.CoordinatorComponent, JobNames.WorkerComponent],
+                        Key = JobNames.ComponentLabel, OperatorProperty = "In", Values = [JobNames.CoordinatorComponent, JobNames.WorkerComponent],
                     },
                 ],
             },

@@ -46,11 +46,15 @@ internal sealed class JobNames(JobDeployment deployment)
 
     public string RedisAddress => $"{Redis}:{RedisPort}";
 
-    /// <summary>The labels that select a component's pods.</summary>
-    public Dictionary<string, string> Selector(string component) => new()
+    public const string ComponentLabel = "app.kubernetes.io/component";
+
+    /// <summary>The labels every object of this job carries.</summary>
+    public Dictionary<string, string> JobLabels() => new()
     {
         ["app.kubernetes.io/name"] = "dtrain",
         ["app.kubernetes.io/instance"] = JobId,
-        ["app.kubernetes.io/component"] = component,
     };
+
+    /// <summary>The labels that select a component's pods.</summary>
+    public Dictionary<string, string> Selector(string component) => new(JobLabels()) { [ComponentLabel] = component };
 }
