@@ -112,7 +112,8 @@ public static class LocalJob
             await coordinator.Job.FailAsync(failure.Message);
             var checkpoint = await SayLastCheckpointAsync(coordinator, output);
             // A worker's own last words say more than its peers' "lost the connection".
-            var error = workers.LatestFailure() is { } cause && !failure.Message.StartsWith(cause)
+            var epochBegan = (await coordinator.Job.GetStatusAsync()).LastRestart?.At ?? DateTime.MinValue;
+            var error = workers.FirstFailureSince(epochBegan) is { } cause && !failure.Message.StartsWith(cause)
                 ? new DtrainException($"{cause} ({failure.Message})")
                 : failure;
             output.Finish(Summary(RunSummary.Failed, checkpoint) with { Error = error.Message });

@@ -79,9 +79,13 @@ public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArgumen
         StartOne();
     }
 
-    /// <summary>The most recent worker failure, in the worker's own words (the likely cause of a failed job); null if none failed.</summary>
-    public string? LatestFailure() =>
-        ended.Concat(running).Except(stopped).Where(c => c.HasFailed).MaxBy(c => c.ExitTime)?.DescribeFailure("worker");
+    /// <summary>
+    /// The first worker failure since <paramref name="epochBegan"/> (UTC), in the worker's own words: the likely cause
+    /// of a failed job. Failures before it were recovered from; the peers of a worker that died fail after it.
+    /// Null if none failed since.
+    /// </summary>
+    public string? FirstFailureSince(DateTime epochBegan) =>
+        ChildProcess.FirstFailure(ended.Concat(running).Except(stopped).Where(c => c.HasFailed && c.ExitTime.ToUniversalTime() >= epochBegan), "worker");
 
     public async Task WaitForExitAsync(CancellationToken ct)
     {
