@@ -40,9 +40,9 @@ public class CoordinatorTakeoverTests
         await first.WaitAsync(Limit);
 
         using var second = DtrainProcess.Start(coordinator, secret);
-        Assert.Equal(0, await second.WaitAsync(Limit));
-        Assert.Equal(0, await a.WaitAsync(Limit));
-        Assert.Equal(0, await b.WaitAsync(Limit));
+        Assert.True(await second.WaitAsync(Limit) == 0, $"the second coordinator: {second.Stderr}{second.Stdout}");
+        Assert.True(await a.WaitAsync(Limit) == 0, $"worker a: {a.Stderr}");
+        Assert.True(await b.WaitAsync(Limit) == 0, $"worker b: {b.Stderr}");
         Assert.Matches(@"took over job takeover in epoch 1 \(2 workers joined, [0-2] finished\)", second.Stdout);
         Assert.Contains("rank 0/2 of epoch 1", a.Stdout + b.Stdout);
         // Nobody rejoined: the workers trained on through the coordinator's absence.
