@@ -32,7 +32,7 @@ public class HeldAdamTests
             {
                 foreach (var p in Parameters) p.grad?.zero_();
                 (x.matmul(Parameters[0]).add(Parameters[1], s.One).tanh().matmul(Parameters[2]) - y).pow(s.Of(2.0)).mean().backward();
-                optimizer.step();
+                TorchOracle.Step(optimizer);
             }
         }
 

@@ -92,7 +92,7 @@ public class ShampooConvergenceTests(ITestOutputHelper output)
     private static (Action, IDisposable) AdamW(Parameter w, double lr)
     {
         var adamw = optim.AdamW([w], lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0);
-        return (() => adamw.step(), adamw);
+        return (() => TorchOracle.Step(adamw), adamw);
     }
 
     /// <summary>

@@ -74,7 +74,7 @@ public class CannonLinearTests
             sgd.zero_grad();
             var loss = (x.matmul(p1).tanh().matmul(p2) - target).pow(two).sum() / elements;
             loss.backward();
-            sgd.step();
+            TorchOracle.Step(sgd);
             losses[step] = loss.item<float>();
         }
 
@@ -94,7 +94,7 @@ public class CannonLinearTests
                 // This rank's share of the loss; the shares sum to the full loss.
                 var loss = (y.Block - targetBlock).pow(two).sum() / elements;
                 loss.backward();
-                optimizer.step();
+                TorchOracle.Step(optimizer);
                 rankLosses[step] = loss.item<float>();
             }
             return (
