@@ -1,4 +1,5 @@
 using Dtrain.Collectives;
+using Dtrain.Collectives.Transports.DataChannels;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Collectives.Transports.Mpi;
 using Dtrain.Contracts;
@@ -22,7 +23,7 @@ public static class WorkerRunner
     public static async Task<TrainingResult> RunAsync(WorkerOptions options, TextWriter log, CancellationToken ct)
     {
         DtrainMetrics.PublishBuildInfo("worker");
-        var inbox = new PeerInbox(options.JobToken);
+        using var inbox = new PeerInbox(options.JobToken, System.Net.IPAddress.Parse(options.ListenAddress));
         await using var endpoint = await WorkerEndpoint.StartAsync(
             inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, options.Tls, ct);
         await using var coordinator = new CoordinatorLink(options);
@@ -64,7 +65,7 @@ public static class WorkerRunner
         log.WriteLine($"rank {epoch.Rank}/{epoch.WorldSize} of epoch {epoch.Number} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
 
         var collectiveOptions = new CommunicatorOptions { Timeout = TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds) };
-        var transport = job.Transport == "mpi" ? null : new GrpcTransport(epoch.Rank, peers, inbox, options.JobToken, new GrpcTransportOptions { Tls = options.Tls }, epoch.Number);
+        var transport = job.Transport == "mpi" ? null : new GrpcTransport(epoch.Rank, peers, inbox, options.JobToken, new GrpcTransportOptions { Tls = options.Tls, DataChannel = DataChannels.Parse(job.DataChannel) }, epoch.Number);
         await using var comm = transport is null ? OpenMpi(epoch.Rank, collectiveOptions) : GrpcCommunicator.CreateWorld(transport, collectiveOptions);
         using var epochEnded = CancellationTokenSource.CreateLinkedTokenSource(ct);
         StepReport? latest = null;

@@ -7,10 +7,13 @@ namespace Dtrain.Collectives.Algorithms;
 /// per phase, and moves (n-1)/n of the buffer per phase. Reduce-scatter leaves block r fully reduced on rank r;
 /// all-gather then passes every block around. Each block is reduced on exactly one rank, in an order that
 /// depends only on the world size (block b: ranks b+1, b+2, ..., b), and then copied: every rank ends with
-/// bitwise identical values.
+/// bitwise identical values. Reduce-scatter is pipelined: a block travels in segments of about
+/// <see cref="SegmentBytes"/>, and a rank reduces one segment while the next arrives.
 /// </summary>
 internal static class Ring
 {
+    public const int SegmentBytes = 1 << 20;
+
     public static async Task AllReduceAsync<T>(Communicator comm, MessageHeader header, Memory<T> data, ReduceOp op, CancellationToken ct)
         where T : unmanaged
     {
@@ -31,21 +34,59 @@ internal static class Ring
         int n = comm.Size, rank = comm.Rank;
         if (n == 1) return;
         int right = (rank + 1) % n, left = (rank + n - 1) % n;
-        T[] scratch = BufferPool<T>.Rent(blocks.Largest);
+        int segment = Math.Max(1, SegmentBytes / DataTypes.SizeOf<T>());
+        // Two segments of scratch: one being reduced, one being received into.
+        int half = Math.Min(segment, Math.Max(1, blocks.Largest));
+        T[] scratch = BufferPool<T>.Rent(2 * half);
         try
         {
             for (int step = 0; step < n - 1; step++)
             {
                 var outgoing = blocks.Block(data, Exchange.Mod(rank - step - 1, n));
                 var incoming = blocks.Block(data, Exchange.Mod(rank - step - 2, n));
-                var received = scratch.AsMemory(0, incoming.Length);
-                await Exchange.SendReceiveAsync(comm, header, right, outgoing, left, received, ct);
-                Reduction.Combine(op, incoming.Span, received.Span);
+                var send = SendSegmentsAsync(comm, header, right, outgoing, segment, ct);
+                try
+                {
+                    await ReceiveAndReduceAsync(comm, header, left, incoming, segment, scratch, half, op, ct);
+                }
+                finally
+                {
+                    await send;
+                }
             }
         }
         finally
         {
             BufferPool<T>.Return(scratch);
+        }
+    }
+
+    private static async Task SendSegmentsAsync<T>(Communicator comm, MessageHeader header, int to, Memory<T> block, int segment, CancellationToken ct)
+        where T : unmanaged
+    {
+        int offset = 0;
+        do
+        {
+            int length = Math.Min(segment, block.Length - offset);
+            await Exchange.SendAsync(comm, to, header, block.Slice(offset, length), ct);
+            offset += length;
+        }
+        while (offset < block.Length);
+    }
+
+    /// <summary>Receives <paramref name="into"/>'s segments in turn, each into the scratch half the previous one is not being reduced in.</summary>
+    private static async Task ReceiveAndReduceAsync<T>(
+        Communicator comm, MessageHeader header, int from, Memory<T> into, int segment, T[] scratch, int half, ReduceOp op, CancellationToken ct)
+        where T : unmanaged
+    {
+        int segments = Math.Max(1, (into.Length + segment - 1) / segment);
+        Memory<T> Received(int k) => scratch.AsMemory(k % 2 * half, Math.Min(segment, into.Length - k * segment));
+        var arriving = Exchange.ReceiveAsync(comm, from, header, Received(0), ct).AsTask();
+        for (int k = 0; k < segments; k++)
+        {
+            await arriving;
+            if (k + 1 < segments) arriving = Exchange.ReceiveAsync(comm, from, header, Received(k + 1), ct).AsTask();
+            Reduction.Combine(op, into.Slice(k * segment, Received(k).Length).Span, Received(k).Span);
         }
     }
 

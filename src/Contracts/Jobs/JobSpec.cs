@@ -76,6 +76,9 @@ public sealed record JobSpec
     /// <summary>grpc, or mpi: workers start under mpiexec and exchange gradients over MPI.</summary>
     public string Transport { get; init; } = "grpc";
 
+    /// <summary>How the grpc transport moves bulk bytes: auto (shared memory on one host, else TCP), shm, tcp, or http2.</summary>
+    public string DataChannel { get; init; } = "auto";
+
     /// <summary>Longest wait for a peer inside a collective before it fails, in seconds (NCCL's default is 600).</summary>
     public double CollectiveTimeoutSeconds { get; init; } = 300;
 
@@ -111,6 +114,8 @@ public sealed record JobSpec
     public static readonly IReadOnlyList<string> Compressions = ["none", "bf16"];
 
     public static readonly IReadOnlyList<string> Transports = ["grpc", "mpi"];
+
+    public static readonly IReadOnlyList<string> DataChannels = ["auto", "shm", "tcp", "http2"];
 
     public static readonly IReadOnlyList<string> Optimizers = ["adam", "shampoo"];
 
@@ -170,6 +175,7 @@ public sealed record JobSpec
         if (!(BucketMegabytes > 0) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
         if (!Compressions.Contains(Compression)) yield return $"compression must be one of {string.Join(", ", Compressions)}, got '{Compression}'";
         if (!Transports.Contains(Transport)) yield return $"transport must be one of {string.Join(", ", Transports)}, got '{Transport}'";
+        if (!DataChannels.Contains(DataChannel)) yield return $"data_channel must be one of {string.Join(", ", DataChannels)}, got '{DataChannel}'";
         if (!(CollectiveTimeoutSeconds > 0) || double.IsInfinity(CollectiveTimeoutSeconds)) yield return $"collective_timeout_s must be a positive number, got {CollectiveTimeoutSeconds}";
         if (Port is < 1 or > 65534) yield return $"port must be between 1 and 65534, got {Port}";
     }
@@ -188,6 +194,7 @@ public sealed record JobSpec
         BucketMb = BucketMegabytes,
         Compression = Compression,
         Transport = Transport,
+        DataChannel = DataChannel,
         CollectiveTimeoutS = CollectiveTimeoutSeconds,
         Optimizer = Optimizer,
         Shampoo = Shampoo,
@@ -219,6 +226,7 @@ public sealed record JobSpec
         BucketMegabytes = settings.BucketMb,
         Compression = settings.Compression,
         Transport = settings.Transport,
+        DataChannel = settings.DataChannel,
         CollectiveTimeoutSeconds = settings.CollectiveTimeoutS,
         Optimizer = settings.Optimizer,
         Shampoo = settings.Shampoo,

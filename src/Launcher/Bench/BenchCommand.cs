@@ -38,7 +38,7 @@ public static class BenchCommand
             {
                 throw new UsageException("--ranks and --iters must be at least 1, --warmup at least 0");
             }
-            string title = $"dtrain bench collectives: {name} over {parse.GetValue(ranks.Transport)}, {count} ranks, float32, " +
+            string title = $"dtrain bench collectives: {name} over {ranks.Describe(parse)}, {count} ranks, float32, " +
                 $"{iters} timed calls per size after {warmupCalls} warm-up, all_reduce algorithm {algorithmName}";
             var options = new CommunicatorOptions
             {
@@ -168,7 +168,7 @@ public static class BenchCommand
         Action<string, int, TResult> print, CancellationToken ct)
     {
         Refuse(problems);
-        string transport = parse.GetValue(ranks.Transport)!;
+        string transport = ranks.Describe(parse);
         await ranks.RunAsync(parse, new CommunicatorOptions(), async comm =>
         {
             var result = await run(comm, ct);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Sockets;
 using Dtrain.Collectives;
+using Dtrain.Collectives.Transports.DataChannels;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Collectives.Transports.Mpi;
@@ -22,14 +23,28 @@ public sealed class BenchRanks
     private readonly Option<int?> rank = new("--rank") { Hidden = true };
     private readonly Option<string?> ports = new("--ports") { Hidden = true };
 
-    public BenchRanks() => Transport.AcceptOnlyFromAmong("inproc", "grpc", "mpi");
+    public BenchRanks()
+    {
+        Transport.AcceptOnlyFromAmong("inproc", "grpc", "mpi");
+        DataChannel.AcceptOnlyFromAmong([.. DataChannels.Names]);
+    }
 
     public Option<string> Transport { get; } = new("--transport") { Description = "inproc, grpc or mpi", DefaultValueFactory = _ => "grpc" };
+
+    public Option<string> DataChannel { get; } = new("--data-channel")
+    {
+        Description = "grpc: how bulk bytes travel: auto, shm, tcp or http2", DefaultValueFactory = _ => "auto",
+    };
 
     public Option<int> Count { get; } = new("--ranks") { Description = "number of ranks", DefaultValueFactory = _ => 2 };
 
     /// <summary>The options a benchmark command needs for its ranks, the hidden ones a spawned rank reads included.</summary>
-    public IEnumerable<Option> Options => [Transport, Count, rank, ports];
+    public IEnumerable<Option> Options => [Transport, DataChannel, Count, rank, ports];
+
+    /// <summary>The transport as a table's title names it: grpc with its data channel.</summary>
+    public string Describe(ParseResult parse) => parse.GetValue(Transport) is "grpc" and var grpc
+        ? $"{grpc} ({parse.GetValue(DataChannel)} data channel)"
+        : parse.GetValue(Transport)!;
 
     /// <summary>Runs <paramref name="body"/> on every rank, each with the communicator of all ranks.</summary>
     public async Task RunAsync(ParseResult parse, CommunicatorOptions options, Func<Communicator, Task> body, CancellationToken ct)
@@ -39,7 +54,8 @@ public sealed class BenchRanks
         var arguments = parse.Tokens.Select(t => t.Value);
         if (parse.GetValue(rank) is { } myRank)
         {
-            await RunGrpcRankAsync(myRank, ranks, ParsePorts(parse.GetValue(ports)), options, body, ct);
+            var channel = DataChannels.Parse(parse.GetValue(DataChannel)!);
+            await RunGrpcRankAsync(myRank, ranks, ParsePorts(parse.GetValue(ports)), channel, options, body, ct);
         }
         else if (parse.GetValue(Transport) == "inproc")
         {
@@ -81,15 +97,15 @@ public sealed class BenchRanks
     }
 
     private static async Task RunGrpcRankAsync(
-        int rank, int ranks, int[] ports, CommunicatorOptions options, Func<Communicator, Task> body, CancellationToken ct)
+        int rank, int ranks, int[] ports, DataChannel channel, CommunicatorOptions options, Func<Communicator, Task> body, CancellationToken ct)
     {
         string token = JobEnvironment.RequireJobToken();
-        var inbox = new PeerInbox(token);
+        using var inbox = new PeerInbox(token, System.Net.IPAddress.Loopback);
         var peerPorts = ports[..ranks];
         await using var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", peerPorts[rank], ports[ranks + rank], GrpcTls.None, ct);
         await WaitUntilListeningAsync(peerPorts, ct);
         var addresses = peerPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
-        await using var comm = GrpcCommunicator.CreateWorld(new GrpcTransport(rank, addresses, inbox, token), options);
+        await using var comm = GrpcCommunicator.CreateWorld(new GrpcTransport(rank, addresses, inbox, token, new GrpcTransportOptions { DataChannel = channel }), options);
         await body(comm);
         await comm.BarrierAsync(ct);
     }

@@ -10,7 +10,7 @@ namespace Dtrain.Launcher.Jobs;
 
 /// <summary>
 /// A YAML job file: the same settings as the run command's flags, in snake_case (workers, steps, batch_size, lr,
-/// seed, device, bucket_mb, compression, transport, collective_timeout_s, port; for graphsage graph, fanouts
+/// seed, device, bucket_mb, compression, transport, data_channel, collective_timeout_s, port; for graphsage graph, fanouts
 /// (a list), graph_task, feature_cache), and a shampoo section. Every key
 /// is optional; an unknown key is an error, not a silently ignored typo.
 /// </summary>
@@ -27,6 +27,8 @@ public sealed class JobFile
     public double? BucketMb { get; set; }
     public string? Compression { get; set; }
     public string? Transport { get; set; }
+
+    public string? DataChannel { get; set; }
     public double? CollectiveTimeoutS { get; set; }
     public int? Port { get; set; }
     public string? Graph { get; set; }
@@ -90,6 +92,7 @@ public sealed class JobFile
         BucketMegabytes = BucketMb ?? spec.BucketMegabytes,
         Compression = Compression ?? spec.Compression,
         Transport = Transport ?? spec.Transport,
+        DataChannel = DataChannel ?? spec.DataChannel,
         CollectiveTimeoutSeconds = CollectiveTimeoutS ?? spec.CollectiveTimeoutSeconds,
         Port = Port ?? spec.Port,
         Graph = Graph ?? spec.Graph,

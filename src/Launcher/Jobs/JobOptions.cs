@@ -13,7 +13,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, data_channel, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -70,6 +70,11 @@ public sealed class JobOptions
     public Option<string?> Transport { get; } = new("--transport")
     {
         Description = $"grpc, or mpi (workers start under mpiexec.mpich and all-reduce over MPI) [default: {Defaults.Transport}]",
+    };
+
+    public Option<string?> DataChannel { get; } = new("--data-channel")
+    {
+        Description = $"grpc transport: how bulk bytes travel between workers: auto (shared memory on one host, else TCP), shm, tcp, or http2 (the gRPC streams) [default: {Defaults.DataChannel}]",
     };
 
     public Option<double?> CollectiveTimeout { get; } = new("--collective-timeout")
@@ -162,7 +167,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, DataChannel, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
         {
             command.Options.Add(option);
         }
@@ -186,6 +191,7 @@ public sealed class JobOptions
             BucketMegabytes = parse.GetValue(BucketMegabytes) ?? spec.BucketMegabytes,
             Compression = parse.GetValue(Compression) ?? spec.Compression,
             Transport = parse.GetValue(Transport) ?? spec.Transport,
+            DataChannel = parse.GetValue(DataChannel) ?? spec.DataChannel,
             CollectiveTimeoutSeconds = parse.GetValue(CollectiveTimeout) ?? spec.CollectiveTimeoutSeconds,
             Port = parse.GetValue(Port) ?? spec.Port,
             Graph = parse.GetValue(Graph) ?? spec.Graph,

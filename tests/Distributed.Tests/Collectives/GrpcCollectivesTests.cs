@@ -1,4 +1,5 @@
 using Dtrain.Collectives;
+using Dtrain.Collectives.Transports.DataChannels;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Collectives;
 using Dtrain.Contracts.Hosting;
@@ -8,19 +9,34 @@ using static Dtrain.Tests.Collectives.Conformance;
 
 namespace Dtrain.Tests.Collectives;
 
-/// <summary>The collectives over real gRPC streams between Kestrel endpoints on loopback.</summary>
+/// <summary>
+/// The collectives over the gRPC transport between Kestrel endpoints on loopback, on each of its data channels:
+/// shared memory, TCP sockets, and the gRPC streams themselves.
+/// </summary>
 public class GrpcCollectivesTests
 {
+    public static TheoryData<DataChannel> Channels() => new(DataChannel.Shm, DataChannel.Tcp, DataChannel.Http2);
+
+    public static TheoryData<int, DataChannel> SizesOnChannels()
+    {
+        var data = new TheoryData<int, DataChannel>();
+        foreach (int size in new[] { 1, 2, 3, 4 })
+        {
+            foreach (var channel in new[] { DataChannel.Shm, DataChannel.Tcp, DataChannel.Http2 }) data.Add(size, channel);
+        }
+        return data;
+    }
+
+    private static GrpcTransportOptions On(DataChannel channel) => new() { DataChannel = channel };
+
     private static readonly CommunicatorOptions Ring = new() { AllReduceAlgorithm = AllReduceAlgorithm.Ring, Timeout = TimeSpan.FromSeconds(30) };
     private static readonly CommunicatorOptions Doubling = Ring with { AllReduceAlgorithm = AllReduceAlgorithm.RecursiveDoubling };
 
-    public static TheoryData<int> Sizes() => new(1, 2, 3, 4);
-
     [Theory]
-    [MemberData(nameof(Sizes))]
-    public async Task Every_operation_matches_the_oracle(int size)
+    [MemberData(nameof(SizesOnChannels))]
+    public async Task Every_operation_matches_the_oracle(int size, DataChannel channel)
     {
-        await using var group = await GrpcGroup.StartAsync(size, Ring);
+        await using var group = await GrpcGroup.StartAsync(size, Ring, On(channel));
         var comms = group.Communicators;
         await OnAllRanks(comms, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Average, 1, RankChecks.Lengths));
         await OnAllRanks(comms, comm => RankChecks.AllReduce<BFloat16>(comm, ReduceOp.Sum, 2, RankChecks.Lengths));
@@ -36,27 +52,28 @@ public class GrpcCollectivesTests
     }
 
     [Theory]
-    [MemberData(nameof(Sizes))]
-    public async Task Recursive_doubling_matches_its_oracle(int size)
+    [MemberData(nameof(SizesOnChannels))]
+    public async Task Recursive_doubling_matches_its_oracle(int size, DataChannel channel)
     {
-        await using var group = await GrpcGroup.StartAsync(size, Doubling);
+        await using var group = await GrpcGroup.StartAsync(size, Doubling, On(channel));
         await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, 11, RankChecks.Lengths));
     }
 
     [Fact]
     public async Task Messages_larger_than_a_frame_are_split_and_reassembled()
     {
-        await using var group = await GrpcGroup.StartAsync(3, Ring, new GrpcTransportOptions { FrameBytes = 4096 });
+        await using var group = await GrpcGroup.StartAsync(3, Ring, new GrpcTransportOptions { FrameBytes = 4096, DataChannel = DataChannel.Http2 });
         for (int round = 0; round < 3; round++)
         {
             await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, round, 30_001));
         }
     }
 
-    [Fact]
-    public async Task A_mismatch_across_processes_names_both_sides()
+    [Theory]
+    [MemberData(nameof(Channels))]
+    public async Task A_mismatch_across_processes_names_both_sides(DataChannel channel)
     {
-        await using var group = await GrpcGroup.StartAsync(2, Ring with { Timeout = TimeSpan.FromSeconds(5) });
+        await using var group = await GrpcGroup.StartAsync(2, Ring with { Timeout = TimeSpan.FromSeconds(5) }, On(channel));
         var a = group.Communicators[0].AllReduceAsync<float>(new float[8]);
         var b = group.Communicators[1].AllReduceAsync<double>(new double[8]);
         var error = await Assert.ThrowsAsync<CollectiveMismatchException>(() => a);
@@ -133,7 +150,7 @@ public class GrpcCollectivesTests
     public async Task Frames_are_the_protobuf_encoding_of_the_proto_file()
     {
         // A client generated from protos/collectives.proto talks to the hand-written decoder.
-        await using var group = await GrpcGroup.StartAsync(2);
+        await using var group = await GrpcGroup.StartAsync(2, transportOptions: On(DataChannel.Http2));
         using var channel = GrpcChannel.ForAddress(group.Endpoints[0].PeerAddress);
         using var call = new Peer.PeerClient(channel).Send(new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" }, { "dtrain-epoch", "1" } });
         float[] values = [1.5f, -2.25f, 3e7f];
@@ -149,15 +166,16 @@ public class GrpcCollectivesTests
         Assert.Equal(1, (await call.ResponseAsync).Messages);
     }
 
-    [Fact]
-    public async Task A_peer_that_leaves_fails_the_pending_receive_instead_of_hanging()
+    [Theory]
+    [MemberData(nameof(Channels))]
+    public async Task A_peer_that_leaves_fails_the_pending_receive_instead_of_hanging(DataChannel channel)
     {
-        await using var group = await GrpcGroup.StartAsync(2);
+        await using var group = await GrpcGroup.StartAsync(2, transportOptions: On(channel));
         var pending = group.Communicators[0].ReceiveAsync<float>(1, new float[4]);
         await group.Communicators[1].DisposeAsync();
         // Rank 1 never sent anything: its stream was never opened. Open and close one to make it leave.
         await using var rank1 = GrpcCommunicator.CreateWorld(
-            new GrpcTransport(1, group.Endpoints.Select(e => e.PeerAddress).ToArray(), new PeerInbox("test-token"), "test-token"));
+            new GrpcTransport(1, group.Endpoints.Select(e => e.PeerAddress).ToArray(), new PeerInbox("test-token"), "test-token", On(channel)));
         await rank1.SendAsync<float>(0, new float[4]);
         await rank1.DisposeAsync();
         await pending;
@@ -167,25 +185,26 @@ public class GrpcCollectivesTests
         Assert.Equal(1, lost.Peer);
     }
 
-    [Fact]
-    public async Task Messages_of_an_epoch_the_worker_left_never_reach_its_next_epoch()
+    [Theory]
+    [MemberData(nameof(Channels))]
+    public async Task Messages_of_an_epoch_the_worker_left_never_reach_its_next_epoch(DataChannel channel)
     {
-        await using var group = await GrpcGroup.StartAsync(2);
+        await using var group = await GrpcGroup.StartAsync(2, transportOptions: On(channel));
         // Rank 1 sends in epoch 1, but rank 0 leaves that epoch without reading it.
         await group.Communicators[1].SendAsync<float>(0, new float[] { 1f, 2f });
         group.Inboxes[0].Retire(1);
 
         string[] addresses = group.Endpoints.Select(e => e.PeerAddress).ToArray();
-        await using var rank0 = GrpcCommunicator.CreateWorld(new GrpcTransport(0, addresses, group.Inboxes[0], "test-token", epoch: 2));
-        await using var rank1 = GrpcCommunicator.CreateWorld(new GrpcTransport(1, addresses, group.Inboxes[1], "test-token", epoch: 2));
+        await using var rank0 = GrpcCommunicator.CreateWorld(new GrpcTransport(0, addresses, group.Inboxes[0], "test-token", On(channel), epoch: 2));
+        await using var rank1 = GrpcCommunicator.CreateWorld(new GrpcTransport(1, addresses, group.Inboxes[1], "test-token", On(channel), epoch: 2));
         await rank1.SendAsync<float>(0, new float[] { 3f, 4f });
         var received = new float[2];
         await rank0.ReceiveAsync<float>(1, received);
         Assert.Equal([3f, 4f], received);
 
         // A stream opened for the epoch rank 0 left is refused.
-        using var channel = GrpcChannel.ForAddress(addresses[0]);
-        using var stale = new Peer.PeerClient(channel).Send(new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" }, { "dtrain-epoch", "1" } });
+        using var grpc = GrpcChannel.ForAddress(addresses[0]);
+        using var stale = new Peer.PeerClient(grpc).Send(new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" }, { "dtrain-epoch", "1" } });
         var refused = await Assert.ThrowsAsync<RpcException>(async () =>
         {
             await stale.RequestStream.WriteAsync(new Frame { EndOfMessage = true });
@@ -194,10 +213,11 @@ public class GrpcCollectivesTests
         Assert.Equal((StatusCode.FailedPrecondition, "this worker has left epoch 1"), (refused.StatusCode, refused.Status.Detail));
     }
 
-    [Fact]
-    public async Task Aborting_a_transport_fails_the_peers_waiting_on_it_at_once()
+    [Theory]
+    [MemberData(nameof(Channels))]
+    public async Task Aborting_a_transport_fails_the_peers_waiting_on_it_at_once(DataChannel channel)
     {
-        await using var group = await GrpcGroup.StartAsync(2, new CommunicatorOptions { Timeout = TimeSpan.FromMinutes(5) });
+        await using var group = await GrpcGroup.StartAsync(2, new CommunicatorOptions { Timeout = TimeSpan.FromMinutes(5) }, On(channel));
         await OnAllRanks(group.Communicators, comm => comm.AllReduceAsync<float>(new[] { comm.Rank + 0.5f }, ReduceOp.Sum));
         var waiting = group.Communicators[0].ReceiveAsync<float>(1, new float[4]);
 

@@ -30,7 +30,7 @@ internal sealed class GrpcGroup : IAsyncDisposable
     public static async Task<GrpcGroup> StartAsync(
         int ranks, CommunicatorOptions? options = null, GrpcTransportOptions? transportOptions = null, string token = "test-token")
     {
-        var inboxes = Enumerable.Range(0, ranks).Select(_ => new PeerInbox(token)).ToArray();
+        var inboxes = Enumerable.Range(0, ranks).Select(_ => new PeerInbox(token, System.Net.IPAddress.Loopback)).ToArray();
         var endpoints = new List<WorkerEndpoint>();
         foreach (var inbox in inboxes)
         {
@@ -45,5 +45,6 @@ internal sealed class GrpcGroup : IAsyncDisposable
     {
         foreach (var comm in Communicators) await comm.DisposeAsync();
         foreach (var endpoint in Endpoints) await endpoint.DisposeAsync();
+        foreach (var inbox in Inboxes) inbox.Dispose();
     }
 }

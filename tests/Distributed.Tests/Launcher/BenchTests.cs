@@ -11,15 +11,17 @@ public class BenchTests
 
     [Theory]
     [InlineData("inproc", "all_reduce", 3)]
-    [InlineData("grpc", "all_reduce", 2)]
-    [InlineData("grpc", "all_gather", 3)]
-    public async Task Prints_a_row_per_size_with_positive_bandwidths(string transport, string op, int ranks)
+    [InlineData("grpc", "all_reduce", 2, "shm")]
+    [InlineData("grpc", "all_reduce", 2, "tcp")]
+    [InlineData("grpc", "all_gather", 3, "http2")]
+    public async Task Prints_a_row_per_size_with_positive_bandwidths(string transport, string op, int ranks, string channel = "auto")
     {
         var (code, stdout, stderr) = await DtrainProcess.RunAsync(Limit,
-            "bench", "collectives", "--transport", transport, "--op", op, "--ranks", ranks.ToString(), "--sizes", "4K..16K", "--iters", "3", "--warmup", "1");
+            "bench", "collectives", "--transport", transport, "--data-channel", channel, "--op", op, "--ranks", ranks.ToString(), "--sizes", "4K..16K", "--iters", "3", "--warmup", "1");
 
         Assert.True(code == 0, $"exit code {code}: {stderr}");
-        Assert.Contains($"# dtrain bench collectives: {op} over {transport}, {ranks} ranks", stdout);
+        string over = transport == "grpc" ? $"grpc ({channel} data channel)" : transport;
+        Assert.Contains($"# dtrain bench collectives: {op} over {over}, {ranks} ranks", stdout);
         var rows = Regex.Matches(stdout, @"^\s+(4K|8K|16K)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$", RegexOptions.Multiline);
         Assert.Equal(["4K", "8K", "16K"], rows.Select(r => r.Groups[1].Value));
         foreach (Match row in rows)
@@ -48,7 +50,7 @@ public class BenchTests
             "--max-preconditioner-dim", "16", "--frequencies", "1,3", "--warmup", "1", "--steps", "4", "--device", "cpu");
 
         Assert.True(code == 0, $"exit code {code}: {stderr}");
-        Assert.Contains($"# dtrain bench shampoo: {ranks} rank{(ranks == 1 ? "" : "s")} over grpc on cpu", stdout);
+        Assert.Contains($"# dtrain bench shampoo: {ranks} rank{(ranks == 1 ? "" : "s")} over grpc (auto data channel) on cpu", stdout);
         var rows = Regex.Matches(stdout, @"^\s+(adamw|shampoo)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\d+)\s*$", RegexOptions.Multiline)
             .Select(r => r.Groups.Values.Skip(1).Select(g => g.Value).ToArray())
             .ToArray();

@@ -25,8 +25,8 @@ public sealed class GrpcCommunicator : Communicator
         transport.SendAsync(worldRanks[peer], header, payload, ct);
 
     protected override ValueTask ReceiveCoreAsync(int peer, MessageHeader expected, Memory<byte> buffer, CancellationToken ct) =>
-        transport.Inbox.ReceiveAsync(transport.Epoch, worldRanks[peer], Context, buffer,
-            header => Verify(peer, expected, GrpcTransport.FromWire(header), header.PayloadBytes, buffer.Length), ct);
+        transport.ReceiveAsync(worldRanks[peer], Context, buffer,
+            (header, payloadBytes) => Verify(peer, expected, header, payloadBytes, buffer.Length), ct);
 
     protected internal override Communicator CreateSubgroup(IReadOnlyList<int> members, long context) =>
         new GrpcCommunicator(transport, members.Select(m => worldRanks[m]).ToArray(), members.ToList().IndexOf(Rank), context, Options, ownsTransport: false);

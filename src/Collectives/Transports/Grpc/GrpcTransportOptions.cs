@@ -1,3 +1,4 @@
+using Dtrain.Collectives.Transports.DataChannels;
 using Dtrain.Contracts.Hosting;
 
 namespace Dtrain.Collectives.Transports.Grpc;
@@ -10,6 +11,12 @@ public sealed record GrpcTransportOptions
     /// 60 KiB frames beat 1 MiB and 4 MiB ones in `dtrain bench collectives`).
     /// </summary>
     public int FrameBytes { get; init; } = 60 << 10;
+
+    /// <summary>How bulk bytes travel to each peer; every rank of a job must use the same.</summary>
+    public DataChannel DataChannel { get; init; } = DataChannel.Auto;
+
+    /// <summary>Sockets per TCP data channel; a large message is striped over them.</summary>
+    public int TcpSockets { get; init; } = 2;
 
     /// <summary>The CA trusted in peers' https:// endpoints.</summary>
     public GrpcTls Tls { get; init; } = GrpcTls.None;

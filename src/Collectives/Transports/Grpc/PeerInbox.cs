@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Threading.Channels;
+using Dtrain.Collectives.Transports.DataChannels;
 using Dtrain.Contracts.Collectives;
 using Dtrain.Contracts.Jobs;
 
@@ -7,15 +9,20 @@ namespace Dtrain.Collectives.Transports.Grpc;
 
 /// <summary>
 /// The receiving side of the gRPC transport: frames that peers streamed to this worker, queued per (membership
-/// epoch, sender world rank, communicator context) until a communicator asks for the next message. It exists
-/// before the worker knows its rank, because the worker's endpoint must be listening before it joins the job,
-/// and it outlives an epoch: ranks are numbered afresh in each, so their messages must never mix.
+/// epoch, sender world rank, communicator context) until a communicator asks for the next message, and the data
+/// channels peers opened here (<see cref="InboundChannels"/>). It exists before the worker knows its rank, because
+/// the worker's endpoint must be listening before it joins the job, and it outlives an epoch: ranks are numbered
+/// afresh in each, so their messages must never mix.
 /// </summary>
-public sealed class PeerInbox(string jobToken)
+/// <param name="jobToken">What a peer must present.</param>
+/// <param name="dataListenAddress">Where TCP data channels are accepted: the address the worker's endpoint listens on.</param>
+public sealed class PeerInbox(string jobToken, IPAddress? dataListenAddress = null) : IDisposable
 {
     private readonly ConcurrentDictionary<(long Epoch, int Sender, long Context), Channel<WireFrame>> queues = new();
     private readonly ConcurrentDictionary<(long Epoch, int Sender), Exception?> closedSenders = new();
     private long retiredThrough;
+
+    internal InboundChannels Channels { get; } = new(dataListenAddress ?? IPAddress.Any);
 
     /// <summary>Whether a caller presented this job's token; compared in constant time.</summary>
     public bool Admits(string? presentedToken) => JobToken.Matches(jobToken, presentedToken);
@@ -58,11 +65,14 @@ public sealed class PeerInbox(string jobToken)
             while (queue.Reader.TryRead(out var frame)) frame.Release();
         }
         foreach (var key in closedSenders.Keys.Where(key => key.Epoch <= epoch)) closedSenders.TryRemove(key, out _);
+        Channels.RetireAsync(epoch).GetAwaiter().GetResult();
     }
+
+    public void Dispose() => Channels.Dispose();
 
     /// <summary>Reads the next message from <paramref name="sender"/>; <paramref name="verify"/> sees its header first.</summary>
     internal async ValueTask ReceiveAsync(
-        long epoch, int sender, long context, Memory<byte> buffer, Action<Header> verify, CancellationToken ct)
+        long epoch, int sender, long context, Memory<byte> buffer, Action<MessageHeader, long> verify, CancellationToken ct)
     {
         var queue = Queue(epoch, sender, context);
         var first = await ReadAsync(queue, sender, ct);
@@ -73,7 +83,7 @@ public sealed class PeerInbox(string jobToken)
         }
         try
         {
-            verify(first.Header);
+            verify(GrpcTransport.FromWire(first.Header), first.Header.PayloadBytes);
         }
         catch
         {

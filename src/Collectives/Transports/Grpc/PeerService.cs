@@ -4,35 +4,24 @@ using Grpc.Core;
 
 namespace Dtrain.Collectives.Transports.Grpc;
 
-/// <summary>The gRPC endpoint peers stream their frames to; it only authenticates and hands frames to the inbox.</summary>
+/// <summary>
+/// The gRPC endpoint peers stream their frames to and open their data channels with; it only authenticates and
+/// hands frames to the inbox, and channel requests to its <see cref="DataChannels.InboundChannels"/>.
+/// </summary>
 [BindServiceMethod(typeof(PeerService), nameof(BindService))]
 public class PeerService(PeerInbox inbox)
 {
-    /// <summary>Binds <see cref="PeerWire.Send"/> to this service, as generated gRPC code would.</summary>
-    public static void BindService(ServiceBinderBase binder, PeerService? service) =>
+    /// <summary>Binds the methods of <see cref="PeerWire"/> to this service, as generated gRPC code would.</summary>
+    public static void BindService(ServiceBinderBase binder, PeerService? service)
+    {
         binder.AddMethod(PeerWire.Send, service is null ? null : service.Send);
+        binder.AddMethod(PeerWire.OpenChannel, service is null ? null : service.OpenChannel);
+    }
 
     /// <remarks>Virtual because gRPC's binder only accepts handlers that are virtual on the bound type.</remarks>
     public virtual async Task<SendSummary> Send(IAsyncStreamReader<WireFrame> requestStream, ServerCallContext context)
     {
-        if (!inbox.Admits(context.RequestHeaders.GetValue(PeerMetadata.JobToken)))
-        {
-            DtrainMetrics.RejectedConnections.WithLabels("peer", "token").Inc();
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "this peer does not hold the job's token"));
-        }
-        if (!int.TryParse(context.RequestHeaders.GetValue(PeerMetadata.SenderRank), out int sender) || sender < 0)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing or bad {PeerMetadata.SenderRank} header"));
-        }
-        if (!long.TryParse(context.RequestHeaders.GetValue(PeerMetadata.Epoch), out long epoch) || epoch < 1)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing or bad {PeerMetadata.Epoch} header"));
-        }
-        if (!inbox.Accepts(epoch))
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this worker has left epoch {epoch}"));
-        }
-
+        var (sender, epoch) = Authenticate(context);
         long messages = 0, messageContext = 0;
         try
         {
@@ -51,5 +40,35 @@ public class PeerService(PeerInbox inbox)
             throw;
         }
         return new SendSummary { Messages = messages };
+    }
+
+    /// <remarks>Virtual because gRPC's binder only accepts handlers that are virtual on the bound type.</remarks>
+    public virtual Task OpenChannel(IAsyncStreamReader<ChannelRequest> requests, IServerStreamWriter<ChannelOffer> offers, ServerCallContext context)
+    {
+        var (sender, epoch) = Authenticate(context);
+        return inbox.Channels.AcceptAsync(epoch, sender, requests, offers, context.CancellationToken);
+    }
+
+    /// <summary>The caller's world rank and epoch, once it showed the job's token; refuses the call otherwise.</summary>
+    private (int Sender, long Epoch) Authenticate(ServerCallContext context)
+    {
+        if (!inbox.Admits(context.RequestHeaders.GetValue(PeerMetadata.JobToken)))
+        {
+            DtrainMetrics.RejectedConnections.WithLabels("peer", "token").Inc();
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "this peer does not hold the job's token"));
+        }
+        if (!int.TryParse(context.RequestHeaders.GetValue(PeerMetadata.SenderRank), out int sender) || sender < 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing or bad {PeerMetadata.SenderRank} header"));
+        }
+        if (!long.TryParse(context.RequestHeaders.GetValue(PeerMetadata.Epoch), out long epoch) || epoch < 1)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing or bad {PeerMetadata.Epoch} header"));
+        }
+        if (!inbox.Accepts(epoch))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this worker has left epoch {epoch}"));
+        }
+        return (sender, epoch);
     }
 }

@@ -4,9 +4,16 @@ using Grpc.Core;
 
 namespace Dtrain.Collectives.Transports.Grpc;
 
-/// <summary>The Peer.Send method of protos/collectives.proto, with <see cref="WireFrame"/> as its request.</summary>
+/// <summary>The methods of protos/collectives.proto's Peer service, Send with <see cref="WireFrame"/> as its request.</summary>
 internal static class PeerWire
 {
+    public static readonly Method<ChannelRequest, ChannelOffer> OpenChannel = new(
+        MethodType.DuplexStreaming,
+        "dtrain.collectives.Peer",
+        "OpenChannel",
+        Marshallers.Create(request => request.ToByteArray(), ChannelRequest.Parser.ParseFrom),
+        Marshallers.Create(offer => offer.ToByteArray(), ChannelOffer.Parser.ParseFrom));
+
     public static readonly Method<WireFrame, SendSummary> Send = new(
         MethodType.ClientStreaming,
         "dtrain.collectives.Peer",
