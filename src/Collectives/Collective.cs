@@ -20,9 +20,13 @@ public static class Collective
         var header = comm.BeginCollective(CollectiveOp.AllReduce, DataTypes.Of<T>(), data.Length);
         var algorithm = comm.Options.AllReduceAlgorithm ??
             (data.Length * DataTypes.SizeOf<T>() < comm.Options.SmallMessageBytes ? AllReduceAlgorithm.RecursiveDoubling : AllReduceAlgorithm.Ring);
-        return Measured(comm, header, data.Length * DataTypes.SizeOf<T>(), () => algorithm == AllReduceAlgorithm.Ring
-            ? Ring.AllReduceAsync(comm, header, data, op, ct)
-            : RecursiveDoubling.AllReduceAsync(comm, header, data, op, ct));
+        return Measured(comm, header, data.Length * DataTypes.SizeOf<T>(), () => algorithm switch
+        {
+            AllReduceAlgorithm.Ring => Ring.AllReduceAsync(comm, header, data, op, ct),
+            AllReduceAlgorithm.RecursiveDoubling => RecursiveDoubling.AllReduceAsync(comm, header, data, op, ct),
+            _ => comm.TransportAllReduceAsync(data, op, ct)
+                ?? throw new NotSupportedException($"the {comm.Transport} transport has no all-reduce of its own"),
+        });
     }
 
     /// <summary>Every rank's <paramref name="input"/>, concatenated in rank order into <paramref name="output"/> (Size × input length).</summary>

@@ -5,7 +5,9 @@ namespace Dtrain.Collectives;
 /// communicator does. The collective operations (see <see cref="Collective"/>) are written once over its two
 /// primitives, send and receive; a transport only moves a header and a payload between two ranks, in order.
 /// This class numbers the collectives, checks every received header against the collective the rank is in,
-/// and bounds every wait by <see cref="CommunicatorOptions.Timeout"/>.
+/// and bounds every wait by <see cref="CommunicatorOptions.Timeout"/>. As c10d's backends, a transport may also
+/// supply its own implementation of a collective (<see cref="TransportAllReduceAsync{T}"/>), and it can be
+/// aborted (<see cref="Abort"/>).
 /// </summary>
 public abstract class Communicator : IAsyncDisposable
 {
@@ -81,6 +83,25 @@ public abstract class Communicator : IAsyncDisposable
     /// Implementations call <see cref="Verify"/> with the message's header and size before writing the buffer.
     /// </summary>
     protected abstract ValueTask ReceiveCoreAsync(int peer, MessageHeader expected, Memory<byte> buffer, CancellationToken ct);
+
+    /// <summary>
+    /// Whether the ranks can go on in a new membership epoch after one of them was lost. gRPC's can; MPI's cannot:
+    /// mpiexec ends every rank of the world, and its launcher restarts the group.
+    /// </summary>
+    public virtual bool SurvivesLostPeers => true;
+
+    /// <summary>
+    /// Breaks this rank's connections at once, without waiting for the peers: the epoch failed, and a peer that
+    /// hangs must not hold this rank up. Peers waiting for this rank's messages fail at once. The communicator is
+    /// of no further use.
+    /// </summary>
+    public abstract void Abort();
+
+    /// <summary>
+    /// The transport's own all-reduce, used under <see cref="AllReduceAlgorithm.Transport"/> (as MPI_Allreduce);
+    /// null when the transport has none.
+    /// </summary>
+    protected internal virtual Task? TransportAllReduceAsync<T>(Memory<T> data, ReduceOp op, CancellationToken ct) where T : unmanaged => null;
 
     /// <summary>The communicator of a sub-group: <paramref name="members"/> are ranks of this one, in new-rank order.</summary>
     protected internal abstract Communicator CreateSubgroup(IReadOnlyList<int> members, long context);

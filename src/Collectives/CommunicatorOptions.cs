@@ -16,4 +16,7 @@ public enum AllReduceAlgorithm
 {
     Ring,
     RecursiveDoubling,
+
+    /// <summary>The transport's own implementation, where it has one (MPI's MPI_Allreduce).</summary>
+    Transport,
 }

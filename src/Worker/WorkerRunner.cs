@@ -105,10 +105,10 @@ public static class WorkerRunner
             throw;
         }
         // MPI cannot survive a lost rank: mpiexec ends them all, and its launcher restarts the group.
-        catch (Exception broken) when (transport is not null && EndsTheEpoch(broken, epochEnded.Token, ct))
+        catch (Exception broken) when (comm.SurvivesLostPeers && EndsTheEpoch(broken, epochEnded.Token, ct))
         {
             // Peers blocked on this rank fail at once instead of waiting out their collective timeout.
-            transport.Abort();
+            comm.Abort();
             string reason = epochEnded.IsCancellationRequested ? "the coordinator started the next epoch" : broken.Message;
             log.WriteLine($"rank {epoch.Rank} leaves epoch {epoch.Number} ({reason}) and rejoins");
             await coordinator.EndEpochAsync(epoch, $"rank {epoch.Rank}: {reason}", ct);

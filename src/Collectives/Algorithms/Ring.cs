@@ -35,9 +35,7 @@ internal static class Ring
         if (n == 1) return;
         int right = (rank + 1) % n, left = (rank + n - 1) % n;
         int segment = Math.Max(1, SegmentBytes / DataTypes.SizeOf<T>());
-        // Two segments of scratch: one being reduced, one being received into.
-        int half = Math.Min(segment, Math.Max(1, blocks.Largest));
-        T[] scratch = BufferPool<T>.Rent(2 * half);
+        T[] scratch = BufferPool<T>.Rent(blocks.Largest);
         try
         {
             for (int step = 0; step < n - 1; step++)
@@ -47,7 +45,7 @@ internal static class Ring
                 var send = SendSegmentsAsync(comm, header, right, outgoing, segment, ct);
                 try
                 {
-                    await ReceiveAndReduceAsync(comm, header, left, incoming, segment, scratch, half, op, ct);
+                    await ReceiveAndReduceAsync(comm, header, left, incoming, segment, scratch.AsMemory(0, incoming.Length), op, ct);
                 }
                 finally
                 {
@@ -64,31 +62,43 @@ internal static class Ring
     private static async Task SendSegmentsAsync<T>(Communicator comm, MessageHeader header, int to, Memory<T> block, int segment, CancellationToken ct)
         where T : unmanaged
     {
-        int offset = 0;
-        do
+        foreach (var (offset, length) in Segments(block.Length, segment))
         {
-            int length = Math.Min(segment, block.Length - offset);
             await Exchange.SendAsync(comm, to, header, block.Slice(offset, length), ct);
-            offset += length;
         }
-        while (offset < block.Length);
     }
 
-    /// <summary>Receives <paramref name="into"/>'s segments in turn, each into the scratch half the previous one is not being reduced in.</summary>
+    /// <summary>
+    /// Posts a receive per segment of <paramref name="into"/> at once, each into its place in <paramref name="scratch"/>
+    /// (so the transport can write every segment straight where it belongs), then reduces each as it arrives.
+    /// </summary>
     private static async Task ReceiveAndReduceAsync<T>(
-        Communicator comm, MessageHeader header, int from, Memory<T> into, int segment, T[] scratch, int half, ReduceOp op, CancellationToken ct)
+        Communicator comm, MessageHeader header, int from, Memory<T> into, int segment, Memory<T> scratch, ReduceOp op, CancellationToken ct)
         where T : unmanaged
     {
-        int segments = Math.Max(1, (into.Length + segment - 1) / segment);
-        Memory<T> Received(int k) => scratch.AsMemory(k % 2 * half, Math.Min(segment, into.Length - k * segment));
-        var arriving = Exchange.ReceiveAsync(comm, from, header, Received(0), ct).AsTask();
-        for (int k = 0; k < segments; k++)
+        var segments = Segments(into.Length, segment);
+        var arriving = segments.Select(s => Exchange.ReceiveAsync(comm, from, header, scratch.Slice(s.Offset, s.Length), ct).AsTask()).ToArray();
+        try
         {
-            await arriving;
-            if (k + 1 < segments) arriving = Exchange.ReceiveAsync(comm, from, header, Received(k + 1), ct).AsTask();
-            Reduction.Combine(op, into.Slice(k * segment, Received(k).Length).Span, Received(k).Span);
+            for (int k = 0; k < segments.Length; k++)
+            {
+                await arriving[k];
+                var (offset, length) = segments[k];
+                Reduction.Combine(op, into.Slice(offset, length).Span, scratch.Slice(offset, length).Span);
+            }
+        }
+        finally
+        {
+            // A failed segment must not leave later receives writing into scratch that goes back to the pool.
+            await Task.WhenAll(arriving).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
+
+    /// <summary>A block's segments: (offset, length) pairs; an empty block is one empty segment, so both sides exchange one message.</summary>
+    private static (int Offset, int Length)[] Segments(int length, int segment) =>
+        Enumerable.Range(0, Math.Max(1, (length + segment - 1) / segment))
+            .Select(k => (k * segment, Math.Min(segment, length - k * segment)))
+            .ToArray();
 
     /// <summary>In place: rank r contributes block r of <paramref name="data"/>; afterwards every rank has all blocks.</summary>
     public static async Task AllGatherAsync<T>(Communicator comm, MessageHeader header, Memory<T> data, Partition blocks, CancellationToken ct)

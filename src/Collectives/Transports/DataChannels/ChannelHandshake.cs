@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Dtrain.Contracts.Collectives;
+using Dtrain.Collectives.Transports.Grpc;
 using Grpc.Core;
 
 namespace Dtrain.Collectives.Transports.DataChannels;
@@ -17,18 +18,18 @@ internal static class ChannelHandshake
 
     /// <summary>The channel to <paramref name="peer"/>, or null when the peer agreed to take the gRPC streams.</summary>
     public static async Task<OutboundChannel?> OpenAsync(
-        CallInvoker invoker, Metadata headers, DataChannel wanted, bool tls, string peerHost, int tcpSockets, int peer, CancellationToken ct)
+        CallInvoker invoker, Metadata headers, GrpcTransportOptions options, string peerHost, int peer, CancellationToken ct)
     {
         var refusals = new List<string>();
-        foreach (var kind in Candidates(wanted, tls))
+        foreach (var kind in Candidates(options.DataChannel, options.Tls.Scheme == "https"))
         {
-            var call = invoker.AsyncDuplexStreamingCall(Grpc.PeerWire.OpenChannel, null, new CallOptions(headers));
+            var call = invoker.AsyncDuplexStreamingCall(PeerWire.OpenChannel, null, new CallOptions(headers));
             try
             {
                 var outcome = kind switch
                 {
-                    DataChannel.Shm => await OfferSharedMemoryAsync(call, ct),
-                    DataChannel.Tcp => await ConnectTcpAsync(call, peerHost, tcpSockets, ct),
+                    DataChannel.Shm => await OfferSharedMemoryAsync(call, options.SharedMemoryDirectory, ct),
+                    DataChannel.Tcp => await ConnectTcpAsync(call, peerHost, options.TcpSockets, ct),
                     _ => await AskAsync(call, new ChannelRequest { Kind = "http2" }, ct) is var offer && offer.Kind == "http2"
                         ? (null, null) : (null, offer.Refusal),
                 };
@@ -61,9 +62,9 @@ internal static class ChannelHandshake
     }
 
     private static async Task<(IOutboundLink? Link, string? Refusal)> OfferSharedMemoryAsync(
-        AsyncDuplexStreamingCall<ChannelRequest, ChannelOffer> call, CancellationToken ct)
+        AsyncDuplexStreamingCall<ChannelRequest, ChannelOffer> call, string directory, CancellationToken ct)
     {
-        var ring = SharedMemoryRing.TryCreate(SharedMemoryRing.DefaultCapacity, out string path, out byte[] nonce, out string? refusal);
+        var ring = SharedMemoryRing.TryCreate(directory, SharedMemoryRing.DefaultCapacity, out string path, out byte[] nonce, out string? refusal);
         if (ring is null) return (null, refusal);
         try
         {

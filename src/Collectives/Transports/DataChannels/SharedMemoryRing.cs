@@ -11,16 +11,18 @@ namespace Dtrain.Collectives.Transports.DataChannels;
 /// </summary>
 internal sealed unsafe class SharedMemoryRing : IDisposable
 {
-    public const long DefaultCapacity = 4 << 20;
+    /// <summary>Room for several segments in flight: the writer runs ahead while the reader reduces (4 MiB was 1.6x slower at 64 MiB all-reduces).</summary>
+    public const long DefaultCapacity = 16 << 20;
     public const int SegmentBytes = 1 << 20;
     public const int NonceBytes = 16;
-    private const string Directory = "/dev/shm";
+    public const string Directory = "/dev/shm";
     private const long Magic = 0x31474e4952544400;   // "\0DTRING1"
     private const int DataOffset = 4096;
     // Each counter on its own cache line: the writer owns Written and its signal, the reader Read and its signal.
     private const int CapacityAt = 8, NonceAt = 16, WrittenAt = 64, WrittenSignalAt = 72, ReadAt = 128, ReadSignalAt = 136, StateAt = 192;
     private const int Open = 0, Completed = 1, Broken = 2;
-    private const int SpinsBeforeSleeping = 30;
+    // Short: on a machine with fewer cores than busy threads, a spinning waiter takes the time its peer needs.
+    private const int SpinsBeforeSleeping = 10;
     private static readonly TimeSpan SleepSlice = TimeSpan.FromMilliseconds(50);
 
     private readonly MemoryMappedFile file;
@@ -40,9 +42,9 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
     }
 
     /// <summary>The ring a sender creates and maps; null (with the reason) where shared memory cannot be used.</summary>
-    public static SharedMemoryRing? TryCreate(long capacity, out string path, out byte[] nonce, out string? refusal)
+    public static SharedMemoryRing? TryCreate(string directory, long capacity, out string path, out byte[] nonce, out string? refusal)
     {
-        path = Path.Combine(Directory, $"dtrain-{Guid.NewGuid():N}");
+        path = Path.Combine(directory, $"dtrain-{Guid.NewGuid():N}");
         nonce = System.Security.Cryptography.RandomNumberGenerator.GetBytes(NonceBytes);
         if (!Futex.IsAvailable)
         {
@@ -51,7 +53,11 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
         }
         try
         {
-            using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
+            // Allocated now (posix_fallocate), not on first touch: a /dev/shm too small fails here, not with SIGBUS later.
+            using var stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite, PreallocationSize = DataOffset + capacity,
+            });
             stream.SetLength(DataOffset + capacity);
             var ring = Map(stream);
             *(long*)(ring.start + CapacityAt) = capacity;
@@ -62,6 +68,7 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            File.Delete(path);
             refusal = $"cannot create {path}: {e.Message}";
             return null;
         }
@@ -112,6 +119,9 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
     private int* WrittenSignal => (int*)(start + WrittenSignalAt);
     private int* ReadSignal => (int*)(start + ReadSignalAt);
     private int* State => (int*)(start + StateAt);
+
+    /// <summary>Bytes the writer may write now without waiting.</summary>
+    public long Free => capacity - (Volatile.Read(ref *Written) - Volatile.Read(ref *ReadCounter));
 
     /// <summary>Writes all of <paramref name="data"/>, waiting for room as the reader frees it.</summary>
     public void Write(ReadOnlySpan<byte> data)
@@ -207,7 +217,7 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
             int seen = Volatile.Read(ref *signal);
             if (broken || Volatile.Read(ref *State) == Broken) throw new IOException("the shared-memory channel was broken");
             if (ready()) return;
-            if (spins < SpinsBeforeSleeping) Thread.SpinWait(64 << Math.Min(spins, 6));
+            if (spins < SpinsBeforeSleeping) Thread.SpinWait(20);
             else Futex.Wait(signal, seen, SleepSlice);
         }
     }

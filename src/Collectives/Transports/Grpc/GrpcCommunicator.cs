@@ -21,6 +21,9 @@ public sealed class GrpcCommunicator : Communicator
 
     public override string Transport => "grpc";
 
+    /// <summary>Aborts the transport: every communicator of this process, sub-groups included, is broken.</summary>
+    public override void Abort() => transport.Abort();
+
     protected override ValueTask SendCoreAsync(int peer, MessageHeader header, ReadOnlyMemory<byte> payload, CancellationToken ct) =>
         transport.SendAsync(worldRanks[peer], header, payload, ct);
 

@@ -18,6 +18,7 @@ public sealed class GrpcTransport : IAsyncDisposable
     private readonly string jobToken;
     private readonly GrpcTransportOptions options;
     private readonly Peer?[] peers;
+    private readonly Task[] receivesPosted;
     private volatile bool aborted;
 
     /// <param name="epoch">The job's membership epoch these ranks belong to; peers drop messages of epochs they left.</param>
@@ -31,6 +32,7 @@ public sealed class GrpcTransport : IAsyncDisposable
         this.jobToken = jobToken;
         this.options = options ?? new GrpcTransportOptions();
         peers = new Peer?[peerAddresses.Count];
+        receivesPosted = Enumerable.Repeat(Task.CompletedTask, peerAddresses.Count).ToArray();
     }
 
     public int WorldRank { get; }
@@ -63,13 +65,40 @@ public sealed class GrpcTransport : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads the next message from <paramref name="worldPeer"/> on communicator <paramref name="context"/>.</summary>
-    internal async ValueTask ReceiveAsync(
-        int worldPeer, long context, Memory<byte> buffer, Action<MessageHeader, long> verify, CancellationToken ct)
+    /// <summary>
+    /// Reads the next message from <paramref name="worldPeer"/> on communicator <paramref name="context"/>. Receives
+    /// from one peer may be posted before earlier ones completed (a pipelined ring posts a block's segments at once);
+    /// they take their places in the channel in the order they were posted, also while the channel is still opening.
+    /// </summary>
+    internal ValueTask ReceiveAsync(int worldPeer, long context, Memory<byte> buffer, Action<MessageHeader, long> verify, CancellationToken ct)
     {
-        var channel = options.DataChannel == DataChannel.Http2 ? null : await Inbox.Channels.FromAsync(Epoch, worldPeer, ct);
-        if (channel is null) await Inbox.ReceiveAsync(Epoch, worldPeer, context, buffer, verify, ct);
-        else await channel.ReceiveAsync(context, buffer, verify, ct);
+        if (options.DataChannel == DataChannel.Http2) return Inbox.ReceiveAsync(Epoch, worldPeer, context, buffer, verify, ct);
+        var posted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task previous;
+        lock (receivesPosted)
+        {
+            previous = receivesPosted[worldPeer];
+            receivesPosted[worldPeer] = posted.Task;
+        }
+        return ReceiveInTurnAsync(previous, posted, worldPeer, context, buffer, verify, ct);
+    }
+
+    private async ValueTask ReceiveInTurnAsync(
+        Task previous, TaskCompletionSource posted, int worldPeer, long context, Memory<byte> buffer, Action<MessageHeader, long> verify, CancellationToken ct)
+    {
+        ValueTask receiving;
+        try
+        {
+            await previous;
+            var channel = await Inbox.Channels.FromAsync(Epoch, worldPeer, ct);
+            // Posted synchronously: the channel queues it before the next receive can take its turn.
+            receiving = channel is null ? Inbox.ReceiveAsync(Epoch, worldPeer, context, buffer, verify, ct) : channel.ReceiveAsync(context, buffer, verify, ct);
+        }
+        finally
+        {
+            posted.SetResult();
+        }
+        await receiving;
     }
 
     /// <summary>
@@ -155,8 +184,7 @@ public sealed class GrpcTransport : IAsyncDisposable
     };
 
     private Task<OutboundChannel?> OpenChannelAsync(int worldPeer, Peer peer) => ChannelHandshake.OpenAsync(
-        peer.Grpc.CreateCallInvoker(), CallHeaders(), options.DataChannel, options.Tls.Scheme == "https",
-        new Uri(peerAddresses[worldPeer]).Host, options.TcpSockets, worldPeer, CancellationToken.None);
+        peer.Grpc.CreateCallInvoker(), CallHeaders(), options, new Uri(peerAddresses[worldPeer]).Host, worldPeer, CancellationToken.None);
 
     private FrameStream OpenFrames(GrpcChannel channel) =>
         new(channel.CreateCallInvoker().AsyncClientStreamingCall(PeerWire.Send, null, new CallOptions(CallHeaders())));

@@ -15,6 +15,12 @@ public sealed record GrpcTransportOptions
     /// <summary>How bulk bytes travel to each peer; every rank of a job must use the same.</summary>
     public DataChannel DataChannel { get; init; } = DataChannel.Auto;
 
+    /// <summary>
+    /// Where this worker creates its shared-memory rings. Peers map files in /dev/shm only: elsewhere stands for
+    /// a host whose /dev/shm the peers do not share (tests of the fallback use it).
+    /// </summary>
+    public string SharedMemoryDirectory { get; init; } = SharedMemoryRing.Directory;
+
     /// <summary>Sockets per TCP data channel; a large message is striped over them.</summary>
     public int TcpSockets { get; init; } = 2;
 

@@ -21,8 +21,24 @@ public static class InProcessGroup
     {
         private readonly ConcurrentDictionary<(int From, int To, long Context), Channel<Message>> queues = new();
 
-        public Channel<Message> Queue(int from, int to, long context) =>
-            queues.GetOrAdd((from, to, context), _ => Channel.CreateUnbounded<Message>());
+        private readonly ConcurrentDictionary<int, bool> broken = new();
+
+        public Channel<Message> Queue(int from, int to, long context) => queues.GetOrAdd((from, to, context), key =>
+        {
+            var queue = Channel.CreateUnbounded<Message>();
+            if (broken.ContainsKey(key.From) || broken.ContainsKey(key.To)) queue.Writer.TryComplete(new PeerLostException(key.From));
+            return queue;
+        });
+
+        /// <summary>Ends every queue from and to <paramref name="worldRank"/>, and those made later.</summary>
+        public void Break(int worldRank)
+        {
+            broken[worldRank] = true;
+            foreach (var ((from, to, _), queue) in queues)
+            {
+                if (from == worldRank || to == worldRank) queue.Writer.TryComplete(new PeerLostException(from));
+            }
+        }
     }
 
     /// <summary>A copy of the sender's payload, in a pooled array (see <see cref="BufferPool{T}"/>).</summary>
@@ -42,12 +58,29 @@ public static class InProcessGroup
     {
         public override string Transport => "inproc";
 
-        protected override ValueTask SendCoreAsync(int peer, MessageHeader header, ReadOnlyMemory<byte> payload, CancellationToken ct) =>
-            fabric.Queue(worldRanks[Rank], worldRanks[peer], Context).Writer.WriteAsync(Message.Copy(header, payload), ct);
+        /// <summary>Ends every queue from and to this rank: the peers' receives from it fail at once.</summary>
+        public override void Abort() => fabric.Break(worldRanks[Rank]);
+
+        /// <remarks>The queues are unbounded: a write fails only once the queue was ended by an abort.</remarks>
+        protected override ValueTask SendCoreAsync(int peer, MessageHeader header, ReadOnlyMemory<byte> payload, CancellationToken ct)
+        {
+            var message = Message.Copy(header, payload);
+            if (fabric.Queue(worldRanks[Rank], worldRanks[peer], Context).Writer.TryWrite(message)) return ValueTask.CompletedTask;
+            BufferPool<byte>.Return(message.Pooled);
+            throw new PeerLostException(peer);
+        }
 
         protected override async ValueTask ReceiveCoreAsync(int peer, MessageHeader expected, Memory<byte> buffer, CancellationToken ct)
         {
-            var message = await fabric.Queue(worldRanks[peer], worldRanks[Rank], Context).Reader.ReadAsync(ct);
+            Message message;
+            try
+            {
+                message = await fabric.Queue(worldRanks[peer], worldRanks[Rank], Context).Reader.ReadAsync(ct);
+            }
+            catch (ChannelClosedException)
+            {
+                throw new PeerLostException(peer);
+            }
             try
             {
                 Verify(peer, expected, message.Header, message.Length, buffer.Length);

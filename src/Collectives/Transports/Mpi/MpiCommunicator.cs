@@ -56,6 +56,14 @@ public sealed class MpiCommunicator : Communicator
 
     public override string Transport => "mpi";
 
+    public override bool SurvivesLostPeers => false;
+
+    /// <summary>MPI_Abort: ends every process of the world, as mpiexec would when one of them fails.</summary>
+    public override void Abort() => MpiNative.Abort(handle, 1);
+
+    protected internal override Task? TransportAllReduceAsync<T>(Memory<T> data, ReduceOp op, CancellationToken ct) =>
+        NativeAllReduceAsync(data, op, ct);
+
     /// <summary>
     /// MPI's own MPI_Allreduce on this group, in place, to compare the library's algorithms with. float32, float64
     /// and int64 only (MPI has no bfloat16); Average is MPI_SUM followed by a division by the group size, so

@@ -42,6 +42,9 @@ internal static unsafe partial class MpiNative
     [LibraryImport(Library, EntryPoint = "MPI_Init_thread")]
     public static partial int InitThread(int* argc, byte*** argv, int required, out int provided);
 
+    [LibraryImport(Library, EntryPoint = "MPI_Abort")]
+    public static partial int Abort(int comm, int errorCode);
+
     [LibraryImport(Library, EntryPoint = "MPI_Finalize")]
     public static partial int Finalize();
 
