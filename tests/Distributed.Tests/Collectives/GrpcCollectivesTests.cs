@@ -59,6 +59,15 @@ public class GrpcCollectivesTests
         await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, 11, RankChecks.Lengths));
     }
 
+    /// <summary>The ring sends a block in segments of 1 MiB and posts their receives at once: blocks of several segments.</summary>
+    [Theory]
+    [MemberData(nameof(Channels))]
+    public async Task Blocks_of_several_segments_match_the_oracle(DataChannel channel)
+    {
+        await using var group = await GrpcGroup.StartAsync(3, Ring, On(channel));
+        await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, 24, 2_500_001));
+    }
+
     [Fact]
     public async Task Messages_larger_than_a_frame_are_split_and_reassembled()
     {

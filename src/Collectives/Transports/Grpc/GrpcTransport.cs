@@ -67,12 +67,12 @@ public sealed class GrpcTransport : IAsyncDisposable
 
     /// <summary>
     /// Reads the next message from <paramref name="worldPeer"/> on communicator <paramref name="context"/>. Receives
-    /// from one peer may be posted before earlier ones completed (a pipelined ring posts a block's segments at once);
-    /// they take their places in the channel in the order they were posted, also while the channel is still opening.
+    /// from one peer may be posted before earlier ones completed (a pipelined ring posts a block's segments at once):
+    /// on a data channel they take their places in the order they were posted, also while the channel is still
+    /// opening; on the gRPC streams, which deliver one message at a time, each waits for the one before.
     /// </summary>
     internal ValueTask ReceiveAsync(int worldPeer, long context, Memory<byte> buffer, Action<MessageHeader, long> verify, CancellationToken ct)
     {
-        if (options.DataChannel == DataChannel.Http2) return Inbox.ReceiveAsync(Epoch, worldPeer, context, buffer, verify, ct);
         var posted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task previous;
         lock (receivesPosted)
@@ -90,9 +90,14 @@ public sealed class GrpcTransport : IAsyncDisposable
         try
         {
             await previous;
-            var channel = await Inbox.Channels.FromAsync(Epoch, worldPeer, ct);
+            var channel = options.DataChannel == DataChannel.Http2 ? null : await Inbox.Channels.FromAsync(Epoch, worldPeer, ct);
+            if (channel is null)
+            {
+                await Inbox.ReceiveAsync(Epoch, worldPeer, context, buffer, verify, ct);
+                return;
+            }
             // Posted synchronously: the channel queues it before the next receive can take its turn.
-            receiving = channel is null ? Inbox.ReceiveAsync(Epoch, worldPeer, context, buffer, verify, ct) : channel.ReceiveAsync(context, buffer, verify, ct);
+            receiving = channel.ReceiveAsync(context, buffer, verify, ct);
         }
         finally
         {
