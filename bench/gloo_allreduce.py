@@ -6,6 +6,7 @@ to back, the slowest rank's mean). Prints one line per size: size in bytes, time
 """
 import argparse
 import os
+import queue
 import socket
 import time
 
@@ -17,6 +18,8 @@ import torch.multiprocessing as mp
 def run(rank, world, port, sizes, iters, warmup, results):
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(port)
+    os.environ["GLOO_SOCKET_IFNAME"] = "lo"
+    os.environ["USE_LIBUV"] = "0"   # Debian's torch is built without libuv, which its TCPStore would ask for
     torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=world)
     for size in sizes:
@@ -54,11 +57,18 @@ def main():
                  for r in range(args.ranks)]
     for p in processes:
         p.start()
-    rows = [results.get() for _ in args.sizes]
+    rows = []
+    while len(rows) < len(args.sizes):
+        try:
+            rows.append(results.get(timeout=5))
+        except queue.Empty:
+            # A rank that failed sends nothing: stop the others rather than wait for ever.
+            if any(p.exitcode not in (None, 0) for p in processes):
+                for p in processes:
+                    p.kill()
+                raise SystemExit("a gloo rank failed")
     for p in processes:
         p.join()
-        if p.exitcode != 0:
-            raise SystemExit(f"a gloo rank exited with {p.exitcode}")
     factor = 2 * (args.ranks - 1) / args.ranks
     for size, seconds in rows:
         print(f"{size} {seconds * 1e6:.1f} {size / seconds / 1e9 * factor:.4f}")

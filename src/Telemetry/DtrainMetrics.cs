@@ -88,7 +88,7 @@ public static class DtrainMetrics
 
     public static readonly Counter RejectedConnections = Metrics.CreateCounter(
         "dtrain_rejected_connections_total",
-        "Calls refused by endpoint (coordinator, peer, sampling) and reason: token (not the job's token) or job (another job's id).",
+        "Calls refused by endpoint (coordinator, peer, sampling, data) and reason: token (not the job's or the channel's one-time token) or job (another job's id).",
         "endpoint", "reason");
 
     /// <summary>Sets dtrain_build_info for this process; call once at start-up.</summary>

@@ -6,36 +6,41 @@ namespace Dtrain.Collectives.Tensors;
 
 /// <summary>
 /// A tensor's elements as host memory the transports can read and write in place. A contiguous CPU tensor is
-/// used as it is; a CUDA (or non-contiguous) tensor is staged through a pinned host copy that is written back
-/// with <see cref="CopyBack"/>.
+/// used as it is; a CUDA (or non-contiguous) tensor is staged through a host copy that is written back with
+/// <see cref="CopyBack"/>. The copy lives in a buffer of <see cref="StagingBuffers"/>, pinned for CUDA tensors,
+/// allocated once per type and size and reused.
 /// </summary>
 internal sealed class HostTensor : IDisposable
 {
     private readonly Tensor original;
     private readonly Tensor host;
+    private readonly Tensor? staging;
 
-    private HostTensor(Tensor original, Tensor host)
+    private HostTensor(Tensor original, Tensor host, Tensor? staging)
     {
         this.original = original;
         this.host = host;
+        this.staging = staging;
     }
 
     public static HostTensor Of(Tensor tensor)
     {
         if (tensor.device_type == DeviceType.CPU && tensor.is_contiguous())
         {
-            return new HostTensor(tensor, tensor);
+            return new HostTensor(tensor, tensor, null);
         }
-        var staging = empty(tensor.shape, tensor.dtype, CPU);
-        if (tensor.device_type == DeviceType.CUDA)
-        {
-            // Pinned memory lets the device copy run by DMA instead of through a pageable bounce buffer.
-            using var pageable = staging;
-            staging = pageable.pin_memory();
-        }
-        staging.copy_(tensor);
-        return new HostTensor(tensor, staging);
+        // Pinned memory lets the device copy run by DMA instead of through a pageable bounce buffer.
+        var staging = StagingBuffers.Rent(tensor.dtype, tensor.numel(), pinned: tensor.device_type == DeviceType.CUDA);
+        var host = staging.view(tensor.shape);
+        host.copy_(tensor);
+        return new HostTensor(tensor, host, staging);
     }
+
+    /// <summary>Whether the elements live in a staging copy rather than in the tensor itself.</summary>
+    public bool IsStaged => staging is not null;
+
+    /// <summary>The address of the host elements, for telling buffers apart.</summary>
+    public IntPtr Address => host.data_ptr();
 
     public ScalarType DataType => host.dtype;
 
@@ -60,9 +65,8 @@ internal sealed class HostTensor : IDisposable
 
     public void Dispose()
     {
-        if (!ReferenceEquals(host, original))
-        {
-            host.Dispose();
-        }
+        if (staging is null) return;
+        host.Dispose();
+        StagingBuffers.Return(staging);
     }
 }

@@ -27,6 +27,28 @@ public class TensorCollectivesTests
     }
 
     [Fact]
+    public void A_staging_buffer_is_allocated_once_and_reused_for_the_next_tensor_of_its_type_and_size()
+    {
+        // An odd size no other test stages, so that the buffers seen here are this test's own.
+        using var first = randn(13, 31).t();
+        using var second = randn(13, 31).t();
+        IntPtr used;
+        using (var staged = HostTensor.Of(first))
+        {
+            Assert.True(staged.IsStaged);
+            used = staged.Address;
+        }
+        using (var again = HostTensor.Of(second))
+        {
+            Assert.Equal(used, again.Address);
+            Assert.Equal(second.contiguous().data<float>().ToArray(), again.As<float>().ToArray());
+        }
+        using var contiguous = randn(13, 31);
+        using var direct = HostTensor.Of(contiguous);
+        Assert.False(direct.IsStaged);
+    }
+
+    [Fact]
     public async Task A_non_contiguous_tensor_is_staged_and_written_back()
     {
         var group = InProcessGroup.Create(2);
