@@ -40,7 +40,13 @@ internal sealed class HostTensor : IDisposable
     public bool IsStaged => staging is not null;
 
     /// <summary>The address of the host elements, for telling buffers apart.</summary>
-    public IntPtr Address => host.data_ptr();
+    public unsafe IntPtr Address
+    {
+        get
+        {
+            fixed (byte* start = host.bytes) return (IntPtr)start;
+        }
+    }
 
     public ScalarType DataType => host.dtype;
 

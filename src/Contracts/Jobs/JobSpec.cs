@@ -73,6 +73,12 @@ public sealed record JobSpec
     /// <summary>none, or bf16: gradient buckets travel as bfloat16, half the bytes.</summary>
     public string Compression { get; init; } = "none";
 
+    /// <summary>
+    /// Each gradient bucket's all-reduce starts during backward, as soon as its gradients are final (PyTorch DDP's
+    /// way); false: all of them after backward. The same result either way, bit for bit.
+    /// </summary>
+    public bool Overlap { get; init; } = true;
+
     /// <summary>grpc, or mpi: workers start under mpiexec and exchange gradients over MPI.</summary>
     public string Transport { get; init; } = "grpc";
 
@@ -193,6 +199,7 @@ public sealed record JobSpec
         Device = Device,
         BucketMb = BucketMegabytes,
         Compression = Compression,
+        Overlap = Overlap,
         Transport = Transport,
         DataChannel = DataChannel,
         CollectiveTimeoutS = CollectiveTimeoutSeconds,
@@ -225,6 +232,7 @@ public sealed record JobSpec
         Device = settings.Device,
         BucketMegabytes = settings.BucketMb,
         Compression = settings.Compression,
+        Overlap = settings.Overlap,
         Transport = settings.Transport,
         DataChannel = settings.DataChannel,
         CollectiveTimeoutSeconds = settings.CollectiveTimeoutS,

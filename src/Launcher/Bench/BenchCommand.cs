@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Dtrain.Collectives;
+using Dtrain.Contracts.Jobs;
 using Dtrain.Graph.Partitioning;
+using Dtrain.Launcher.Jobs;
 
 namespace Dtrain.Launcher.Bench;
 
@@ -146,13 +148,24 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 5 };
         var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 30 };
         var device = DeviceOption();
+        var bucketMegabytes = new Option<double>("--bucket-mb")
+        {
+            Description = "gradient bucket size in MiB; each bucket is one all-reduce", DefaultValueFactory = _ => new JobSpec().BucketMegabytes,
+        };
+        var overlap = new Option<string?>("--overlap")
+        {
+            Description = "true: start each gradient bucket's all-reduce during backward; false: all after it (sync(ms) is then the whole averaging)",
+            DefaultValueFactory = _ => "true",
+        };
+        JobOptions.AcceptTrueOrFalse(overlap);
 
         var command = Subcommand("overhead", "Time training steps through dtrain's data-parallel step (compare with bench/overhead.py; several ranks: scaling on one device)",
-            ranks, model, width, layers, heads, context, vocabulary, batch, warmup, steps, device);
+            ranks, model, width, layers, heads, context, vocabulary, batch, warmup, steps, device, bucketMegabytes, overlap);
         command.SetAction((parse, ct) =>
         {
             var bench = new OverheadBenchmark(parse.GetValue(model)!, parse.GetValue(width), parse.GetValue(layers), parse.GetValue(heads),
-                parse.GetValue(context), parse.GetValue(vocabulary), parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!);
+                parse.GetValue(context), parse.GetValue(vocabulary), parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!,
+                parse.GetValue(bucketMegabytes), parse.GetValue(overlap) == "true");
             return RunOnRanksAsync(parse, ranks, bench.Problems(), bench.RunAsync,
                 (transport, size, result) => OverheadReport.Print(Console.Out, transport, size, bench, result), ct);
         });

@@ -12,7 +12,8 @@ namespace Dtrain.Launcher.Bench;
 
 /// <summary>
 /// What the timed steps measured, per step the slowest rank's: the whole step, and within it the gradient
-/// averaging. The losses are rank 0's, of the first step and of the last.
+/// averaging (with overlap, the part of it the step waited for after backward). The losses are rank 0's, of the
+/// first step and of the last.
 /// </summary>
 public sealed record OverheadBenchResult(
     string Device, int ThreadsPerRank, long Parameters, double[] StepSeconds, double[] SyncSeconds, double FirstLoss, double LastLoss)
@@ -21,7 +22,7 @@ public sealed record OverheadBenchResult(
 
     public double MeanSeconds => StepSeconds.Average();
 
-    /// <summary>The share of all timed step time spent averaging gradients.</summary>
+    /// <summary>The share of all timed step time spent averaging gradients (with overlap: waiting for it after backward).</summary>
     public double SyncShare => SyncSeconds.Sum() / StepSeconds.Sum();
 }
 
@@ -42,8 +43,11 @@ public sealed record OverheadBenchResult(
 /// <param name="Warmup">Untimed steps first.</param>
 /// <param name="Steps">Timed steps.</param>
 /// <param name="Device">cpu, cuda or auto.</param>
+/// <param name="BucketMegabytes">Gradient bucket size in MiB, as the job's bucket_mb.</param>
+/// <param name="Overlap">Start each gradient bucket's all-reduce during backward (the job default), or all after it.</param>
 public sealed record OverheadBenchmark(
-    string Model, int Width, int Layers, int Heads, int Context, int Vocabulary, int Batch, int Warmup, int Steps, string Device)
+    string Model, int Width, int Layers, int Heads, int Context, int Vocabulary, int Batch, int Warmup, int Steps, string Device,
+    double BucketMegabytes, bool Overlap)
 {
     public static readonly string[] Models = ["mlp", "transformer-lm"];
     public const double LearningRate = 1e-3;
@@ -64,6 +68,7 @@ public sealed record OverheadBenchmark(
         if (Batch < 1) yield return $"--batch must be at least 1, got {Batch}";
         if (Warmup < 0) yield return $"--warmup must not be negative, got {Warmup}";
         if (Steps < 1) yield return $"--steps must be at least 1, got {Steps}";
+        if (!(BucketMegabytes > 0) || double.IsInfinity(BucketMegabytes)) yield return $"--bucket-mb must be a positive number, got {BucketMegabytes}";
     }
 
     /// <summary>Runs the timed steps on this rank; every rank of <paramref name="comm"/> must run it.</summary>
@@ -73,7 +78,8 @@ public sealed record OverheadBenchmark(
         var (create, makeBatch) = Workload();
         using var model = TrainingSteps.CreateSeeded(Seed, create);
         model.to(device);
-        var job = new JobSpec { Workers = comm.Size, BatchSize = Batch, LearningRate = LearningRate, Seed = Seed, Optimizer = "adam" };
+        var job = new JobSpec { Workers = comm.Size, BatchSize = Batch, LearningRate = LearningRate, Seed = Seed, Optimizer = "adam",
+            BucketMegabytes = BucketMegabytes, Overlap = Overlap };
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
         var batches = Enumerable.Range(0, DistinctBatches).Select(i => makeBatch(BatchIndices(comm, i), device)).ToArray();
         try

@@ -5,6 +5,7 @@ using Dtrain.Models.Data;
 using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
 using Dtrain.Worker.Training;
+using Dtrain.Worker.Training.GradientSync;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -84,7 +85,7 @@ public sealed record ShampooBenchmark(
     {
         using var model = CreateModel(data);
         model.to(device);
-        using var buckets = new GradientBuckets(model.parameters(), BucketBytes, compressToBFloat16: false);
+        using var buckets = new GradientBuckets(model.named_parameters(), BucketBytes, compressToBFloat16: false);
         using var adamw = frequency is null
             ? new HeldAdam(model.parameters(), LearningRate, weight_decay: AdamWWeightDecay, decoupled_weight_decay: true)
             : null;

@@ -13,7 +13,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, transport, data_channel, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, overlap, transport, data_channel, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -65,6 +65,11 @@ public sealed class JobOptions
     public Option<string?> Compression { get; } = new("--compression")
     {
         Description = $"none, or bf16 to send gradient buckets as bfloat16 [default: {Defaults.Compression}]",
+    };
+
+    public Option<string?> Overlap { get; } = new("--overlap")
+    {
+        Description = $"true: start each gradient bucket's all-reduce during backward, once its gradients are final; false: all of them after backward [default: {Defaults.Overlap.ToString().ToLowerInvariant()}]",
     };
 
     public Option<string?> Transport { get; } = new("--transport")
@@ -154,6 +159,7 @@ public sealed class JobOptions
 
     public JobOptions()
     {
+        AcceptTrueOrFalse(Overlap);
         // Without this, a mistyped flag would be taken for the job file's name.
         File.Validators.Add(result =>
         {
@@ -167,7 +173,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Transport, DataChannel, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Overlap, Transport, DataChannel, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
         {
             command.Options.Add(option);
         }
@@ -190,6 +196,7 @@ public sealed class JobOptions
             Device = parse.GetValue(Device) ?? spec.Device,
             BucketMegabytes = parse.GetValue(BucketMegabytes) ?? spec.BucketMegabytes,
             Compression = parse.GetValue(Compression) ?? spec.Compression,
+            Overlap = parse.GetValue(Overlap) is { } overlap ? overlap == "true" : spec.Overlap,
             Transport = parse.GetValue(Transport) ?? spec.Transport,
             DataChannel = parse.GetValue(DataChannel) ?? spec.DataChannel,
             CollectiveTimeoutSeconds = parse.GetValue(CollectiveTimeout) ?? spec.CollectiveTimeoutSeconds,
@@ -214,6 +221,15 @@ public sealed class JobOptions
         Check(spec, file, GraphProblems(spec));
         return spec;
     }
+
+    /// <summary>Refuses any value of <paramref name="option"/> but true and false, in one line naming the option.</summary>
+    public static void AcceptTrueOrFalse(Option<string?> option) => option.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<string?>() is { } value && value is not ("true" or "false"))
+        {
+            result.AddError($"{option.Name} must be true or false, got '{value}'");
+        }
+    });
 
     /// <summary>Fails with one usage error naming every problem of the job, its own and <paramref name="more"/>.</summary>
     public static void Check(JobSpec spec, FileInfo? file, IEnumerable<string> more)

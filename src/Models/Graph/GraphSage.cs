@@ -6,6 +6,7 @@ namespace Dtrain.Models.Graph;
 /// <summary>
 /// GraphSAGE for mini-batch training on sampled blocks: one <see cref="SageLayer"/> per block, ReLU between
 /// layers. Block i feeds layer i; the last block's destinations are the batch's seed nodes, whose rows come out.
+/// Layers are invoked with call(), which runs their forward hooks (data-parallel training's gradient-ready signals).
 /// </summary>
 public sealed class GraphSage : Module<Tensor, IReadOnlyList<MessageFlow>, Tensor>
 {
@@ -33,7 +34,7 @@ public sealed class GraphSage : Module<Tensor, IReadOnlyList<MessageFlow>, Tenso
         var h = inputs;
         for (int i = 0; i < layers.Count; i++)
         {
-            h = layers[i].forward(h, blocks[i]);
+            h = layers[i].call(h, blocks[i]);
             if (i < layers.Count - 1) h = functional.relu(h);
         }
         return h;

@@ -27,6 +27,6 @@ public sealed class SageLayer : Module<Tensor, MessageFlow, Tensor>
         var destinations = sources.narrow(0, 0, flow.DestinationCount);
         var sums = zeros(flow.DestinationCount, sources.shape[1], dtype: sources.dtype, device: sources.device)
             .index_add(0, flow.EdgeDestinations, sources.index_select(0, flow.EdgeSources), Scalars.One);
-        return self.forward(destinations).add(neighbours.forward(sums.mul(flow.InverseDegrees)), Scalars.One);
+        return self.call(destinations).add(neighbours.call(sums.mul(flow.InverseDegrees)), Scalars.One);
     }
 }

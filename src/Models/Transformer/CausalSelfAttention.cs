@@ -29,9 +29,9 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     {
         long batch = input.shape[0], positions = input.shape[1], width = input.shape[2];
         // [batch, positions, 3, heads, head width] -> three [batch, heads, positions, head width]
-        var qkv = queryKeyValue.forward(input).view(batch, positions, 3, heads, width / heads).permute(2, 0, 3, 1, 4);
+        var qkv = queryKeyValue.call(input).view(batch, positions, 3, heads, width / heads).permute(2, 0, 3, 1, 4);
         // Positional: TorchSharp 0.107 spells the last parameter is_casual.
         var attended = functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], null, 0.0, true);
-        return projection.forward(attended.transpose(1, 2).reshape(batch, positions, width));
+        return projection.call(attended.transpose(1, 2).reshape(batch, positions, width));
     }
 }

@@ -27,7 +27,7 @@ public sealed class DecoderBlock : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var x = input.add(attention.forward(attentionNorm.forward(input)), Scalars.One);
-        return x.add(contract.forward(activation.forward(expand.forward(mlpNorm.forward(x)))), Scalars.One);
+        var x = input.add(attention.call(attentionNorm.call(input)), Scalars.One);
+        return x.add(contract.call(activation.call(expand.call(mlpNorm.call(x)))), Scalars.One);
     }
 }

@@ -8,7 +8,8 @@ namespace Dtrain.Models.Transformer;
 /// <summary>
 /// A small decoder-only language model (GPT-2's shape without dropout or weight tying): token and learned position
 /// embeddings, <c>layers</c> pre-norm <see cref="DecoderBlock"/>s, a final layer norm and a linear head
-/// giving next-token logits at every position. bench/overhead.py builds the same model in PyTorch.
+/// giving next-token logits at every position. bench/overhead.py builds the same model in PyTorch. Layers are
+/// invoked with call(), which runs their forward hooks (data-parallel training's gradient-ready signals).
 /// </summary>
 public sealed class TransformerLm : Module<Tensor, Tensor>
 {
@@ -35,8 +36,8 @@ public sealed class TransformerLm : Module<Tensor, Tensor>
     {
         using Scalar first = 0L.ToScalar(), end = input.shape[1].ToScalar(), step = 1L.ToScalar();
         using var where = arange(first, end, step, dtype: ScalarType.Int64, device: input.device);
-        var x = tokens.forward(input).add(positions.forward(where), Scalars.One);
-        foreach (var block in blocks) x = block.forward(x);
-        return head.forward(finalNorm.forward(x));
+        var x = tokens.call(input).add(positions.call(where), Scalars.One);
+        foreach (var block in blocks) x = block.call(x);
+        return head.call(finalNorm.call(x));
     }
 }

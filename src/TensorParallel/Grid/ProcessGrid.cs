@@ -1,4 +1,5 @@
 using Dtrain.Collectives;
+using Dtrain.Collectives.Tensors;
 
 namespace Dtrain.TensorParallel.Grid;
 
@@ -43,6 +44,12 @@ public sealed class ProcessGrid : IAsyncDisposable
     public Communicator ColumnGroup { get; }
 
     public bool IsSquare => Rows == Cols;
+
+    /// <summary>
+    /// What failed inside a backward that runs collectives on this grid (CannonLinear's): the caller of backward()
+    /// rethrows it with <see cref="BackwardFailure.ThrowIfFailed"/>; until then the grid's later backward work is skipped.
+    /// </summary>
+    public BackwardFailure BackwardFailure { get; } = new();
 
     /// <summary>Arranges the ranks of <paramref name="world"/> as a grid; every rank calls it with the same shape and owners.</summary>
     /// <param name="cellOwners">The rank owning each cell, row-major, each rank once; null: cell c to rank c.</param>

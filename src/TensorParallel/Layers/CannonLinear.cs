@@ -12,8 +12,11 @@ namespace Dtrain.TensorParallel.Layers;
 /// (<see cref="CannonMatmulFunction"/>), so the layer composes with other modules: loss.backward() leaves this
 /// rank's block of dW in <see cref="Weight"/>.grad, for any optimizer to step, and the input's block of dX in
 /// its grad. Every rank of the grid runs forward and backward together, on threads that may block.
-/// A failed collective inside backward ends the process: TorchSharp's autograd engine cannot carry a .NET
-/// exception back to the caller of backward(). Bad shapes are caught in forward, before anything is sent.
+/// TorchSharp's autograd engine cannot carry a .NET exception back to the caller of backward(), so a collective
+/// that fails inside backward (a lost peer, a timeout) is kept in the grid's <see cref="ProcessGrid.BackwardFailure"/>,
+/// the rest of backward skips its distributed work, and the caller of backward() rethrows it with
+/// grid.BackwardFailure.ThrowIfFailed(); a failure nobody rethrew is thrown by the next forward.
+/// Bad shapes are caught in forward, before anything is sent.
 /// </summary>
 public sealed class CannonLinear : nn.Module<BlockMatrix, BlockMatrix>
 {
@@ -48,6 +51,7 @@ public sealed class CannonLinear : nn.Module<BlockMatrix, BlockMatrix>
             throw new GridException($"CannonLinear takes {InFeatures} input features, got a {input.Rows} x {input.Cols} input");
         }
         input.CheckOn(grid, "the input");
+        grid.BackwardFailure.ThrowIfFailed();
         var shapes = new CannonMatmulFunction.Shapes(grid, input.Rows, InFeatures, OutFeatures);
         return new BlockMatrix(CannonMatmulFunction.apply(input.Block, weight, shapes), input.Rows, OutFeatures);
     }

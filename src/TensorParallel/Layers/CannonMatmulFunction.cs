@@ -11,6 +11,8 @@ namespace Dtrain.TensorParallel.Layers;
 /// grid's block layout, and block (i, j) of Wᵀ is block (j, i) of W transposed, held by rank (j, i): so the
 /// transposed ranks first swap their blocks of W (and of X), one message each way (<see cref="GridTranspose"/>).
 /// TorchSharp calls forward and backward synchronously: both wait on the calling thread for the distributed work.
+/// Backward runs inside libtorch's autograd engine, which a .NET exception cannot cross: what fails there is kept in
+/// the grid's <see cref="ProcessGrid.BackwardFailure"/> and backward returns no gradients.
 /// </summary>
 internal sealed class CannonMatmulFunction : SingleTensorFunction<CannonMatmulFunction>
 {
@@ -37,8 +39,12 @@ internal sealed class CannonMatmulFunction : SingleTensorFunction<CannonMatmulFu
         var (grid, shapes) = (saved.Shapes.Grid, saved.Shapes);
         var blocks = ctx.get_saved_variables();
         var dY = new BlockMatrix(gradOutput, shapes.Batch, shapes.Out);
-        Tensor? dX = saved.InputNeedsGrad ? MultiplyByTranspose(grid, dY, new(blocks[1], shapes.In, shapes.Out), transposeFirst: false) : null;
-        Tensor? dW = saved.WeightNeedsGrad ? MultiplyByTranspose(grid, new(blocks[0], shapes.Batch, shapes.In), dY, transposeFirst: true) : null;
+        Tensor? dX = null, dW = null;
+        grid.BackwardFailure.Run(() =>
+        {
+            if (saved.InputNeedsGrad) dX = MultiplyByTranspose(grid, dY, new(blocks[1], shapes.In, shapes.Out), transposeFirst: false);
+            if (saved.WeightNeedsGrad) dW = MultiplyByTranspose(grid, new(blocks[0], shapes.Batch, shapes.In), dY, transposeFirst: true);
+        });
         blocks.ForEach(block => block.Dispose());
         return [dX!, dW!, null!];
     }

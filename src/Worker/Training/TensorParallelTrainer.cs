@@ -97,6 +97,7 @@ public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device
             // This block's share of the mean over the whole batch x classes; the shares sum to the loss.
             var share = (error * error).sum() / tensor((float)targets.numel(), device: device);
             share.backward();
+            grid.BackwardFailure.ThrowIfFailed();
             local = share.item<float>();
         }
         var total = new[] { local };

@@ -10,7 +10,7 @@ public class JobSpecTests
     private static readonly JobSpec Unusual = new()
     {
         Workers = 3, Steps = 17, BatchSize = 5, LearningRate = 0.125, Optimizer = "shampoo", Seed = 99, Device = "cpu",
-        BucketMegabytes = 0.5, Compression = "bf16", Transport = "mpi", CollectiveTimeoutSeconds = 42, Port = 31000,
+        BucketMegabytes = 0.5, Compression = "bf16", Overlap = false, Transport = "mpi", CollectiveTimeoutSeconds = 42, Port = 31000,
         Model = "graphsage", Graph = "/data/parts", Fanouts = "7,3", GraphTask = "link", FeatureCache = 12,
         CheckpointDir = "/data/checkpoints", CheckpointEvery = 7, KeepCheckpoints = 2, Resume = true, MaxRestarts = 4, HeartbeatTimeoutSeconds = 2.5,
         MinWorkers = 2, LastCallSeconds = 1.5, JoinTimeoutSeconds = 60,
@@ -43,6 +43,7 @@ public class JobSpecTests
             device: cpu
             bucket_mb: 0.5
             compression: bf16
+            overlap: false
             transport: mpi
             collective_timeout_s: 42
             port: 31000

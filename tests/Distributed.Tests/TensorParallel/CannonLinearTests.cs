@@ -1,4 +1,6 @@
+using Dtrain.Collectives;
 using Dtrain.Optimizers;
+using Dtrain.Tests.Collectives;
 using Dtrain.TensorParallel.Grid;
 using Dtrain.TensorParallel.Layers;
 using static Dtrain.Tests.TensorParallel.Matrices;
@@ -110,5 +112,36 @@ public class CannonLinearTests
         AssertClose(p1, ranks[0].W1!, "W1 after training");
         AssertClose(p2, ranks[0].W2!, "W2 after training");
         Assert.True(RelativeError(w1, ranks[0].W1!) > 1e-3, "the weights did not move");
+    }
+
+    /// <summary>
+    /// Rank 3 dies after forward, while the others run backward. Its row and column neighbours (ranks 1 and 2) wait
+    /// for its blocks inside backward, in the autograd engine: each gets the lost connection from ThrowIfFailed once
+    /// backward() has returned, and goes down in turn (aborts its transport), as a worker would. Rank 0 needs only
+    /// their blocks, so it either finishes or loses them too. The test host lives on.
+    /// </summary>
+    [Fact]
+    public async Task A_peer_lost_inside_backward_is_thrown_on_the_survivors_after_backward_returns()
+    {
+        const long batch = 4, inFeatures = 6, outFeatures = 4;
+        var (x, w) = (Random(batch, inFeatures, seed: 51), Random(inFeatures, outFeatures, seed: 52));
+        await using var group = await GrpcGroup.StartAsync(4, new CommunicatorOptions { Timeout = TimeSpan.FromSeconds(30) });
+        await using var grids = await Grids.OverAsync(group.Communicators, 2, 2);
+        var outcomes = await grids.RunAsync(grid =>
+        {
+            using var layer = new CannonLinear(grid, new BlockMatrix(BlockOf(grid, w), inFeatures, outFeatures));
+            var output = layer.forward(new BlockMatrix(BlockOf(grid, x), batch, inFeatures));
+            if (grid.Rank == 3)
+            {
+                group.Transports[3].Abort();
+                return Task.FromResult<Exception?>(null);
+            }
+            output.Block.sum().backward();
+            var failure = Record.Exception(grid.BackwardFailure.ThrowIfFailed);
+            if (failure is not null) group.Transports[grid.Rank].Abort();
+            return Task.FromResult(failure);
+        });
+        Assert.All(outcomes[1..3], failure => Assert.IsType<PeerLostException>(failure));
+        Assert.True(outcomes[0] is null or CollectiveException, $"rank 0: {outcomes[0]}");
     }
 }

@@ -1,6 +1,7 @@
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Worker.Training;
+using Dtrain.Worker.Training.GradientSync;
 using static TorchSharp.torch;
 
 namespace Dtrain.Tests.Training;
