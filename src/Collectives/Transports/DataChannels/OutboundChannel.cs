@@ -15,7 +15,7 @@ internal sealed class OutboundChannel : IAsyncDisposable
     private readonly SemaphoreSlim turn = new(1, 1);
     private readonly byte[] header = new byte[ChannelHeader.Size];
     private readonly Task watch;
-    private volatile bool closing;
+    private volatile bool completed;
     private int disposed;
 
     public OutboundChannel(DataChannel kind, IOutboundLink link, AsyncDuplexStreamingCall<ChannelRequest, ChannelOffer> call)
@@ -46,7 +46,6 @@ internal sealed class OutboundChannel : IAsyncDisposable
     /// <summary>Breaks the channel at once: the peer's receives from this worker fail.</summary>
     public void Break()
     {
-        closing = true;
         link.Break();
         call.Dispose();
     }
@@ -55,20 +54,18 @@ internal sealed class OutboundChannel : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 1) return;
-        if (!closing)
+        try
         {
-            closing = true;
-            try
-            {
-                await turn.WaitAsync(TimeSpan.FromSeconds(5));
-                link.Complete();
-                await call.RequestStream.CompleteAsync();
-                await watch.WaitAsync(TimeSpan.FromSeconds(5));
-            }
-            catch (Exception e) when (e is IOException or RpcException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException or ObjectDisposedException)
-            {
-                // The peer may already be gone at shutdown; nothing is left to deliver.
-            }
+            await turn.WaitAsync(TimeSpan.FromSeconds(5));
+            // Waits while the peer drains what was sent; if the peer is gone, the watch breaks the link.
+            link.Complete();
+            completed = true;
+            await call.RequestStream.CompleteAsync();
+            await watch.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is IOException or RpcException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // The peer may already be gone at shutdown, or the channel was broken; nothing is left to deliver.
         }
         link.Dispose();
         call.Dispose();
@@ -86,6 +83,6 @@ internal sealed class OutboundChannel : IAsyncDisposable
         {
             // Broken: handled below.
         }
-        if (!closing) link.Break();
+        if (!completed) link.Break();
     }
 }
