@@ -85,6 +85,13 @@ public abstract class Communicator : IAsyncDisposable
     protected abstract ValueTask ReceiveCoreAsync(int peer, MessageHeader expected, Memory<byte> buffer, CancellationToken ct);
 
     /// <summary>
+    /// The size of the segments in which the ring all-reduce pipelines a block (reducing one while the next
+    /// arrives); 0 sends whole blocks. Transports that pipeline large messages themselves (MPI) keep 0: there,
+    /// many outstanding segments cost more than they bring.
+    /// </summary>
+    protected internal virtual int RingSegmentBytes => 0;
+
+    /// <summary>
     /// Whether the ranks can go on in a new membership epoch after one of them was lost. gRPC's can; MPI's cannot:
     /// mpiexec ends every rank of the world, and its launcher restarts the group.
     /// </summary>

@@ -7,13 +7,11 @@ namespace Dtrain.Collectives.Algorithms;
 /// per phase, and moves (n-1)/n of the buffer per phase. Reduce-scatter leaves block r fully reduced on rank r;
 /// all-gather then passes every block around. Each block is reduced on exactly one rank, in an order that
 /// depends only on the world size (block b: ranks b+1, b+2, ..., b), and then copied: every rank ends with
-/// bitwise identical values. Reduce-scatter is pipelined: a block travels in segments of about
-/// <see cref="SegmentBytes"/>, and a rank reduces one segment while the next arrives.
+/// bitwise identical values. Reduce-scatter may be pipelined: a block travels in segments of the transport's
+/// <see cref="Communicator.RingSegmentBytes"/>, and a rank reduces one segment while the next arrives.
 /// </summary>
 internal static class Ring
 {
-    public const int SegmentBytes = 1 << 20;
-
     public static async Task AllReduceAsync<T>(Communicator comm, MessageHeader header, Memory<T> data, ReduceOp op, CancellationToken ct)
         where T : unmanaged
     {
@@ -34,7 +32,7 @@ internal static class Ring
         int n = comm.Size, rank = comm.Rank;
         if (n == 1) return;
         int right = (rank + 1) % n, left = (rank + n - 1) % n;
-        int segment = Math.Max(1, SegmentBytes / DataTypes.SizeOf<T>());
+        int segment = comm.RingSegmentBytes > 0 ? Math.Max(1, comm.RingSegmentBytes / DataTypes.SizeOf<T>()) : Math.Max(1, blocks.Largest);
         T[] scratch = BufferPool<T>.Rent(blocks.Largest);
         try
         {

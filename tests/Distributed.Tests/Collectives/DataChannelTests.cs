@@ -27,6 +27,18 @@ public class DataChannelTests
         Assert.Equal(DataChannel.Shm, group.Transports[1].ChannelTo(0));
     }
 
+    /// <summary>Parts of at least 256 KiB: a 1 MiB segment goes over all 3 sockets, smaller messages over the first alone.</summary>
+    [Fact]
+    public async Task A_tcp_channel_of_several_sockets_stripes_large_messages_and_keeps_their_order()
+    {
+        var ring = new CommunicatorOptions { AllReduceAlgorithm = AllReduceAlgorithm.Ring };
+        await using var group = await GrpcGroup.StartAsync(3, ring, new GrpcTransportOptions { DataChannel = DataChannel.Tcp, TcpSockets = 3 });
+        await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, 25, 2_500_001));
+        await OnAllRanks(group.Communicators, comm => RankChecks.AllGather<double>(comm, 26));
+        Assert.Equal([(0, 262_144), (262_144, 262_144), (524_288, 262_144), (786_432, 262_145)], Stripes.Parts(1_048_577, 4));
+        Assert.Equal([(0, 300_000)], Stripes.Parts(300_000, 3));
+    }
+
     [Fact]
     public async Task Auto_falls_back_to_tcp_when_the_peer_cannot_map_the_ring()
     {

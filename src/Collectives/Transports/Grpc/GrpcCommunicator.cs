@@ -21,6 +21,8 @@ public sealed class GrpcCommunicator : Communicator
 
     public override string Transport => "grpc";
 
+    protected internal override int RingSegmentBytes => 1 << 20;
+
     /// <summary>Aborts the transport: every communicator of this process, sub-groups included, is broken.</summary>
     public override void Abort() => transport.Abort();
 

@@ -22,7 +22,7 @@ public sealed record GrpcTransportOptions
     public string SharedMemoryDirectory { get; init; } = SharedMemoryRing.Directory;
 
     /// <summary>Sockets per TCP data channel; a large message is striped over them.</summary>
-    public int TcpSockets { get; init; } = 2;
+    public int TcpSockets { get; init; } = 1;
 
     /// <summary>The CA trusted in peers' https:// endpoints.</summary>
     public GrpcTls Tls { get; init; } = GrpcTls.None;
