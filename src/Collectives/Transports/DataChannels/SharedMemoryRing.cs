@@ -21,8 +21,9 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
     // Each counter on its own cache line: the writer owns Written and its signal, the reader Read and its signal.
     private const int CapacityAt = 8, NonceAt = 16, WrittenAt = 64, WrittenSignalAt = 72, ReadAt = 128, ReadSignalAt = 136, StateAt = 192;
     private const int Open = 0, Completed = 1, Broken = 2;
-    // Short: on a machine with fewer cores than busy threads, a spinning waiter takes the time its peer needs.
-    private const int SpinsBeforeSleeping = 10;
+    // Spins that yield the core (SpinWait), so that a waiter on a machine with fewer cores than busy threads gives
+    // its peer the time it needs; sleeping at once costs a futex wake-up per segment (2.6 against 3.4 GB/s here).
+    private const int SpinsBeforeSleeping = 40;
     private static readonly TimeSpan SleepSlice = TimeSpan.FromMilliseconds(50);
 
     private readonly MemoryMappedFile file;
@@ -212,12 +213,13 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
     /// <summary>Waits until <paramref name="ready"/>; the signal is read before each check, so no wake-up is lost.</summary>
     private void WaitWhileUnchanged(int* signal, Func<bool> ready)
     {
+        var spinner = new SpinWait();
         for (int spins = 0; ; spins++)
         {
             int seen = Volatile.Read(ref *signal);
             if (broken || Volatile.Read(ref *State) == Broken) throw new IOException("the shared-memory channel was broken");
             if (ready()) return;
-            if (spins < SpinsBeforeSleeping) Thread.SpinWait(20);
+            if (spins < SpinsBeforeSleeping) spinner.SpinOnce(sleep1Threshold: -1);
             else Futex.Wait(signal, seen, SleepSlice);
         }
     }
