@@ -53,8 +53,8 @@ internal sealed class InboundChannel : IAsyncDisposable
         await receive.Done.Task;
     }
 
-    /// <summary>Fails what waits on the channel at once, as when the sender died.</summary>
-    public void Break() => link.Break();
+    /// <summary>The call that negotiated the channel ended: see <see cref="IInboundLink.CallEnded"/>.</summary>
+    public void CallEnded() => link.CallEnded();
 
     public async ValueTask DisposeAsync()
     {
@@ -71,24 +71,27 @@ internal sealed class InboundChannel : IAsyncDisposable
     private async Task PumpAsync()
     {
         byte[] headerBytes = new byte[ChannelHeader.Size];
+        Receive? filling = null;   // taken from its queue, so only the pump can end it
         try
         {
             while (await link.ReadHeaderAsync(headerBytes))
             {
                 var (header, payloadBytes) = ChannelHeader.Read(headerBytes, sender);
-                Receive? receive;
-                lock (gate) receive = Queues(header.Context).TakeWaiting();
-                if (receive is not null && Verified(receive, header, payloadBytes))
+                lock (gate) filling = Queues(header.Context).TakeWaiting();
+                if (filling is not null && Verified(filling, header, payloadBytes))
                 {
-                    await link.ReadPayloadAsync(receive.Buffer[..(int)payloadBytes]);
-                    receive.Done.TrySetResult();
+                    await link.ReadPayloadAsync(filling.Buffer[..(int)payloadBytes]);
+                    filling.Done.TrySetResult();
+                    filling = null;
                     continue;
                 }
+                bool refused = filling is not null;   // its receive failed: the message is read and dropped
+                filling = null;
                 byte[] payload = BufferPool<byte>.Rent((int)payloadBytes);
                 await link.ReadPayloadAsync(payload.AsMemory(0, (int)payloadBytes));
-                if (receive is not null)
+                if (refused)
                 {
-                    BufferPool<byte>.Return(payload);   // its receive refused it
+                    BufferPool<byte>.Return(payload);
                     continue;
                 }
                 lock (gate)
@@ -103,7 +106,10 @@ internal sealed class InboundChannel : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or CollectiveException or OperationCanceledException)
         {
-            End(e as CollectiveException ?? new PeerLostException(sender, e));
+            var error = e as CollectiveException ?? new PeerLostException(sender, e);
+            // The sender died in the middle of this receive's message.
+            filling?.Done.TrySetException(error);
+            End(error);
         }
     }
 

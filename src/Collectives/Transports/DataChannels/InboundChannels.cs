@@ -50,8 +50,9 @@ internal sealed class InboundChannels(IPAddress listenAddress) : IDisposable
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or RpcException or InvalidOperationException)
         {
-            if (opened.TryGetValue((epoch, sender), out var slot) && slot.Task.IsCompletedSuccessfully) slot.Task.Result?.Break();
+            // A sender that died may end the call either way: by an error, or as if it had completed it.
         }
+        if (opened.TryGetValue((epoch, sender), out var slot) && slot.Task.IsCompletedSuccessfully) slot.Task.Result?.CallEnded();
     }
 
     /// <summary>This worker has left <paramref name="epoch"/>: its channels and every earlier epoch's close, and what waits on them fails.</summary>

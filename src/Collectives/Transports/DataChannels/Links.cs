@@ -27,4 +27,10 @@ internal interface IInboundLink : IDisposable
 
     /// <summary>Ends the channel at once: a read in progress fails, and the sender's next write does.</summary>
     void Break();
+
+    /// <summary>
+    /// The call that negotiated the channel ended, however it ended: unless the sender completed the channel in
+    /// its own bytes first, it is gone, and the link breaks.
+    /// </summary>
+    void CallEnded();
 }

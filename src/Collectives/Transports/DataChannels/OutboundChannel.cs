@@ -56,12 +56,18 @@ internal sealed class OutboundChannel : IAsyncDisposable
         if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         try
         {
-            await turn.WaitAsync(TimeSpan.FromSeconds(5));
-            // Waits while the peer drains what was sent; if the peer is gone, the watch breaks the link.
-            link.Complete();
-            completed = true;
-            await call.RequestStream.CompleteAsync();
-            await watch.WaitAsync(TimeSpan.FromSeconds(5));
+            if (await turn.WaitAsync(TimeSpan.FromSeconds(5)))
+            {
+                // Waits while the peer drains what was sent; if the peer is gone, the watch breaks the link.
+                link.Complete();
+                completed = true;
+                await call.RequestStream.CompleteAsync();
+                await watch.WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            else
+            {
+                link.Break();   // a send is stuck: the peer does not read
+            }
         }
         catch (Exception e) when (e is IOException or RpcException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {

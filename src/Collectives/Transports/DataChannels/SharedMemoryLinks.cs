@@ -92,5 +92,10 @@ internal sealed class SharedMemoryInboundLink(SharedMemoryRing ring) : IInboundL
 
     public void Break() => ring.Break();
 
+    public void CallEnded()
+    {
+        if (!ring.IsCompleted) ring.Break();
+    }
+
     public void Dispose() => ring.Dispose();
 }

@@ -181,6 +181,9 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
         return true;
     }
 
+    /// <summary>Whether the writer completed the ring (and did not break it).</summary>
+    public bool IsCompleted => Volatile.Read(ref *State) == Completed;
+
     /// <summary>The writer is done: the reader reads what is left, then sees the end.</summary>
     public void Complete()
     {

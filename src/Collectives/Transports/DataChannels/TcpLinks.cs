@@ -76,6 +76,11 @@ internal sealed class TcpInboundLink(IReadOnlyList<Socket> sockets) : IInboundLi
 
     public bool Blocks => false;
 
+    /// <summary>Sockets say themselves when their sender is gone (end of stream, or a reset).</summary>
+    public void CallEnded()
+    {
+    }
+
     public async ValueTask<bool> ReadHeaderAsync(Memory<byte> header)
     {
         int read = await streams[0].ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false);
