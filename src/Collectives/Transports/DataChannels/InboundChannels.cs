@@ -10,12 +10,13 @@ namespace Dtrain.Collectives.Transports.DataChannels;
 /// their handshake. A receive may come before its sender opened the channel; it waits for it. A sender that fell
 /// back to the gRPC streams says so, and its messages are read from those.
 /// </summary>
-internal sealed class InboundChannels(IPAddress listenAddress) : IDisposable
+/// <param name="listenAddress">Where TCP channels are accepted.</param>
+/// <param name="isRetired">Whether this worker has left an epoch (<see cref="Grpc.PeerInbox"/> keeps that).</param>
+internal sealed class InboundChannels(IPAddress listenAddress, Func<long, bool> isRetired) : IDisposable
 {
     private readonly ConcurrentDictionary<(long Epoch, int Sender), TaskCompletionSource<InboundChannel?>> opened = new();
     private readonly Lock listenerGate = new();
     private TcpChannelListener? listener;
-    private long retiredThrough;
 
     /// <summary>The channel <paramref name="sender"/> opened in <paramref name="epoch"/>; null when it sends over the gRPC streams.</summary>
     public Task<InboundChannel?> FromAsync(long epoch, int sender, CancellationToken ct) =>
@@ -55,15 +56,12 @@ internal sealed class InboundChannels(IPAddress listenAddress) : IDisposable
         if (opened.TryGetValue((epoch, sender), out var slot) && slot.Task.IsCompletedSuccessfully) slot.Task.Result?.CallEnded();
     }
 
-    /// <summary>This worker has left <paramref name="epoch"/>: its channels and every earlier epoch's close, and what waits on them fails.</summary>
+    /// <summary>
+    /// This worker has left <paramref name="epoch"/> (already marked retired): its channels and every earlier epoch's
+    /// close, and what waits on them fails.
+    /// </summary>
     public async Task RetireAsync(long epoch)
     {
-        long known;
-        do
-        {
-            known = Interlocked.Read(ref retiredThrough);
-        }
-        while (epoch > known && Interlocked.CompareExchange(ref retiredThrough, epoch, known) != known);
         foreach (var key in opened.Keys.Where(k => k.Epoch <= epoch))
         {
             if (!opened.TryRemove(key, out var slot)) continue;
@@ -74,9 +72,9 @@ internal sealed class InboundChannels(IPAddress listenAddress) : IDisposable
         }
     }
 
+    /// <summary>Stops accepting TCP channels; the channels themselves close when their epochs retire.</summary>
     public void Dispose()
     {
-        RetireAsync(long.MaxValue).GetAwaiter().GetResult();
         lock (listenerGate) listener?.Dispose();
     }
 
@@ -109,7 +107,7 @@ internal sealed class InboundChannels(IPAddress listenAddress) : IDisposable
         return new ChannelOffer { Refusal = $"rank {sender} cannot open a channel in epoch {epoch} any more" };
     }
 
-    private bool IsRetired(long epoch) => epoch <= Interlocked.Read(ref retiredThrough);
+    private bool IsRetired(long epoch) => isRetired(epoch);
 
     private TaskCompletionSource<InboundChannel?> Slot(long epoch, int sender) =>
         opened.GetOrAdd((epoch, sender), _ => new TaskCompletionSource<InboundChannel?>(TaskCreationOptions.RunContinuationsAsynchronously));

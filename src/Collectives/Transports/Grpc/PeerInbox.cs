@@ -16,13 +16,20 @@ namespace Dtrain.Collectives.Transports.Grpc;
 /// </summary>
 /// <param name="jobToken">What a peer must present.</param>
 /// <param name="dataListenAddress">Where TCP data channels are accepted: the address the worker's endpoint listens on.</param>
-public sealed class PeerInbox(string jobToken, IPAddress? dataListenAddress = null) : IDisposable
+public sealed class PeerInbox : IDisposable
 {
+    private readonly string jobToken;
     private readonly ConcurrentDictionary<(long Epoch, int Sender, long Context), Channel<WireFrame>> queues = new();
     private readonly ConcurrentDictionary<(long Epoch, int Sender), Exception?> closedSenders = new();
     private long retiredThrough;
 
-    internal InboundChannels Channels { get; } = new(dataListenAddress ?? IPAddress.Any);
+    public PeerInbox(string jobToken, IPAddress? dataListenAddress = null)
+    {
+        this.jobToken = jobToken;
+        Channels = new InboundChannels(dataListenAddress ?? IPAddress.Any, epoch => !Accepts(epoch));
+    }
+
+    internal InboundChannels Channels { get; }
 
     /// <summary>Whether a caller presented this job's token; compared in constant time.</summary>
     public bool Admits(string? presentedToken) => JobToken.Matches(jobToken, presentedToken);
@@ -68,7 +75,12 @@ public sealed class PeerInbox(string jobToken, IPAddress? dataListenAddress = nu
         Channels.RetireAsync(epoch).GetAwaiter().GetResult();
     }
 
-    public void Dispose() => Channels.Dispose();
+    /// <summary>Leaves every epoch (closing every channel) and stops accepting channels.</summary>
+    public void Dispose()
+    {
+        Retire(long.MaxValue);
+        Channels.Dispose();
+    }
 
     /// <summary>Reads the next message from <paramref name="sender"/>; <paramref name="verify"/> sees its header first.</summary>
     internal async ValueTask ReceiveAsync(
