@@ -141,6 +141,9 @@ public sealed record JobSpec
         return values;
     }
 
+    /// <summary>Whether a checkpoint is due after <paramref name="stepsTaken"/> steps.</summary>
+    public bool IsCheckpointDue(int stepsTaken) => CheckpointEvery > 0 && stepsTaken % CheckpointEvery == 0;
+
     public long BucketBytes => (long)(BucketMegabytes * (1 << 20));
 
     /// <summary>Every problem with this spec, each naming the field (as in a job file) and the bad value.</summary>

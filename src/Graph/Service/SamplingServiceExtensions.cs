@@ -26,3 +26,13 @@ public static class SamplingServiceExtensions
         return endpoints;
     }
 }
+
+/// <summary>The sampling service of <paramref name="served"/> on a worker's endpoint.</summary>
+public sealed class SamplingEndpoint(ServedPartition served) : Contracts.Hosting.IEndpointService
+{
+    public ServedPartition Served => served;
+
+    public void Register(WebApplicationBuilder builder) => builder.Services.AddGraphSampling(served);
+
+    public void Map(WebApplication app) => app.MapGraphSampling();
+}

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Hosting;
+using Dtrain.Graph.Service;
 using Dtrain.Graph.Generators;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
@@ -80,9 +81,11 @@ public sealed record SamplerBenchmark(
                 // One partition needs no service: the anchor never leaves the process.
                 for (int p = 0; parts > 1 && p < parts; p++)
                 {
-                    var endpoint = await WorkerEndpoint.StartAsync(new PeerInbox(Token), "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, ct);
+                    var inbox = new PeerInbox(Token);
+                    var sampling = new SamplingEndpoint(new ServedPartition(inbox.Admits));
+                    var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [sampling], ct);
                     endpoints.Add(endpoint);
-                    endpoint.Graph.Serve(new LocalPartition(partitioned.Partitions[p]));
+                    sampling.Served.Serve(new LocalPartition(partitioned.Partitions[p]));
                 }
                 var addresses = endpoints.Select(endpoint => endpoint.PeerAddress).ToArray();
                 var ranks = Enumerable.Range(0, parts)

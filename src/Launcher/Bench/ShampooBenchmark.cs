@@ -5,7 +5,7 @@ using Dtrain.Models.Data;
 using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
 using Dtrain.Worker.Training;
-using Dtrain.Worker.Training.GradientSync;
+using Dtrain.Collectives.DataParallel;
 using TorchSharp;
 using static TorchSharp.torch;
 

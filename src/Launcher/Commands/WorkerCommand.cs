@@ -62,10 +62,6 @@ public static class WorkerCommand
                 MetricsPort = parse.GetValue(metricsPort),
                 ParentProcessId = parse.GetValue(parentPid),
             };
-            if (options.ParentProcessId is { } parent)
-            {
-                ParentWatch.Start(parent, Console.Error);
-            }
             await WorkerRunner.RunAsync(options, Console.Out, ct);
             return 0;
         });

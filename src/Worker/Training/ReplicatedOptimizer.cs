@@ -5,7 +5,7 @@ using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
 using Dtrain.Optimizers.Shampoo.Distributor;
 using Dtrain.Telemetry;
-using Dtrain.Worker.Training.GradientSync;
+using Dtrain.Collectives.DataParallel;
 using TorchSharp;
 using static TorchSharp.torch;
 

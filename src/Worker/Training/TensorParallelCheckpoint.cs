@@ -18,7 +18,7 @@ namespace Dtrain.Worker.Training;
 /// of another shape (another square number of workers), every shard, re-blocked. The data position needs no
 /// saving: batches are pure functions of the seed and the step.
 /// </summary>
-public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : ShardedCheckpoint(job, report)
+public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : ShardedCheckpoint(job, job.Model, job.Optimizer, report)
 {
     /// <summary>The step training starts at: 0, or the one the job resumes at, whose checkpoint is then loaded.</summary>
     public static int StartStep(TensorParallelCheckpoint? checkpoint, JobSpec job, ProcessGrid grid, nn.Module model, Adam adam) =>

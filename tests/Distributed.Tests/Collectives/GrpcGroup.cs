@@ -1,25 +1,32 @@
 using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Hosting;
-using Dtrain.Worker;
+using Dtrain.Graph.Service;
 
 namespace Dtrain.Tests.Collectives;
 
 /// <summary>
 /// N ranks in this process, each with its own real Kestrel peer endpoint on loopback and a gRPC communicator. The
-/// transport options' TLS serves each endpoint and is trusted by each transport.
+/// transport options' TLS serves each endpoint and is trusted by each transport. Each endpoint also serves a graph
+/// partition, once a test hands it one (<see cref="Graphs"/>).
 /// </summary>
 internal sealed class GrpcGroup : IAsyncDisposable
 {
-    private GrpcGroup(IReadOnlyList<WorkerEndpoint> endpoints, IReadOnlyList<PeerInbox> inboxes, IReadOnlyList<GrpcTransport> transports, IReadOnlyList<Communicator> communicators)
+    private GrpcGroup(
+        IReadOnlyList<WorkerEndpoint> endpoints, IReadOnlyList<ServedPartition> graphs, IReadOnlyList<PeerInbox> inboxes, IReadOnlyList<GrpcTransport> transports,
+        IReadOnlyList<Communicator> communicators)
     {
         Endpoints = endpoints;
+        Graphs = graphs;
         Inboxes = inboxes;
         Transports = transports;
         Communicators = communicators;
     }
 
     public IReadOnlyList<WorkerEndpoint> Endpoints { get; }
+
+    /// <summary>The graph partition each rank's endpoint serves.</summary>
+    public IReadOnlyList<ServedPartition> Graphs { get; }
 
     public IReadOnlyList<PeerInbox> Inboxes { get; }
 
@@ -32,13 +39,15 @@ internal sealed class GrpcGroup : IAsyncDisposable
     {
         var inboxes = Enumerable.Range(0, ranks).Select(_ => new PeerInbox(token, System.Net.IPAddress.Loopback)).ToArray();
         var endpoints = new List<WorkerEndpoint>();
-        foreach (var inbox in inboxes)
+        var graphs = inboxes.Select(inbox => new ServedPartition(inbox.Admits)).ToArray();
+        for (int rank = 0; rank < ranks; rank++)
         {
-            endpoints.Add(await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, transportOptions?.Tls ?? GrpcTls.None, default));
+            endpoints.Add(await WorkerEndpoint.StartAsync(
+                inboxes[rank], "127.0.0.1", "127.0.0.1", 0, 0, transportOptions?.Tls ?? GrpcTls.None, [new SamplingEndpoint(graphs[rank])], default));
         }
         var addresses = endpoints.Select(e => e.PeerAddress).ToArray();
         var transports = Enumerable.Range(0, ranks).Select(rank => new GrpcTransport(rank, addresses, inboxes[rank], token, transportOptions)).ToArray();
-        return new GrpcGroup(endpoints, inboxes, transports, transports.Select(t => GrpcCommunicator.CreateWorld(t, options)).ToArray());
+        return new GrpcGroup(endpoints, graphs, inboxes, transports, transports.Select(t => GrpcCommunicator.CreateWorld(t, options)).ToArray());
     }
 
     public async ValueTask DisposeAsync()

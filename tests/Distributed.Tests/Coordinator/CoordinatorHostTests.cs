@@ -54,10 +54,10 @@ public class CoordinatorHostTests
     {
         var options = Options(2) with { Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), HeartbeatTimeoutSeconds = 0.5 } };
         await using var host = await CoordinatorHost.StartAsync(options);
-        await using var link = new Worker.CoordinatorLink(new Worker.WorkerOptions { Coordinator = host.Address, JobToken = options.JobToken });
+        await using var link = new CoordinatorLink(new WorkerOptions { Coordinator = host.Address, JobToken = options.JobToken });
         var joined = await link.JoinAsync("http://127.0.0.1:1001", null, default);
 
-        await link.FailAsync(new Worker.Epoch(1, joined.WorkerId, 0, 2), "rank 0: partition-0.dtgp is corrupted", default);
+        await link.FailAsync(new Epoch(1, joined.WorkerId, 0, 2), "rank 0: partition-0.dtgp is corrupted", default);
         await Task.Delay(TimeSpan.FromSeconds(1.5));   // three heartbeat timeouts
 
         var status = await host.Job.GetStatusAsync();
@@ -70,12 +70,12 @@ public class CoordinatorHostTests
     {
         var options = Options(1) with { Job = new JobSpec { Workers = 1, Port = TestPorts.FreePair(), CheckpointDir = Path.GetTempPath(), CheckpointEvery = 5 } };
         await using var host = await CoordinatorHost.StartAsync(options);
-        await using var link = new Worker.CoordinatorLink(new Worker.WorkerOptions { Coordinator = host.Address, JobToken = options.JobToken });
+        await using var link = new CoordinatorLink(new WorkerOptions { Coordinator = host.Address, JobToken = options.JobToken });
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(
-            () => link.ReportCheckpointAsync(new Worker.Epoch(1, "w", 0, 1), 0, 5, "rank-0.shard", "00", cancelled.Token));
+            () => link.ReportCheckpointAsync(new Epoch(1, "w", 0, 1), 0, 5, "rank-0.shard", "00", cancelled.Token));
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public class GraphTrainerTests
         var graph = GraphInputs.Open(job, ranks);
         return await Task.WhenAll(Enumerable.Range(0, ranks).Select(rank => Task.Run(() =>
         {
-            var peers = new GraphPeers(group.Endpoints[rank].Graph, servedAt, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60));
+            var peers = new GraphPeers(group.Graphs[rank], servedAt, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60));
             var partition = graph.Load(Array.IndexOf(owners, rank));
             return new GraphTrainer(group.Communicators[rank], job with { Workers = ranks }, CPU, partition, peers).TrainAsync(null, default);
         })));
@@ -96,7 +96,7 @@ public class GraphTrainerTests
         var partitions = new[] { metis.Partitions[0], random.Partitions[1] };
 
         var runs = Enumerable.Range(0, 2).Select(rank => Task.Run(() => new GraphTrainer(group.Communicators[rank], Job with { Workers = 2 }, CPU,
-            partitions[rank], new GraphPeers(group.Endpoints[rank].Graph, addresses, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60))).TrainAsync(null, default))).ToArray();
+            partitions[rank], new GraphPeers(group.Graphs[rank], addresses, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60))).TrainAsync(null, default))).ToArray();
 
         foreach (var run in runs)
         {

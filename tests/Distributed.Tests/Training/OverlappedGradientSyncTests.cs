@@ -8,7 +8,7 @@ using Dtrain.Models.Data;
 using Dtrain.Models.Transformer;
 using Dtrain.Tests.Collectives;
 using Dtrain.Worker.Training;
-using Dtrain.Worker.Training.GradientSync;
+using Dtrain.Collectives.DataParallel;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 

@@ -28,8 +28,10 @@ internal sealed class SamplingCluster : IAsyncDisposable
         var endpoints = new List<WorkerEndpoint>();
         foreach (var partition in graph.Partitions)
         {
-            var endpoint = await WorkerEndpoint.StartAsync(new PeerInbox(Token), "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, default);
-            endpoint.Graph.Serve(new LocalPartition(partition));
+            var inbox = new PeerInbox(Token);
+            var sampling = new SamplingEndpoint(new ServedPartition(inbox.Admits));
+            var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [sampling], default);
+            sampling.Served.Serve(new LocalPartition(partition));
             endpoints.Add(endpoint);
         }
         return new SamplingCluster(graph, endpoints);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Distributed.Runtime;
 
 /// <summary>
 /// A rank's samples per second as the rank measures them: from its first step's end to its last, so the first

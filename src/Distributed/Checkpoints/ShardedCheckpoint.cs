@@ -4,7 +4,7 @@ using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Telemetry;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Distributed.Checkpoints;
 
 /// <summary>Tells the coordinator a shard is written: its number (the writer's rank, or the grid cell it holds), step, file, checksum.</summary>
 public delegate Task ShardReport(int shard, long step, string file, string checksum, CancellationToken ct);
@@ -14,17 +14,19 @@ public delegate Task ShardReport(int shard, long step, string file, string check
 /// optimizer, step), written before the trainer's payload and checked before it is read. Subclasses write and read
 /// the payload: what a rank holds of the model and its optimizer.
 /// </summary>
-public abstract class ShardedCheckpoint(JobSpec job, ShardReport report)
+/// <param name="model">The model's name in each shard's header (a built-in job's model, or a module's type).</param>
+/// <param name="optimizer">The optimizer's name in each shard's header.</param>
+public abstract class ShardedCheckpoint(JobSpec job, string model, string optimizer, ShardReport report)
 {
     protected JobSpec Job => job;
 
     /// <summary>How this job's shards reach the coordinator.</summary>
     public ShardReport Report => report;
 
-    public bool IsDue(int stepsTaken) => job.CheckpointEvery > 0 && stepsTaken % job.CheckpointEvery == 0;
+    public bool IsDue(int stepsTaken) => job.IsCheckpointDue(stepsTaken);
 
     /// <summary>The step training starts at: 0, or the one the job resumes at, once <paramref name="load"/> loaded its checkpoint.</summary>
-    protected static int StartStep<TCheckpoint>(TCheckpoint? checkpoint, JobSpec job, Action<TCheckpoint> load) where TCheckpoint : ShardedCheckpoint
+    public static int StartStep<TCheckpoint>(TCheckpoint? checkpoint, JobSpec job, Action<TCheckpoint> load) where TCheckpoint : ShardedCheckpoint
     {
         if (job.ResumeStep == 0) return 0;
         load(checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints"));
@@ -37,8 +39,8 @@ public abstract class ShardedCheckpoint(JobSpec job, ShardReport report)
         long started = Stopwatch.GetTimestamp();
         string checksum = CheckpointStore.WriteShard(job.CheckpointDir, step, shard, writer =>
         {
-            writer.Write(job.Model);
-            writer.Write(job.Optimizer);
+            writer.Write(model);
+            writer.Write(optimizer);
             writer.Write(step);
             writePayload(writer);
         });
@@ -49,15 +51,15 @@ public abstract class ShardedCheckpoint(JobSpec job, ShardReport report)
     /// <summary>Reads a shard's header, refusing a shard of another model, optimizer or step; the payload follows.</summary>
     protected void ReadHeader(BinaryReader reader, int shard, long expectedStep)
     {
-        string model = reader.ReadString(), optimizer = reader.ReadString();
+        string writtenModel = reader.ReadString(), writtenOptimizer = reader.ReadString();
         long step = reader.ReadInt64();
-        if (model != job.Model)
+        if (writtenModel != model)
         {
-            throw new DtrainException($"the checkpoint of step {expectedStep} was written by model {model}, and this job trains {job.Model}");
+            throw new DtrainException($"the checkpoint of step {expectedStep} was written by model {writtenModel}, and this job trains {model}");
         }
-        if (optimizer != job.Optimizer)
+        if (writtenOptimizer != optimizer)
         {
-            throw new DtrainException($"the checkpoint of step {expectedStep} was written with optimizer {optimizer}, and this job uses {job.Optimizer}");
+            throw new DtrainException($"the checkpoint of step {expectedStep} was written with optimizer {writtenOptimizer}, and this job uses {optimizer}");
         }
         if (step != expectedStep)
         {

@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
-namespace Dtrain.Worker.Training.GradientSync;
+namespace Dtrain.Collectives.DataParallel;
 
 /// <summary>
 /// The gradients of some parameters, packed into one flat tensor that is all-reduced in one collective, then

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Dtrain.Telemetry;
 using TorchSharp;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Distributed;
 
 /// <summary>What every trainer does around its steps: seeded model creation, and each step's metrics and progress.</summary>
 public static class TrainingSteps

@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
-namespace Dtrain.Worker.Training.GradientSync;
+namespace Dtrain.Collectives.DataParallel;
 
 /// <summary>
 /// Tells, during backward, when a bucket's gradients are final. A forward pre-hook on every module that owns

@@ -3,7 +3,7 @@ using Dtrain.Collectives;
 using Dtrain.Collectives.Tensors;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training.GradientSync;
+namespace Dtrain.Collectives.DataParallel;
 
 /// <summary>
 /// Averages gradients across ranks as PyTorch DDP does: each bucket is packed and its all-reduce started during

@@ -1,7 +1,8 @@
 using System.Globalization;
 using Dtrain.Collectives.Transports.Mpi;
+using Dtrain.Contracts;
 
-namespace Dtrain.Launcher;
+namespace Dtrain.Distributed;
 
 /// <summary>What a worker's launcher told it: its rank and the world size (null: not told), and the coordinator's address.</summary>
 public sealed record LaunchedWorker(int? Rank, int? WorldSize, string Coordinator);

@@ -1,4 +1,4 @@
-namespace Dtrain.Worker;
+namespace Dtrain.Distributed;
 
 /// <summary>
 /// One kind of sharded work a rank asks the coordinator's shard map to place: each unit's cost (in unit order) and

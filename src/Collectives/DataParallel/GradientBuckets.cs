@@ -2,7 +2,7 @@ using Dtrain.Collectives;
 using Dtrain.Collectives.Tensors;
 using Parameter = TorchSharp.Modules.Parameter;
 
-namespace Dtrain.Worker.Training.GradientSync;
+namespace Dtrain.Collectives.DataParallel;
 
 /// <summary>
 /// Averages gradients across ranks the way PyTorch DDP does: parameters are grouped, in reverse order, into

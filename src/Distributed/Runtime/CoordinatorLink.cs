@@ -2,11 +2,11 @@ using System.Diagnostics;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
 using Dtrain.Contracts.Hosting;
-using Dtrain.Worker.Training;
+using Dtrain.Distributed;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Dtrain.Worker;
+namespace Dtrain.Distributed.Runtime;
 
 /// <summary>The worker's side of protos/coordinator.proto: join, rendezvous, progress and heartbeats, checkpoints, finish.</summary>
 public sealed class CoordinatorLink : IAsyncDisposable

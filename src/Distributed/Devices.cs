@@ -2,7 +2,7 @@ using Dtrain.Contracts;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker;
+namespace Dtrain.Distributed;
 
 /// <summary>The TorchSharp device a worker, a benchmark or a test trains on.</summary>
 public static class Devices

@@ -2,7 +2,7 @@ using Dtrain.Collectives.Tensors;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace Dtrain.Worker.Training.GradientSync;
+namespace Dtrain.Collectives.DataParallel;
 
 /// <summary>
 /// The identity, as an autograd function whose backward calls a listener when the gradient passes back through

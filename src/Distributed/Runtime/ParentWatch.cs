@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Dtrain.Worker;
+namespace Dtrain.Distributed.Runtime;
 
 /// <summary>Ends this worker when the launcher that started it is gone, so no worker outlives its job.</summary>
 public static class ParentWatch

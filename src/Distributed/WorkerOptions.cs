@@ -1,6 +1,7 @@
 using Dtrain.Contracts.Hosting;
+using System.Globalization;
 
-namespace Dtrain.Worker;
+namespace Dtrain.Distributed;
 
 public sealed record WorkerOptions
 {
@@ -41,4 +42,30 @@ public sealed record WorkerOptions
 
     /// <summary>The launcher's process id: the worker exits if that process is gone, so it never outlives it.</summary>
     public int? ParentProcessId { get; init; }
+
+    /// <summary>
+    /// A worker as its launcher described it in the environment (<see cref="LaunchContract"/>): the coordinator's
+    /// address, rank and world size, and <see cref="JobEnvironment"/>'s job token, job id, TLS files and launcher.
+    /// </summary>
+    /// <exception cref="Contracts.UsageException">A variable is missing or malformed.</exception>
+    public static WorkerOptions FromEnvironment()
+    {
+        var tls = JobEnvironment.Tls();
+        var launched = LaunchContract.Resolve((null, null, null), ProcessEnvironment.Variables(), tls.Scheme);
+        return new WorkerOptions
+        {
+            Coordinator = launched.Coordinator,
+            Rank = launched.Rank,
+            WorldSize = launched.WorldSize,
+            JobToken = JobEnvironment.RequireJobToken(),
+            JobId = JobEnvironment.Value(JobEnvironment.JobId) ?? "",
+            Tls = tls,
+            ParentProcessId = JobEnvironment.Value(JobEnvironment.ParentProcess) switch
+            {
+                null => null,
+                var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int parent) => parent,
+                var text => throw new Contracts.UsageException($"{JobEnvironment.ParentProcess}={text} is not a process id"),
+            },
+        };
+    }
 }

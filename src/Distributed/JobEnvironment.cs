@@ -1,7 +1,7 @@
 using Dtrain.Contracts;
 using Dtrain.Contracts.Hosting;
 
-namespace Dtrain.Launcher;
+namespace Dtrain.Distributed;
 
 /// <summary>The environment variables dtrain's processes read.</summary>
 public static class JobEnvironment
@@ -14,6 +14,9 @@ public static class JobEnvironment
 
     /// <summary>The job a worker means to join (the same as `dtrain worker --job-id`).</summary>
     public const string JobId = "DTRAIN_JOB_ID";
+
+    /// <summary>The process id of the launcher that started this worker: the worker ends when that process is gone.</summary>
+    public const string ParentProcess = "DTRAIN_PARENT_PID";
 
     /// <summary>PEM files: the certificate (and its key) a gRPC endpoint presents, and the CA its clients trust.</summary>
     public const string TlsCertificate = "DTRAIN_TLS_CERT", TlsKey = "DTRAIN_TLS_KEY", TlsAuthority = "DTRAIN_TLS_CA";

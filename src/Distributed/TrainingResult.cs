@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Distributed;
 
 /// <summary>What one rank ends a job with.</summary>
 /// <param name="FinalLoss">The last step's training loss, averaged over ranks.</param>
