@@ -53,12 +53,18 @@ internal sealed class BucketSignals : IDisposable
         passed = (bool[])unsignalled.Clone();
     }
 
+    /// <summary>
+    /// Whether forward marks the buckets' points. Off for the micro-batches whose gradients only accumulate: their
+    /// backward then signals nothing, and the next forward with it on marks the points for the step that syncs.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Starts the next step: forward marks the buckets' points anew.</summary>
     public void Reset() => Array.Copy(unsignalled, passed, passed.Length);
 
     private Tensor OnCall(int[] owned, Tensor input)
     {
-        if (!is_grad_enabled()) return input;   // no backward follows
+        if (!Enabled || !is_grad_enabled()) return input;   // no backward follows, or it only accumulates
         int[] first = owned.Where(b => !passed[b]).ToArray();
         if (first.Length == 0) return input;
         foreach (int b in first) passed[b] = true;

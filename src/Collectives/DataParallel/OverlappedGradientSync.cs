@@ -36,6 +36,17 @@ public sealed class OverlappedGradientSync : IDisposable
         signals = new BucketSignals(model, buckets, OnReady, failure);
     }
 
+    /// <summary>
+    /// Whether the next forward and backward start the buckets' all-reduces; off while gradients only accumulate
+    /// over micro-batches (PyTorch DDP's no_sync), until the micro-batch whose backward is followed by
+    /// <see cref="FinishAsync"/>.
+    /// </summary>
+    public bool Enabled
+    {
+        get => signals.Enabled;
+        set => signals.Enabled = value;
+    }
+
     /// <summary>When each bucket's all-reduce started in the latest step, as <see cref="Stopwatch"/> timestamps, in bucket order.</summary>
     public IReadOnlyList<long> ReduceStarted => reduceStarted;
 
