@@ -110,7 +110,8 @@ public sealed class CsvTable
             fieldCount = fields.Length;
             if (fieldCount < 2)
             {
-                throw new DataFormatException(path, $"line {number} has 1 field, and a table needs a feature and a label (is the delimiter '{delimiter}'?)");
+                string detected = options.Delimiter is null ? " (no tab, comma or semicolon separates fields)" : "";
+                throw new DataFormatException(path, $"line {number} has 1 field, and a table needs a feature and a label{detected}");
             }
             labelColumn = options.LabelIndex ?? fieldCount - 1;
             if (labelColumn >= fieldCount)
