@@ -94,7 +94,11 @@ public sealed class CsvTable
             {
                 number++;
                 if (string.IsNullOrWhiteSpace(line)) continue;
-                if (firstLine == 0 && Settle(line, firstLine = number)) continue;
+                if (firstLine == 0)
+                {
+                    firstLine = number;
+                    if (Settle(line)) continue;
+                }
                 AddRow(line, number);
             }
             if (firstLine == 0) throw new DataFormatException(path, "the file is empty");
@@ -103,7 +107,7 @@ public sealed class CsvTable
         }
 
         /// <summary>Reads the columns off the first line; true when it is a header rather than a row.</summary>
-        private bool Settle(string line, int number)
+        private bool Settle(string line)
         {
             delimiter = options.Delimiter ?? "\t,;".MaxBy(candidate => line.AsSpan().Count(candidate));
             string[] fields = [.. line.Split(delimiter).Select(field => Unquote(field).ToString())];
@@ -111,12 +115,12 @@ public sealed class CsvTable
             if (fieldCount < 2)
             {
                 string detected = options.Delimiter is null ? " (no tab, comma or semicolon separates fields)" : "";
-                throw new DataFormatException(path, $"line {number} has 1 field, and a table needs a feature and a label{detected}");
+                throw new DataFormatException(path, $"line {firstLine} has 1 field, and a table needs a feature and a label{detected}");
             }
             labelColumn = options.LabelIndex ?? fieldCount - 1;
             if (labelColumn >= fieldCount)
             {
-                throw new DataFormatException(path, $"line {number} has {fieldCount} fields, so no label column {labelColumn} (columns count from 0)");
+                throw new DataFormatException(path, $"line {firstLine} has {fieldCount} fields, so no label column {labelColumn} (columns count from 0)");
             }
             bool isHeader = options.HasHeader ?? (options.LabelName is not null
                 || fields.Where((_, column) => column != labelColumn).Any(field => !float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _)));
@@ -127,7 +131,7 @@ public sealed class CsvTable
                 labelColumn = Array.IndexOf(fields, name);
                 if (labelColumn < 0)
                 {
-                    throw new DataFormatException(path, $"line {number}: the header has no label column \"{name}\" (its columns: {string.Join(", ", fields)})");
+                    throw new DataFormatException(path, $"line {firstLine}: the header has no label column \"{name}\" (its columns: {string.Join(", ", fields)})");
                 }
             }
             return true;
