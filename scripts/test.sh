@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Runs the whole test suite from a checkout: installs what it needs (scripts/setup.sh), builds, tests.
+# Runs the whole test suite from a checkout: installs what it needs (scripts/setup.sh), fetches the datasets
+# (scripts/fetch-datasets.sh, into $DTRAIN_DATA, by default data/), builds, tests.
 # Ends with a plain "N passed, N failed" line taken from dotnet test's own summary.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
+# The tests that read real data find it through DTRAIN_DATA.
+export DTRAIN_DATA=${DTRAIN_DATA:-$root/data}
+"$root/scripts/fetch-datasets.sh" "$DTRAIN_DATA"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
