@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Hosting;
 
@@ -22,6 +23,14 @@ public static class JobEnvironment
     public const string TlsCertificate = "DTRAIN_TLS_CERT", TlsKey = "DTRAIN_TLS_KEY", TlsAuthority = "DTRAIN_TLS_CA";
 
     public static string? Value(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+    /// <summary>The launcher's process id from <see cref="ParentProcess"/>; null when unset.</summary>
+    public static int? ParentProcessId() => Value(ParentProcess) switch
+    {
+        null => null,
+        var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int parent) => parent,
+        var text => throw new UsageException($"{ParentProcess}={text} is not a process id"),
+    };
 
     public static string RequireJobToken() => Value(JobToken) ?? throw new UsageException($"the job token is missing: set {JobToken}");
 

@@ -32,10 +32,13 @@ public static class LaunchContract
         public override string ToString() => IsFlag ? $"{Name} {Value}" : $"{Name}={Value}";
     }
 
+    /// <summary>dtrain's own variables: the coordinator's address and the world size (and a rank, where the launcher numbers them).</summary>
+    public const string Coordinator = "DTRAIN_COORDINATOR", WorldSize = "DTRAIN_WORLD_SIZE", Rank = "DTRAIN_RANK";
+
     /// <summary>Every variable this contract reads, so that a launcher can keep its own from its children.</summary>
     public static readonly IReadOnlyList<string> Variables =
     [
-        "DTRAIN_RANK", "DTRAIN_WORLD_SIZE", "DTRAIN_COORDINATOR",
+        Rank, WorldSize, Coordinator,
         "RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
         "PET_NODE_RANK", "PET_NNODES", "PET_MASTER_ADDR", "PET_MASTER_PORT", "PET_NPROC_PER_NODE",
         "JOB_COMPLETION_INDEX",
@@ -88,7 +91,7 @@ public static class LaunchContract
         var mpi = ReadMpi(environment);
         return
         [
-            .. Read(Field.Rank, "DTRAIN_RANK"), .. Read(Field.WorldSize, "DTRAIN_WORLD_SIZE"), .. Read(Field.Coordinator, "DTRAIN_COORDINATOR"),
+            .. Read(Field.Rank, Rank), .. Read(Field.WorldSize, WorldSize), .. Read(Field.Coordinator, Coordinator),
             .. Read(Field.Rank, "RANK"), .. Read(Field.WorldSize, "WORLD_SIZE"), .. Address("MASTER_ADDR", "MASTER_PORT"),
             .. Read(Field.Rank, "PET_NODE_RANK"), .. Read(Field.WorldSize, "PET_NNODES"), .. Address("PET_MASTER_ADDR", "PET_MASTER_PORT"),
             .. Read(Field.Rank, "JOB_COMPLETION_INDEX"),

@@ -1,5 +1,4 @@
 using Dtrain.Contracts.Hosting;
-using System.Globalization;
 
 namespace Dtrain.Distributed;
 
@@ -60,12 +59,7 @@ public sealed record WorkerOptions
             JobToken = JobEnvironment.RequireJobToken(),
             JobId = JobEnvironment.Value(JobEnvironment.JobId) ?? "",
             Tls = tls,
-            ParentProcessId = JobEnvironment.Value(JobEnvironment.ParentProcess) switch
-            {
-                null => null,
-                var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int parent) => parent,
-                var text => throw new Contracts.UsageException($"{JobEnvironment.ParentProcess}={text} is not a process id"),
-            },
+            ParentProcessId = JobEnvironment.ParentProcessId(),
         };
     }
 }

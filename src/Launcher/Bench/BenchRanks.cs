@@ -71,7 +71,7 @@ public sealed class BenchRanks
         }
         else
         {
-            await WaitForAllAsync([ChildProcess.Start(0, arguments, JobToken.Generate(), Console.WriteLine, ["mpiexec.mpich", "-n", ranks.ToString()])], ct);
+            await WaitForAllAsync([ChildProcess.Start(0, ChildProcess.Self(arguments), JobToken.Generate(), Console.WriteLine, ["mpiexec.mpich", "-n", ranks.ToString()])], ct);
         }
     }
 
@@ -82,7 +82,7 @@ public sealed class BenchRanks
         var common = arguments.Append("--ports").Append(string.Join(',', ports)).ToArray();
         string token = JobToken.Generate();
         await WaitForAllAsync(Enumerable.Range(0, ranks)
-            .Select(r => ChildProcess.Start(r, common.Append("--rank").Append(r.ToString()), token, Console.WriteLine))
+            .Select(r => ChildProcess.Start(r, ChildProcess.Self(common.Append("--rank").Append(r.ToString())), token, Console.WriteLine))
             .ToList(), ct);
     }
 

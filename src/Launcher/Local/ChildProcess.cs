@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Reflection;
+using Dtrain.Contracts;
 
 namespace Dtrain.Launcher.Local;
 
 /// <summary>
-/// A child process running this same program (a worker of a local run, a rank of a benchmark). Its stdout is
+/// A child process: a worker of a local run (this same program, or the user's), a rank of a benchmark. Its stdout is
 /// forwarded line by line, and its stderr to whoever wants it; its last stderr line is kept, so a failure can be
 /// reported in the child's own words.
 /// </summary>
@@ -29,32 +30,39 @@ public sealed class ChildProcess : IDisposable
 
     public string? LastError => lastError;
 
-    /// <summary>
-    /// Starts `dtrain ARGUMENTS` (or `dotnet dtrain.dll ARGUMENTS`) with the job token in its environment, under
-    /// <paramref name="launcher"/> when one is given (for example `mpiexec.mpich -n 4`).
-    /// </summary>
-    public static ChildProcess Start(
-        int index, IEnumerable<string> arguments, string jobToken, Action<string> onOutput, IReadOnlyList<string>? launcher = null,
-        Action<string>? onError = null)
+    /// <summary>This same program with <paramref name="arguments"/>: `dtrain ARGUMENTS`, or `dotnet dtrain.dll ARGUMENTS`.</summary>
+    public static IReadOnlyList<string> Self(IEnumerable<string> arguments)
     {
         var self = new List<string> { Environment.ProcessPath! };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             self.Add(Assembly.GetEntryAssembly()!.Location);
         }
-        var command = (launcher ?? []).Concat(self).Concat(arguments).ToList();
-        var start = new ProcessStartInfo(command[0])
+        return [.. self, .. arguments];
+    }
+
+    /// <summary>
+    /// Starts <paramref name="command"/> with the job token and <paramref name="environment"/> in its environment, under
+    /// <paramref name="launcher"/> when one is given (for example `mpiexec.mpich -n 4`).
+    /// </summary>
+    public static ChildProcess Start(
+        int index, IReadOnlyList<string> command, string jobToken, Action<string> onOutput, IReadOnlyList<string>? launcher = null,
+        Action<string>? onError = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var line = (launcher ?? []).Concat(command).ToList();
+        var start = new ProcessStartInfo(line[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
-        start.Environment[JobEnvironment.JobToken] = jobToken;
+        foreach (var argument in line.Skip(1)) start.ArgumentList.Add(argument);
         // The token is all a child needs; the secret would admit it to every job derived from it.
         start.Environment.Remove(JobEnvironment.JobSecret);
         // This launcher numbers its own children (or its mpiexec does): a rank it was given itself would mislead them.
         foreach (string inherited in LaunchContract.Variables) start.Environment.Remove(inherited);
+        start.Environment[JobEnvironment.JobToken] = jobToken;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         var process = new Process { StartInfo = start };
         var child = new ChildProcess(index, process);
@@ -65,7 +73,15 @@ public sealed class ChildProcess : IDisposable
             child.lastError = e.Data.Replace("dtrain: error: ", "");
             onError?.Invoke(e.Data);
         };
-        process.Start();
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            process.Dispose();
+            throw new DtrainException($"cannot start {line[0]}: {e.Message}");
+        }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;

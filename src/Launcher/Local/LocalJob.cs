@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
@@ -9,8 +10,11 @@ using Dtrain.Launcher.Runs;
 
 namespace Dtrain.Launcher.Local;
 
-/// <summary>What `dtrain run` runs: the job, its name, the directory it keeps, and the command line that resumes it.</summary>
-public sealed record LocalRun(JobSpec Job, string JobId, RunDirectory Directory, string ResumeCommand);
+/// <summary>
+/// What `dtrain run` runs: the job, its name, the directory it keeps, the command line that resumes it, and the
+/// user's program each worker runs (empty: `dtrain worker`, the job's built-in model).
+/// </summary>
+public sealed record LocalRun(JobSpec Job, string JobId, RunDirectory Directory, string ResumeCommand, IReadOnlyList<string> Program);
 
 /// <summary>
 /// `dtrain run`: the coordinator in this process and one worker process per rank on this machine, the way
@@ -43,15 +47,17 @@ public static class LocalJob
         output.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");
         SayWhereItResumes(coordinator, output);
 
-        var workerArguments = new[]
+        // The launch contract, as torchrun's environment: whatever each worker runs joins from it.
+        var environment = new Dictionary<string, string>
         {
-            "worker",
-            "--coordinator", coordinator.Address,
-            "--job-id", options.JobId,
-            "--parent-pid", Environment.ProcessId.ToString(),
+            [LaunchContract.Coordinator] = coordinator.Address,
+            [LaunchContract.WorldSize] = job.Workers.ToString(CultureInfo.InvariantCulture),
+            [JobEnvironment.JobId] = options.JobId,
+            [JobEnvironment.ParentProcess] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
         };
+        var workerCommand = run.Program.Count > 0 ? run.Program : ChildProcess.Self(["worker"]);
         var started = Stopwatch.StartNew();
-        using var workers = new WorkerGroup(job, workerArguments, options.JobToken, output, run.Directory);
+        using var workers = new WorkerGroup(job, workerCommand, environment, options.JobToken, output, run.Directory);
         workers.Start();
         var restarts = new RestartReport(job, output);
         JobSnapshot? latest = null;

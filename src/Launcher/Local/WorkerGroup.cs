@@ -11,7 +11,11 @@ namespace Dtrain.Launcher.Local;
 /// MPI the one child is mpiexec with every rank: MPI cannot lose a rank, so the whole group is replaced. Each
 /// worker's stdout is shown, and its stdout and stderr are kept in its log in the run directory.
 /// </summary>
-public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArguments, string jobToken, IRunOutput output, RunDirectory runDirectory)
+/// <param name="workerCommand">What each worker runs: `dtrain worker`, or the user's program.</param>
+/// <param name="environment">The launch contract each worker is started with (the coordinator, the job).</param>
+public sealed class WorkerGroup(
+    JobSpec job, IReadOnlyList<string> workerCommand, IReadOnlyDictionary<string, string> environment, string jobToken, IRunOutput output,
+    RunDirectory runDirectory)
     : IDisposable
 {
     private readonly List<ChildProcess> running = [];
@@ -31,14 +35,15 @@ public sealed class WorkerGroup(JobSpec job, IReadOnlyList<string> workerArgumen
         string log = RunDirectory.WorkerLog(index);
         // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
         IReadOnlyList<string>? launcher = job.Transport == "mpi" ? ["mpiexec.mpich", "-n", job.Workers.ToString()] : null;
-        running.Add(ChildProcess.Start(index, workerArguments, jobToken,
+        running.Add(ChildProcess.Start(index, workerCommand, jobToken,
             line =>
             {
                 runDirectory.Log(log, line);
                 output.Say(line);
             },
             launcher,
-            line => runDirectory.Log(log, line)));
+            line => runDirectory.Log(log, line),
+            environment));
     }
 
     /// <summary>Stops every worker still running, and waits until they are gone and all they printed is read.</summary>
