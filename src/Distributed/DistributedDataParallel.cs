@@ -62,10 +62,12 @@ public sealed class DistributedDataParallel : IDisposable
     /// <param name="ct">Also cancels the all-reduces that start inside backward.</param>
     public static async Task<DistributedDataParallel> CreateAsync(nn.Module module, Communicator comm, DataParallelOptions? options = null, CancellationToken ct = default)
     {
-        if (comm.Size > 1)
+        foreach (var tensor in comm.Size > 1 ? module.parameters().Concat(module.buffers()) : [])
         {
-            using var _ = no_grad();
-            foreach (var tensor in module.parameters().Concat(module.buffers())) await comm.BroadcastAsync(tensor, 0, ct);
+            // A detached view shares the parameter's memory and may be written without no_grad, whose thread-local
+            // mode would not survive the await.
+            using var values = tensor.detach();
+            await comm.BroadcastAsync(values, 0, ct);
         }
         return new DistributedDataParallel(module, comm, options ?? new DataParallelOptions(), ct);
     }

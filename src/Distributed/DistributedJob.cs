@@ -137,11 +137,13 @@ public sealed class DistributedJob : IAsyncDisposable
             await coordinator.EndEpochAsync(epoch, $"rank {epoch.Rank}: {reason}", ct);
             return null;
         }
-        catch (DtrainException failure) when (!EndsTheEpoch(failure, epochEnded.Token, ct))
+        catch (Exception failure) when (failure is not OperationCanceledException && !EndsTheEpoch(failure, epochEnded.Token, ct))
         {
             // Said before this process winds down (which may take its endpoint's shutdown timeout), so that the job
-            // fails for this reason rather than for the heartbeats that stopped.
-            await TellFailureAsync(epoch, $"rank {epoch.Rank}: {failure.Message}");
+            // fails for this reason rather than for the heartbeats that stopped. A training function's own bug is
+            // named by its type; its stack stays in this worker's log.
+            string message = failure is DtrainException ? failure.Message : $"{failure.GetType().Name}: {failure.Message.Split('\n')[0]}";
+            await TellFailureAsync(epoch, $"rank {epoch.Rank}: {message}");
             throw;
         }
         finally

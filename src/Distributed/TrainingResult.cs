@@ -14,6 +14,10 @@ public sealed record TrainingResult(double FinalLoss, double TestAccuracy, strin
         finalLoss, testAccuracy,
         Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(parameters.AsSpan()))).ToLowerInvariant(),
         parameters);
+
+    /// <summary>The result of a run that trained <paramref name="model"/>: its float32 parameters, flattened.</summary>
+    public static TrainingResult Of(double finalLoss, double testAccuracy, TorchSharp.torch.nn.Module model) =>
+        Of(finalLoss, testAccuracy, TrainingSteps.Flatten(model));
 }
 
 /// <summary>One step's numbers, as the worker reports them to the coordinator.</summary>

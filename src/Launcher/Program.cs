@@ -4,9 +4,12 @@ using Dtrain.Launcher;
 using Dtrain.Launcher.Bench;
 using Dtrain.Launcher.Commands;
 
+// `dtrain run [options] -- PROGRAM [ARGS...]`: what follows -- is the user's program, never dtrain's to parse.
+int dashes = Array.IndexOf(args, "--");
+string[] program = dashes < 0 ? [] : args[(dashes + 1)..];
 var root = new RootCommand("dtrain: distributed training for .NET (Orleans control plane, TorchSharp workers, gRPC collectives).")
 {
-    RunCommand.Create(),
+    RunCommand.Create(program),
     CoordinatorCommand.Create(),
     BenchCommand.Create(),
     WorkerCommand.Create(),
@@ -17,10 +20,15 @@ var root = new RootCommand("dtrain: distributed training for .NET (Orleans contr
     ReportCommand.Create(),
 };
 
-var parse = root.Parse(args);
+var parse = root.Parse(dashes < 0 ? args : args[..dashes]);
 if (parse.Errors.Count > 0)
 {
     Console.Error.WriteLine($"dtrain: error: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see 'dtrain --help')");
+    return ExitCodes.Usage;
+}
+if (dashes >= 0 && (parse.CommandResult.Command.Name != "run" || program.Length == 0))
+{
+    Console.Error.WriteLine("dtrain: error: only `dtrain run [options] -- PROGRAM [ARGS...]` takes a program after --, and it needs one");
     return ExitCodes.Usage;
 }
 using var interruption = new Interruption();

@@ -27,6 +27,9 @@ public interface IRendezvousGrain : IGrainWithStringKey
     /// <summary>Whether the process joined the current epoch.</summary>
     Task<bool> IsMemberAsync(int processId);
 
+    /// <summary>The process ids of the workers that joined the current epoch.</summary>
+    Task<IReadOnlyList<int>> GetMemberProcessIdsAsync();
+
     /// <summary>Starts the next membership epoch: the workers of the last one are forgotten, and a world joins anew.</summary>
     /// <returns>The new epoch.</returns>
     Task<long> NewEpochAsync();

@@ -66,6 +66,8 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
         if (await GrainFactory.GetGrain<IRendezvousGrain>(JobId).IsMemberAsync(processId)) await EndEpochAsync(State.Epoch, reason, processId);
     }
 
+    public Task<IReadOnlyList<int>> GetMemberProcessIdsAsync() => GrainFactory.GetGrain<IRendezvousGrain>(JobId).GetMemberProcessIdsAsync();
+
     public async Task GrowAsync()
     {
         if (JobState is JobState.Failed or JobState.Completed) return;

@@ -114,6 +114,9 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
 
     public Task<bool> IsMemberAsync(int processId) => Task.FromResult(State.Joined.Any(w => w.Registration.ProcessId == processId));
 
+    public Task<IReadOnlyList<int>> GetMemberProcessIdsAsync() =>
+        Task.FromResult<IReadOnlyList<int>>(State.Joined.Select(w => w.Registration.ProcessId).ToArray());
+
     public Task<IReadOnlyList<string>> GetWorkerIdsAsync() => Task.FromResult<IReadOnlyList<string>>(State.Joined.Select(w => w.WorkerId).ToArray());
 
     public async Task<long> NewEpochAsync()

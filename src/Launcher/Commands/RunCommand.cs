@@ -8,7 +8,8 @@ namespace Dtrain.Launcher.Commands;
 
 public static class RunCommand
 {
-    public static Command Create()
+    /// <param name="program">What followed -- on the command line: the program each worker runs, with its arguments; empty: the built-in model.</param>
+    public static Command Create(IReadOnlyList<string> program)
     {
         var jobOptions = new JobOptions();
         var jobId = new Option<string>("--job-id")
@@ -23,16 +24,11 @@ public static class RunCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "print only the result line (and errors, on stderr)" };
         var json = new Option<bool>("--json") { Description = "print JSON lines on stdout: messages, progress per step, and a final summary" };
         var ranks = new Option<bool>("--ranks") { Description = "show each rank's step, loss and last heartbeat under the progress" };
-        var program = new Argument<string[]>("program")
-        {
-            Arity = ArgumentArity.ZeroOrMore,
-            Description = "after --: the program each worker runs instead of the built-in model, with its arguments " +
-                "(it joins the job through the Dtrain library, as torchrun's workers do through their environment)",
-        };
         var command = new Command("run",
             "Train a job on this machine: starts the coordinator (Orleans silo, gRPC, /metrics) in this process and " +
             "one worker process per rank. Default job: an MLP on a generated classification task, 2 workers, CPU or CUDA; " +
-            "`dtrain run [options] -- PROGRAM [ARGS...]` runs the user's own program on each worker instead. " +
+            "`dtrain run [options] -- PROGRAM [ARGS...]` runs the user's own program on each worker instead (it joins the job " +
+            "through the Dtrain library, from the environment, as torchrun's workers do). " +
             "Ctrl-C stops every worker and says where the last checkpoint is.");
         jobOptions.AddTo(command);
         command.Options.Add(jobId);
@@ -40,7 +36,6 @@ public static class RunCommand
         command.Options.Add(quiet);
         command.Options.Add(json);
         command.Options.Add(ranks);
-        command.Arguments.Add(program);
         command.SetAction(async (parse, ct) =>
         {
             var job = jobOptions.Resolve(parse);
@@ -50,19 +45,18 @@ public static class RunCommand
             IRunOutput shown = parse.GetValue(json) ? new JsonOutput(Console.Out)
                 : parse.GetValue(quiet) ? new QuietOutput()
                 : new TerminalOutput(parse.GetValue(ranks));
-            await LocalJob.RunAsync(new LocalRun(job, id, directory, ResumeCommand(parse), parse.GetValue(program) ?? []), new RecordedOutput(directory, shown), ct);
+            await LocalJob.RunAsync(new LocalRun(job, id, directory, ResumeCommand(parse, program), program), new RecordedOutput(directory, shown), ct);
             return ExitCodes.Ok;
         });
         return command;
     }
 
     /// <summary>This run's command line with --resume: the same job, from its newest checkpoint.</summary>
-    private static string ResumeCommand(ParseResult parse)
+    private static string ResumeCommand(ParseResult parse, IReadOnlyList<string> program)
     {
         var words = parse.Tokens.Select(token => token.Value).ToList();
-        // Options go before the program's own arguments.
-        int programStarts = words.IndexOf("--") is >= 0 and var dashes ? dashes : words.Count;
-        if (!words.Take(programStarts).Contains("--resume")) words.Insert(programStarts, "--resume");
+        if (!words.Contains("--resume")) words.Add("--resume");
+        if (program.Count > 0) words = [.. words, "--", .. program];
         return string.Join(" ", words.Prepend("dtrain").Select(Quoted));
     }
 

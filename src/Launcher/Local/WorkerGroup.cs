@@ -1,3 +1,4 @@
+using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Launcher.Monitoring;
@@ -22,6 +23,8 @@ public sealed class WorkerGroup(
     private readonly List<ChildProcess> ended = [];
     /// <summary>Workers this group stopped itself: their exit says nothing about why the job failed.</summary>
     private readonly List<ChildProcess> stopped = [];
+    /// <summary>Workers seen among the job's members: one that fails before it ever joined is not replaced.</summary>
+    private readonly HashSet<int> joined = [];
     private int started;
 
     public void Start()
@@ -67,9 +70,12 @@ public sealed class WorkerGroup(
             output.Say($"worker {hung.Index} was lost; starting a replacement");
             Replace(hung);
         }
-        foreach (var failed in running.Where(c => c.HasFailed).ToList())
+        joined.UnionWith(await coordinatorJob.GetMemberProcessIdsAsync());
+        foreach (var failed in running.Where(c => c.HasFailed).OrderBy(c => c.ExitTime).ToList())
         {
             string failure = failed.DescribeFailure("worker");
+            // The same command would fail again (a program that cannot start, a bad argument): replacing it would loop.
+            if (job.Transport != "mpi" && !joined.Contains(failed.ProcessId)) throw new DtrainException($"{failure} (before it joined the job, so it is not replaced)");
             output.Say($"{failure}; starting a replacement");
             if (job.Transport == "mpi") await coordinatorJob.EndEpochAsync(status.Epoch, failure);
             else await coordinatorJob.ProcessExitedAsync(failed.ProcessId, failure);
