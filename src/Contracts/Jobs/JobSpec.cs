@@ -40,6 +40,9 @@ public sealed record JobSpec
     /// </summary>
     public string Model { get; init; } = "mlp";
 
+    /// <summary>transformer-lm: the text corpus it trains on, a file or a directory of files (bytes; the last tenth of each held out).</summary>
+    public string Data { get; init; } = "";
+
     /// <summary>
     /// graphsage: a directory written by `dtrain graph partition` with one partition per worker; empty means the
     /// generated default graph (a stochastic block model), which every worker generates and partitions the same way.
@@ -125,7 +128,7 @@ public sealed record JobSpec
 
     public static readonly IReadOnlyList<string> Optimizers = ["adam", "shampoo"];
 
-    public static readonly IReadOnlyList<string> Models = ["mlp", "cannon-mlp", "graphsage"];
+    public static readonly IReadOnlyList<string> Models = ["mlp", "cannon-mlp", "graphsage", "transformer-lm"];
 
     public static readonly IReadOnlyList<string> GraphTasks = ["node", "link"];
 
@@ -169,6 +172,7 @@ public sealed record JobSpec
             if (Optimizer != "adam") yield return $"model cannon-mlp trains with adam only, got optimizer '{Optimizer}'";
             if (Compression != "none") yield return $"model cannon-mlp all-reduces no gradients, so compression must be none, got '{Compression}'";
         }
+        if (Model == "transformer-lm" && Data == "") yield return "model transformer-lm trains on a text corpus: give data (--data FILE or DIRECTORY)";
         if (Model == "graphsage")
         {
             if (FanoutList() is null) yield return $"fanouts must be positive integers separated by commas, one per hop (example: 10,10), got '{Fanouts}'";
@@ -210,6 +214,7 @@ public sealed record JobSpec
         Shampoo = Shampoo,
         Model = Model,
         Graph = Graph,
+        Data = Data,
         Fanouts = Fanouts,
         GraphTask = GraphTask,
         FeatureCache = FeatureCache,
@@ -243,6 +248,7 @@ public sealed record JobSpec
         Shampoo = settings.Shampoo,
         Model = settings.Model,
         Graph = settings.Graph,
+        Data = settings.Data,
         Fanouts = settings.Fanouts,
         GraphTask = settings.GraphTask,
         FeatureCache = settings.FeatureCache,

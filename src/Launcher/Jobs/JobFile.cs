@@ -10,7 +10,7 @@ namespace Dtrain.Launcher.Jobs;
 
 /// <summary>
 /// A YAML job file: the same settings as the run command's flags, in snake_case (workers, steps, batch_size, lr,
-/// seed, device, bucket_mb, compression, overlap, transport, data_channel, collective_timeout_s, port; for graphsage graph, fanouts
+/// seed, device, bucket_mb, compression, overlap, transport, data_channel, collective_timeout_s, port; for transformer-lm data; for graphsage graph, fanouts
 /// (a list), graph_task, feature_cache), and a shampoo section. Every key
 /// is optional; an unknown key is an error, not a silently ignored typo.
 /// </summary>
@@ -32,6 +32,7 @@ public sealed class JobFile
     public double? CollectiveTimeoutS { get; set; }
     public int? Port { get; set; }
     public string? Graph { get; set; }
+    public string? Data { get; set; }
     public List<int>? Fanouts { get; set; }
     public string? GraphTask { get; set; }
     public int? FeatureCache { get; set; }
@@ -97,6 +98,7 @@ public sealed class JobFile
         CollectiveTimeoutSeconds = CollectiveTimeoutS ?? spec.CollectiveTimeoutSeconds,
         Port = Port ?? spec.Port,
         Graph = Graph ?? spec.Graph,
+        Data = Data ?? spec.Data,
         Fanouts = Fanouts is null ? spec.Fanouts : string.Join(",", Fanouts),
         GraphTask = GraphTask ?? spec.GraphTask,
         FeatureCache = FeatureCache ?? spec.FeatureCache,

@@ -13,7 +13,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, overlap, transport, data_channel, collective_timeout_s, port, graph, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, overlap, transport, data_channel, collective_timeout_s, port, graph, data, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -39,7 +39,7 @@ public sealed class JobOptions
 
     public Option<string?> Model { get; } = new("--model")
     {
-        Description = $"mlp (data-parallel), cannon-mlp (tensor-parallel: Cannon's matmul on a square grid of workers), or graphsage (GraphSAGE on a partitioned graph) [default: {Defaults.Model}]",
+        Description = $"mlp (data-parallel), cannon-mlp (tensor-parallel: Cannon's matmul on a square grid of workers), graphsage (GraphSAGE on a partitioned graph), or transformer-lm (a byte-level language model on --data) [default: {Defaults.Model}]",
     };
 
     public Option<string?> Optimizer { get; } = new("--optimizer")
@@ -95,6 +95,11 @@ public sealed class JobOptions
     public Option<string?> Graph { get; } = new("--graph")
     {
         Description = "graphsage: a directory written by 'dtrain graph partition' with one partition per worker [default: a generated stochastic block model graph]",
+    };
+
+    public Option<string?> Data { get; } = new("--data")
+    {
+        Description = "transformer-lm: the text corpus to train on, a file or a directory of files (bytes; the last tenth of each file is held out)",
     };
 
     public Option<string?> Fanouts { get; } = new("--fanouts")
@@ -173,7 +178,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Overlap, Transport, DataChannel, CollectiveTimeout, Port, Graph, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Overlap, Transport, DataChannel, CollectiveTimeout, Port, Graph, Data, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
         {
             command.Options.Add(option);
         }
@@ -202,6 +207,7 @@ public sealed class JobOptions
             CollectiveTimeoutSeconds = parse.GetValue(CollectiveTimeout) ?? spec.CollectiveTimeoutSeconds,
             Port = parse.GetValue(Port) ?? spec.Port,
             Graph = parse.GetValue(Graph) ?? spec.Graph,
+            Data = parse.GetValue(Data) ?? spec.Data,
             Fanouts = parse.GetValue(Fanouts) ?? spec.Fanouts,
             GraphTask = parse.GetValue(GraphTask) ?? spec.GraphTask,
             FeatureCache = parse.GetValue(FeatureCache) ?? spec.FeatureCache,
@@ -217,8 +223,9 @@ public sealed class JobOptions
         };
         // Workers may run elsewhere than the launcher's directory: hand them an absolute path.
         if (spec.Graph != "") spec = spec with { Graph = Path.GetFullPath(spec.Graph) };
+        if (spec.Data != "") spec = spec with { Data = Path.GetFullPath(spec.Data) };
         if (spec.CheckpointDir != "") spec = spec with { CheckpointDir = Path.GetFullPath(spec.CheckpointDir) };
-        Check(spec, file, GraphProblems(spec));
+        Check(spec, file, GraphProblems(spec).Concat(DataProblems(spec)));
         return spec;
     }
 
@@ -240,6 +247,12 @@ public sealed class JobOptions
             string source = file is null ? "" : $" (job file {file.Name} and flags)";
             throw new UsageException($"invalid job{source}: {string.Join("; ", problems)}");
         }
+    }
+
+    /// <summary>A text corpus that is not there, found before any worker starts.</summary>
+    private static IEnumerable<string> DataProblems(JobSpec spec)
+    {
+        if (spec.Data != "" && !System.IO.File.Exists(spec.Data) && !Directory.Exists(spec.Data)) yield return $"data: {spec.Data}: no such file or directory";
     }
 
     /// <summary>A graph directory that cannot serve this job, found before any worker starts.</summary>

@@ -1,31 +1,32 @@
 using System.Diagnostics;
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
-using Dtrain.Models;
-using Dtrain.Models.Data;
 using Dtrain.Optimizers.Shampoo.Distributor;
-using Dtrain.Telemetry;
+using Dtrain.Worker.Training.DataParallelTasks;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dtrain.Worker.Training;
 
 /// <summary>
-/// Data-parallel training of the MLP on the synthetic classification task: every rank starts from the same
-/// seeded parameters, computes gradients on its own shard, averages them with an all-reduce, and takes the same
-/// optimizer step, so parameters stay identical on every rank.
+/// Data-parallel training of the job's model: the MLP on the generated classification task, or the transformer
+/// language model on a text corpus (<see cref="IDataParallelTask"/>). Every rank starts from the same seeded
+/// parameters, computes gradients on its own shard, averages them with an all-reduce, and takes the same optimizer
+/// step, so parameters stay identical on every rank.
 /// </summary>
 /// <param name="checkpoint">Writes and loads the job's checkpoints; null for a job that takes none.</param>
 /// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
 public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device, DataParallelCheckpoint? checkpoint = null, BlockPlacement? placeBlocks = null)
 {
-    public const int HiddenWidth = 128, HiddenLayers = 2;
+    /// <summary>The task of the job's model.</summary>
+    public static IDataParallelTask TaskOf(JobSpec job, int rank, int worldSize) => job.Model == "transformer-lm"
+        ? new LanguageModelTask(job, rank, worldSize)
+        : new SyntheticClassificationTask(job, rank, worldSize);
 
     public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
     {
-        var data = new SyntheticClassification(job.Seed);
-        var sampler = new DistributedSampler(data.TrainSize, comm.Rank, comm.Size, job.BatchSize, job.Seed);
-        using var model = CreateModel(data);
+        var task = TaskOf(job, comm.Rank, comm.Size);
+        using var model = TrainingSteps.CreateSeeded(job.Seed, task.CreateModel);
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct, placeBlocks);
         string rank = comm.Rank.ToString();
@@ -35,7 +36,7 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         for (int step = first; step < job.Steps; step++)
         {
             long started = Stopwatch.GetTimestamp();
-            var (inputs, labels) = data.Batch(sampler.BatchAt(step), device);
+            var (inputs, labels) = task.Batch(step, device);
             using (inputs)
             using (labels)
             {
@@ -45,27 +46,17 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
             TrainingSteps.Finished(progress, rank, step, started, job.BatchSize, loss);
         }
 
-        var (finalLoss, accuracy) = await EvaluateAsync(model, data, loss, ct);
+        var (finalLoss, accuracy) = await EvaluateAsync(task, model, loss, ct);
         return TrainingResult.Of(finalLoss, accuracy, TrainingSteps.Flatten(model));
     }
 
-    private Mlp CreateModel(SyntheticClassification data) => TrainingSteps.CreateSeeded(job.Seed,
-        () => new Mlp(data.Features, HiddenWidth, HiddenLayers, data.Classes));
-
-    /// <summary>Held-out accuracy over the whole test set and the mean last-step loss, in one all-reduce.</summary>
-    private async Task<(double Loss, double Accuracy)> EvaluateAsync(
-        Mlp model, SyntheticClassification data, double lastLoss, CancellationToken ct)
+    /// <summary>Held-out accuracy over the whole held-out set and the mean last-step loss, in one all-reduce.</summary>
+    private async Task<(double Loss, double Accuracy)> EvaluateAsync(IDataParallelTask task, nn.Module<Tensor, Tensor> model, double lastLoss, CancellationToken ct)
     {
-        var indices = DistributedSampler.EvaluationShard(data.TrainSize, data.TestSize, comm.Rank, comm.Size);
-        float correct;
-        using (var scope = NewDisposeScope())
-        using (no_grad())
-        {
-            var (inputs, labels) = data.Batch(indices, device);
-            correct = model.forward(inputs).argmax(1).eq(labels).sum().item<long>();
-        }
+        (long correct, long count) = (0, 0);
+        using (no_grad()) (correct, count) = task.ScoreHeldOut(model, device);
         // Counts below 2^24 are exact in float32.
-        var totals = new[] { correct, indices.Length, (float)lastLoss };
+        var totals = new[] { correct, count, (float)lastLoss };
         await comm.AllReduceAsync<float>(totals, ReduceOp.Sum, ct);
         return (totals[2] / comm.Size, totals[0] / totals[1]);
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dtrain.Collectives;
+using Dtrain.Worker.Training.DataParallelTasks;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Models.Data;
 using Dtrain.Optimizers;
@@ -56,8 +57,8 @@ public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator((ulong)job.Seed);
-        var first = InitialWeight(data.Features, DataParallelTrainer.HiddenWidth, generator);
-        var second = InitialWeight(DataParallelTrainer.HiddenWidth, data.Classes, generator);
+        var first = InitialWeight(data.Features, SyntheticClassificationTask.HiddenWidth, generator);
+        var second = InitialWeight(SyntheticClassificationTask.HiddenWidth, data.Classes, generator);
         var (firstBlock, secondBlock) = (BlockOf(grid, first), BlockOf(grid, second));
         firstBlock.Block.DetachFromDisposeScope();   // the model's parameters from now on
         secondBlock.Block.DetachFromDisposeScope();
@@ -67,7 +68,7 @@ public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device
     /// <summary>The bytes of the weight blocks each cell of a q x q grid holds, row-major.</summary>
     private static long[] CellBytes(int q, SyntheticClassification data)
     {
-        BlockLayout[] layouts = [new(data.Features, DataParallelTrainer.HiddenWidth, q, q), new(DataParallelTrainer.HiddenWidth, data.Classes, q, q)];
+        BlockLayout[] layouts = [new(data.Features, SyntheticClassificationTask.HiddenWidth, q, q), new(SyntheticClassificationTask.HiddenWidth, data.Classes, q, q)];
         return Enumerable.Range(0, q * q)
             .Select(cell => layouts.Sum(layout => layout.RowCount(cell / q) * layout.ColCount(cell % q) * sizeof(float)))
             .ToArray();
