@@ -5,7 +5,7 @@ using Dtrain.Distributed.Checkpoints;
 using Dtrain.Graph.Service;
 using Dtrain.Optimizers.Shampoo.Distributor;
 using Dtrain.TensorParallel.Grid;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 
 namespace Dtrain.Worker;
 

@@ -4,7 +4,7 @@ using Dtrain.Contracts.Jobs;
 using Dtrain.Models;
 using Dtrain.Models.Data;
 using Dtrain.Models.Transformer;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

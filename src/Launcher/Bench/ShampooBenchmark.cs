@@ -4,7 +4,7 @@ using Dtrain.Models;
 using Dtrain.Models.Data;
 using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 using Dtrain.Collectives.DataParallel;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Graph.Partitioning;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 
 namespace Dtrain.Launcher.Jobs;
 

@@ -5,7 +5,7 @@ using Dtrain.Tests.Graph;
 using Dtrain.Tests.TensorParallel;
 using Dtrain.TensorParallel.Grid;
 using Dtrain.TensorParallel.Layers;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

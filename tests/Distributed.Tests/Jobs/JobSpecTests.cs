@@ -1,7 +1,7 @@
 using Dtrain.Contracts.Jobs;
 using Dtrain.Launcher.Jobs;
 using Dtrain.Optimizers.Shampoo;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 
 namespace Dtrain.Tests.Jobs;
 

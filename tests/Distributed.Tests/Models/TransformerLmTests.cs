@@ -3,7 +3,7 @@ using Dtrain.Contracts.Jobs;
 using Dtrain.Models.Data;
 using Dtrain.Models.Transformer;
 using Dtrain.Optimizers;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Contracts.Jobs;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 using static TorchSharp.torch;
 
 namespace Dtrain.Tests.Training;

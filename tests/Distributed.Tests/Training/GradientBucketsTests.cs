@@ -1,6 +1,6 @@
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Contracts.Jobs;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 using Dtrain.Collectives.DataParallel;
 using static TorchSharp.torch;
 

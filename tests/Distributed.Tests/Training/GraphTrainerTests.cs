@@ -7,7 +7,7 @@ using Dtrain.Graph.Storage;
 using Dtrain.Models;
 using Dtrain.Optimizers;
 using Dtrain.Tests.Collectives;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

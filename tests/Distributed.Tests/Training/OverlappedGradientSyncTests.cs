@@ -7,7 +7,7 @@ using Dtrain.Models;
 using Dtrain.Models.Data;
 using Dtrain.Models.Transformer;
 using Dtrain.Tests.Collectives;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 using Dtrain.Collectives.DataParallel;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

@@ -9,11 +9,11 @@ using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
 using Dtrain.Models.Graph;
 using Dtrain.Optimizers.Shampoo.Distributor;
-using Dtrain.Worker.Training.GraphTasks;
+using Dtrain.Training.GraphTasks;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>
 /// Data-parallel GraphSAGE on a partitioned graph (`--model graphsage`), as DistDGL trains: each rank holds one

@@ -1,7 +1,7 @@
 using Dtrain.Contracts.Jobs;
 using Dtrain.Optimizers.Shampoo;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>The Shampoo options of a job: its shampoo section, or the reference's example recipe; the lr is the job's.</summary>
 public static class JobShampoo

@@ -3,7 +3,7 @@ using Dtrain.Models.Data;
 using Dtrain.Models.Transformer;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training.DataParallelTasks;
+namespace Dtrain.Training.DataParallelTasks;
 
 /// <summary>
 /// transformer-lm: a byte-level transformer language model on the job's text corpus (the last tenth of each file

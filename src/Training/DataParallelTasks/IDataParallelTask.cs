@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training.DataParallelTasks;
+namespace Dtrain.Training.DataParallelTasks;
 
 /// <summary>
 /// What a built-in data-parallel job trains (<see cref="DataParallelTrainer"/>): its model, each rank's batch at a

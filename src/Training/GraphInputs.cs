@@ -2,7 +2,7 @@ using Dtrain.Contracts.Jobs;
 using Dtrain.Graph.Generators;
 using Dtrain.Graph.Partitioning;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>The partitioned graph of a graphsage job: each partition's size, for the shard map, and the partition a rank holds.</summary>
 public sealed class GraphInputs

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Dtrain.Collectives;
-using Dtrain.Worker.Training.DataParallelTasks;
+using Dtrain.Training.DataParallelTasks;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Models.Data;
 using Dtrain.Optimizers;
@@ -9,7 +9,7 @@ using Dtrain.TensorParallel.Grid;
 using Dtrain.TensorParallel.Layers;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>
 /// Tensor-parallel training of <see cref="CannonMlp"/> on the synthetic classification task (`--model

@@ -3,7 +3,7 @@ using Dtrain.Graph.Sampling;
 using Dtrain.Graph.Storage;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training.GraphTasks;
+namespace Dtrain.Training.GraphTasks;
 
 /// <summary>Node classification: each rank trains on the training nodes its partition owns and is tested on its test nodes.</summary>
 public sealed class NodeClassification(GraphPartition partition, Device device) : IGraphTask

@@ -8,7 +8,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>
 /// Checkpoint shards of tensor-parallel training (<see cref="TensorParallelTrainer"/>). Each rank of the grid holds

@@ -2,7 +2,7 @@ using Dtrain.Contracts.Jobs;
 using Dtrain.Distributed.Checkpoints;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>
 /// The checkpoints of the built-in data-parallel jobs (the MLP, GraphSAGE): <see cref="ReplicatedCheckpoint"/> shards

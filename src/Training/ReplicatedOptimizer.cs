@@ -6,7 +6,7 @@ using Dtrain.Optimizers.Shampoo.Distributor;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>
 /// The data-parallel update of the built-in jobs: average the gradients over all ranks (<see cref="DistributedDataParallel"/>

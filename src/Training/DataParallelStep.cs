@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>
 /// One data-parallel training step of a model trained with cross-entropy: the gradients of this rank's batch,

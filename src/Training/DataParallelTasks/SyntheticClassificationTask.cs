@@ -3,7 +3,7 @@ using Dtrain.Models;
 using Dtrain.Models.Data;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training.DataParallelTasks;
+namespace Dtrain.Training.DataParallelTasks;
 
 /// <summary>The default job: an MLP on the generated classification task, each rank on its shard of every batch.</summary>
 public sealed class SyntheticClassificationTask : IDataParallelTask

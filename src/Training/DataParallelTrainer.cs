@@ -2,11 +2,11 @@ using System.Diagnostics;
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Optimizers.Shampoo.Distributor;
-using Dtrain.Worker.Training.DataParallelTasks;
+using Dtrain.Training.DataParallelTasks;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>
 /// Data-parallel training of the job's model: the MLP on the generated classification task, or the transformer

@@ -1,7 +1,7 @@
 using Dtrain.Contracts.Hosting;
 using Dtrain.Graph.Service;
 
-namespace Dtrain.Worker.Training;
+namespace Dtrain.Training;
 
 /// <summary>
 /// How a graph trainer reaches the other partitions: each is served at its owner's peer endpoint (the shard map

@@ -1,7 +1,7 @@
 using Dtrain.Graph.Sampling;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training.GraphTasks;
+namespace Dtrain.Training.GraphTasks;
 
 /// <summary>
 /// What a GraphSAGE job learns, apart from how it samples and steps (<see cref="GraphTrainer"/>): which examples a

@@ -3,7 +3,7 @@ using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
 using static TorchSharp.torch;
 
-namespace Dtrain.Worker.Training.GraphTasks;
+namespace Dtrain.Training.GraphTasks;
 
 /// <summary>
 /// Link prediction with negative sampling, as DGL's and PyG's examples do it: the model embeds nodes, an edge
