@@ -14,7 +14,7 @@ public class TensorParallelJobTests
         var problems = new JobSpec { Model = "cannon-mlp", Workers = 3, Optimizer = "shampoo" }.Problems().ToList();
         Assert.Contains(problems, p => p.Contains("square number of workers") && p.Contains("got 3"));
         Assert.Contains(problems, p => p.Contains("adam only") && p.Contains("shampoo"));
-        Assert.Contains(new JobSpec { Model = "resnet" }.Problems(), p => p.Contains("model must be one of mlp, cannon-mlp, graphsage, got 'resnet'"));
+        Assert.Contains(new JobSpec { Model = "resnet" }.Problems(), p => p.Contains("model must be one of mlp, cannon-mlp, graphsage, transformer-lm, got 'resnet'"));
     }
 
     [Fact]
