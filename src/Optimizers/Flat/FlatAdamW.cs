@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Dtrain.Optimizers.Flat;
 
 /// <summary>
-/// AdamW over <see cref="FlatParameters"/>: one step is nine kernels per (dtype, device) buffer, whatever the number
+/// AdamW over <see cref="FlatParameters"/>: one step is ten kernels per (dtype, device) buffer, whatever the number
 /// of parameters, and bitwise torch.optim.AdamW's step (see <see cref="AdamWShard"/>). Every parameter is stepped
 /// every step; one that took no part in the loss has a zero gradient (torch.optim skips a parameter whose
 /// gradient is null, but a flat parameter's gradient is never null). The gradients must already be averaged

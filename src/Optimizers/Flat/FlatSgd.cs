@@ -33,19 +33,23 @@ public sealed record SgdOptions
 /// <summary>
 /// SGD with optional momentum, Nesterov and weight decay over <see cref="FlatParameters"/>, bitwise
 /// torch.optim.SGD's step: the same element-wise operations in its order with the same Scalar values, once per
-/// flat buffer. The momentum buffer starts as a copy of the first step's gradient, as torch's does.
+/// flat buffer. The momentum buffer starts as a copy of the first step's gradient, as torch's does. Weight decay
+/// and Nesterov work in a scratch buffer kept between steps (a copy, then the in-place form of torch's operation:
+/// the same values), not in a fresh temporary the size of a flat buffer each step (see <see cref="AdamWShard"/>).
 /// </summary>
 public sealed class FlatSgd : IAdjustableLearningRate, IDisposable
 {
     private readonly FlatParameters parameters;
     private readonly SgdOptions options;
     private readonly Tensor?[] momentum;
+    private readonly Tensor?[] scratch;
 
     public FlatSgd(FlatParameters parameters, SgdOptions options)
     {
         options.Validate();
         (this.parameters, this.options) = (parameters, options);
         momentum = new Tensor?[parameters.Groups.Count];
+        scratch = new Tensor?[parameters.Groups.Count];
         LearningRate = options.LearningRate;
     }
 
@@ -63,19 +67,24 @@ public sealed class FlatSgd : IAdjustableLearningRate, IDisposable
         for (int g = 0; g < momentum.Length; g++)
         {
             var (param, grad) = (parameters.Groups[g].Values, parameters.Groups[g].Gradients);
-            if (options.WeightDecay != 0) grad = grad.add(param, scalars.Of(options.WeightDecay));
+            var direction = grad;
+            if (options.WeightDecay != 0) direction = Scratch(g).copy_(grad).add_(param, scalars.Of(options.WeightDecay));
             if (options.Momentum != 0)
             {
-                if (momentum[g] is { } buffer) buffer.mul_(scalars.Of(options.Momentum)).add_(grad, scalars.Of(1 - options.Dampening));
-                else momentum[g] = grad.clone().DetachFromDisposeScope();
-                grad = options.Nesterov ? grad.add(momentum[g]!, scalars.Of(options.Momentum)) : momentum[g]!;
+                if (momentum[g] is { } buffer) buffer.mul_(scalars.Of(options.Momentum)).add_(direction, scalars.Of(1 - options.Dampening));
+                else momentum[g] = direction.clone().DetachFromDisposeScope();
+                direction = options.Nesterov
+                    ? (options.WeightDecay != 0 ? direction : Scratch(g).copy_(grad)).add_(momentum[g]!, scalars.Of(options.Momentum))
+                    : momentum[g]!;
             }
-            param.add_(grad, scalars.Of(-LearningRate));
+            param.add_(direction, scalars.Of(-LearningRate));
         }
     }
 
+    private Tensor Scratch(int group) => scratch[group] ??= zeros_like(parameters.Groups[group].Gradients).DetachFromDisposeScope();
+
     public void Dispose()
     {
-        foreach (var buffer in momentum) buffer?.Dispose();
+        foreach (var buffer in momentum.Concat(scratch)) buffer?.Dispose();
     }
 }
