@@ -29,6 +29,21 @@ public static class TensorCollectives
         await Staged(output, writeBack: true, new AllGather(comm, host, counts, ct));
     }
 
+    /// <summary>
+    /// Reduces <paramref name="input"/> (Size × output's elements) across ranks; rank r receives block r in
+    /// <paramref name="output"/>, which may be that block of the input itself.
+    /// </summary>
+    public static async Task ReduceScatterAsync(
+        this Communicator comm, Tensor input, Tensor output, ReduceOp op = ReduceOp.Sum, CancellationToken ct = default)
+    {
+        if (input.dtype != output.dtype)
+        {
+            throw new ArgumentException($"reduce_scatter of a {input.dtype} input into a {output.dtype} output");
+        }
+        using var host = HostTensor.Of(input);
+        await Staged(output, writeBack: true, new ReduceScatter(comm, host, op, ct));
+    }
+
     /// <summary>Sends the tensor's elements to <paramref name="peer"/>, which receives them into a tensor of the same size and type.</summary>
     public static Task SendAsync(this Communicator comm, int peer, Tensor tensor, CancellationToken ct = default) =>
         Staged(tensor, writeBack: false, new Send(comm, peer, ct));
@@ -74,6 +89,12 @@ public static class TensorCollectives
         public Task Run<T>(Memory<T> elements) where T : unmanaged => Counts is null
             ? Comm.AllGatherAsync<T>(Input.As<T>(), elements, Ct)
             : Comm.AllGatherAsync<T>(Input.As<T>(), elements, Counts, Ct);
+    }
+
+    /// <remarks>The collective copies the input before it writes the output, so the two may overlap.</remarks>
+    private sealed record ReduceScatter(Communicator Comm, HostTensor Input, ReduceOp Op, CancellationToken Ct) : IElementOperation
+    {
+        public Task Run<T>(Memory<T> elements) where T : unmanaged => Comm.ReduceScatterAsync<T>(Input.As<T>(), elements, Op, Ct);
     }
 
     private sealed record Send(Communicator Comm, int Peer, CancellationToken Ct) : IElementOperation

@@ -11,12 +11,13 @@ namespace Dtrain.Launcher.Bench;
 /// `dtrain bench`: `collectives`, nccl-tests for dtrain's transports; `shampoo`, issue 4's step-time comparison
 /// of Distributed Shampoo with AdamW; `cannon`, issue 5's distributed matmuls against each other and one process;
 /// `sampler`, issue 6's GNN neighbour sampling; `overhead`, issue 9's training step through the framework (against
-/// bench/overhead.py's PyTorch eager loop, and data-parallel scaling). All but `sampler` run their ranks with
+/// bench/overhead.py's PyTorch eager loop, and data-parallel scaling); `adamw`, the optimizer step alone: per-parameter
+/// against flat AdamW, and ZeRO-1 against the replicated step on two in-process ranks. All but `sampler` and `adamw` run their ranks with
 /// <see cref="BenchRanks"/> and rank 0 prints the table; `sampler` runs its ranks and their sampling services in one process.
 /// </summary>
 public static class BenchCommand
 {
-    public static Command Create() => new("bench", "Benchmarks (results belong in docs/benchmarks.md)") { Collectives(), Shampoo(), Cannon(), Sampler(), Overhead() };
+    public static Command Create() => new("bench", "Benchmarks (results belong in docs/benchmarks.md)") { Collectives(), Shampoo(), Cannon(), Sampler(), Overhead(), AdamW() };
 
     private static Command Collectives()
     {
@@ -168,6 +169,31 @@ public static class BenchCommand
                 parse.GetValue(bucketMegabytes), parse.GetValue(overlap) == "true");
             return RunOnRanksAsync(parse, ranks, bench.Problems(), bench.RunAsync,
                 (transport, size, result) => OverheadReport.Print(Console.Out, transport, size, bench, result), ct);
+        });
+        return command;
+    }
+
+    private static Command AdamW()
+    {
+        var width = new Option<int>("--width") { Description = "transformer-lm: model width", DefaultValueFactory = _ => 128 };
+        var layers = new Option<int>("--layers") { Description = "transformer-lm: decoder blocks", DefaultValueFactory = _ => 2 };
+        var heads = new Option<int>("--heads") { Description = "transformer-lm: attention heads", DefaultValueFactory = _ => 4 };
+        var context = new Option<int>("--context") { Description = "transformer-lm: tokens per sequence", DefaultValueFactory = _ => 64 };
+        var vocabulary = new Option<int>("--vocabulary") { Description = "transformer-lm: tokens in the vocabulary", DefaultValueFactory = _ => 256 };
+        var batch = new Option<int>("--batch") { Description = "sequences of the one batch the gradients come from", DefaultValueFactory = _ => 8 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps first, per optimizer", DefaultValueFactory = _ => 5 };
+        var steps = new Option<int>("--steps") { Description = "timed steps per optimizer", DefaultValueFactory = _ => 30 };
+        var device = DeviceOption();
+
+        var command = Subcommand("adamw", "Time the AdamW step on the transformer LM: per parameter against flat, and ZeRO-1 against replicated on 2 in-process ranks",
+            null, width, layers, heads, context, vocabulary, batch, warmup, steps, device);
+        command.SetAction(async (parse, ct) =>
+        {
+            var bench = new AdamWBenchmark(parse.GetValue(width), parse.GetValue(layers), parse.GetValue(heads), parse.GetValue(context),
+                parse.GetValue(vocabulary), parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!);
+            Refuse(bench.Problems());
+            AdamWReport.Print(Console.Out, bench, await bench.RunAsync(ct));
+            return 0;
         });
         return command;
     }
