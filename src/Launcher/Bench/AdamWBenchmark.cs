@@ -6,7 +6,7 @@ using Dtrain.Models.Data;
 using Dtrain.Models.Transformer;
 using Dtrain.Optimizers;
 using Dtrain.Optimizers.Flat;
-using Dtrain.Worker.Training;
+using Dtrain.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
