@@ -2,7 +2,7 @@ using Dtrain.Collectives;
 using Dtrain.Collectives.Tensors;
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Optimizers.Flat;
-using Dtrain.Worker.Training.GradientSync;
+using Dtrain.Collectives.DataParallel;
 using static TorchSharp.torch;
 
 namespace Dtrain.Tests.Optimizers;
