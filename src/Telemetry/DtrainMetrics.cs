@@ -22,6 +22,9 @@ public static class DtrainMetrics
     public static readonly Gauge BuildInfo = Metrics.CreateGauge(
         "dtrain_build_info", "Always 1; the labels say which dtrain build and process this is.", "version", "process");
 
+    public static readonly Gauge OptimizerStateBytes = Metrics.CreateGauge(
+        "dtrain_optimizer_state_bytes", "Bytes of optimizer state this rank holds (with ZeRO-1, its shard's)", "rank");
+
     public static readonly Gauge WorldSize = Metrics.CreateGauge(
         "dtrain_world_size", "Number of ranks in the job's current epoch.", SetByOwner);
 

@@ -16,15 +16,15 @@ public static class DataParallelStep
     public static async Task<double> RunAsync(
         nn.Module<Tensor, Tensor> model, ReplicatedOptimizer optimizer, Tensor inputs, Tensor targets, CancellationToken ct)
     {
-        double loss = ComputeGradients(model, inputs, targets);
+        double loss = ComputeGradients(model, optimizer, inputs, targets);
         await optimizer.StepAsync(ct);
         return loss;
     }
 
-    private static double ComputeGradients(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets)
+    private static double ComputeGradients(nn.Module<Tensor, Tensor> model, ReplicatedOptimizer optimizer, Tensor inputs, Tensor targets)
     {
         using var scope = NewDisposeScope();
-        model.zero_grad();
+        optimizer.ZeroGrad();
         var logits = model.forward(inputs);
         var loss = nn.functional.cross_entropy(logits.flatten(0, -2), targets.flatten());
         loss.backward();

@@ -64,6 +64,13 @@ public sealed record JobSpec
     /// <summary>The job file's shampoo section: Distributed Shampoo's options as JSON; empty means the default recipe.</summary>
     public string Shampoo { get; init; } = "";
 
+    /// <summary>
+    /// adam on the data-parallel models: ZeRO stage 1, each rank keeps the Adam state of its shard of the parameters
+    /// only (a 1/workers share), gradients are reduce-scattered and the updated parameters all-gathered. The parameters
+    /// come out bitwise those of the replicated optimizer on two workers; on more, the sums' order may differ in the last bit.
+    /// </summary>
+    public bool ShardOptimizerState { get; init; }
+
     /// <summary>Seeds the data, the model's initial parameters and the shuffling: same seed, same result.</summary>
     public long Seed { get; init; } = 1;
 
@@ -172,6 +179,10 @@ public sealed record JobSpec
             if (Optimizer != "adam") yield return $"model cannon-mlp trains with adam only, got optimizer '{Optimizer}'";
             if (Compression != "none") yield return $"model cannon-mlp all-reduces no gradients, so compression must be none, got '{Compression}'";
         }
+        if (ShardOptimizerState && (Optimizer != "adam" || Model is not ("mlp" or "transformer-lm")))
+        {
+            yield return $"shard_optimizer_state needs optimizer adam on model mlp or transformer-lm, got optimizer '{Optimizer}' on model '{Model}'";
+        }
         if (Model == "transformer-lm" && Data == "") yield return "model transformer-lm trains on a text corpus: give data (--data FILE or DIRECTORY)";
         if (Model == "graphsage")
         {
@@ -215,6 +226,7 @@ public sealed record JobSpec
         Model = Model,
         Graph = Graph,
         Data = Data,
+        ShardOptimizerState = ShardOptimizerState,
         Fanouts = Fanouts,
         GraphTask = GraphTask,
         FeatureCache = FeatureCache,
@@ -249,6 +261,7 @@ public sealed record JobSpec
         Model = settings.Model,
         Graph = settings.Graph,
         Data = settings.Data,
+        ShardOptimizerState = settings.ShardOptimizerState,
         Fanouts = settings.Fanouts,
         GraphTask = settings.GraphTask,
         FeatureCache = settings.FeatureCache,

@@ -10,7 +10,7 @@ namespace Dtrain.Launcher.Jobs;
 
 /// <summary>
 /// A YAML job file: the same settings as the run command's flags, in snake_case (workers, steps, batch_size, lr,
-/// seed, device, bucket_mb, compression, overlap, transport, data_channel, collective_timeout_s, port; for transformer-lm data; for graphsage graph, fanouts
+/// seed, device, bucket_mb, compression, overlap, shard_optimizer_state, transport, data_channel, collective_timeout_s, port; for transformer-lm data; for graphsage graph, fanouts
 /// (a list), graph_task, feature_cache), and a shampoo section. Every key
 /// is optional; an unknown key is an error, not a silently ignored typo.
 /// </summary>
@@ -27,6 +27,7 @@ public sealed class JobFile
     public double? BucketMb { get; set; }
     public string? Compression { get; set; }
     public bool? Overlap { get; set; }
+    public bool? ShardOptimizerState { get; set; }
     public string? Transport { get; set; }
     public string? DataChannel { get; set; }
     public double? CollectiveTimeoutS { get; set; }
@@ -93,6 +94,7 @@ public sealed class JobFile
         BucketMegabytes = BucketMb ?? spec.BucketMegabytes,
         Compression = Compression ?? spec.Compression,
         Overlap = Overlap ?? spec.Overlap,
+        ShardOptimizerState = ShardOptimizerState ?? spec.ShardOptimizerState,
         Transport = Transport ?? spec.Transport,
         DataChannel = DataChannel ?? spec.DataChannel,
         CollectiveTimeoutSeconds = CollectiveTimeoutS ?? spec.CollectiveTimeoutSeconds,

@@ -13,7 +13,7 @@ public sealed class JobOptions
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, overlap, transport, data_channel, collective_timeout_s, port, graph, data, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, overlap, shard_optimizer_state, transport, data_channel, collective_timeout_s, port, graph, data, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -65,6 +65,11 @@ public sealed class JobOptions
     public Option<string?> Compression { get; } = new("--compression")
     {
         Description = $"none, or bf16 to send gradient buckets as bfloat16 [default: {Defaults.Compression}]",
+    };
+
+    public Option<bool> ShardOptimizerState { get; } = new("--shard-optimizer-state")
+    {
+        Description = "adam on mlp or transformer-lm: ZeRO-1, each worker keeps the Adam state of its shard of the parameters only (gradients reduce-scattered, parameters all-gathered)",
     };
 
     public Option<string?> Overlap { get; } = new("--overlap")
@@ -178,7 +183,7 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Overlap, Transport, DataChannel, CollectiveTimeout, Port, Graph, Data, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
+        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Overlap, ShardOptimizerState, Transport, DataChannel, CollectiveTimeout, Port, Graph, Data, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
         {
             command.Options.Add(option);
         }
@@ -202,6 +207,7 @@ public sealed class JobOptions
             BucketMegabytes = parse.GetValue(BucketMegabytes) ?? spec.BucketMegabytes,
             Compression = parse.GetValue(Compression) ?? spec.Compression,
             Overlap = parse.GetValue(Overlap) is { } overlap ? overlap == "true" : spec.Overlap,
+            ShardOptimizerState = parse.GetValue(ShardOptimizerState) || spec.ShardOptimizerState,
             Transport = parse.GetValue(Transport) ?? spec.Transport,
             DataChannel = parse.GetValue(DataChannel) ?? spec.DataChannel,
             CollectiveTimeoutSeconds = parse.GetValue(CollectiveTimeout) ?? spec.CollectiveTimeoutSeconds,
