@@ -1,3 +1,4 @@
+using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Telemetry;
 
@@ -35,8 +36,11 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
         {
             throw new ArgumentException($"the shard's file must be a plain file name, got '{report.File}'");
         }
+        // A report delivered twice (a worker retries when its coordinator was replaced before the reply came) changes nothing.
+        if (report.Step == lastCommitted && IsCommitted(report)) return true;
         if (report.Step <= lastCommitted) throw new ArgumentException($"step {report.Step} is not after the last committed checkpoint (step {lastCommitted})");
         var shards = pending.TryGetValue(report.Step, out var known) ? known : pending[report.Step] = [];
+        if (shards.TryGetValue(report.Rank, out var earlier) && earlier == report) return true;
         if (shards.Values.FirstOrDefault() is { } first && first.WorldSize != report.WorldSize)
         {
             throw new ArgumentException($"rank {report.Rank} wrote step {report.Step} in a world of {report.WorldSize}, rank {first.Rank} in one of {first.WorldSize}");
@@ -58,6 +62,21 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
         }
         await stored.WriteStateAsync();
         return true;
+    }
+
+    /// <summary>Whether the committed manifest of the report's step holds this very shard.</summary>
+    private bool IsCommitted(ShardReport report)
+    {
+        try
+        {
+            var manifest = CheckpointStore.ReadManifest(options.Job.CheckpointDir, report.Step);
+            return manifest.WorldSize == report.WorldSize
+                && manifest.Shards.Any(shard => shard.Rank == report.Rank && shard.File == report.File && shard.Checksum == report.Checksum);
+        }
+        catch (DtrainException)
+        {
+            return false;
+        }
     }
 
     public Task<long> GetLastCommittedAsync() => Task.FromResult(stored.State.LastCommitted);

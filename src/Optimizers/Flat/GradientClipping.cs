@@ -31,7 +31,7 @@ public static class GradientClipping
     internal static double BlockSumOfSquares(FlatParameters parameters, int block, int blocks)
     {
         using var scope = NewDisposeScope();
-        return parameters.Groups.Sum(g => g.Shard(g.Gradients, block, blocks).square().sum(ScalarType.Float64).item<double>());
+        return parameters.Groups.Sum(g => SumOfSquares(g.Shard(g.Gradients, block, blocks)));
     }
 
     /// <summary>The norm from the blocks' sums of squares, added in block order.</summary>
@@ -47,5 +47,12 @@ public static class GradientClipping
         using var noGrad = no_grad();
         var scale = scalars.Of(coefficient);
         foreach (var gradient in gradients) gradient.mul_(scale);
+    }
+
+    /// <summary>x·x rather than square(), whose exponent TorchSharp passes as an implicit Scalar (see HeldScalars).</summary>
+    private static double SumOfSquares(Tensor block)
+    {
+        using var squares = block.mul(block);
+        return squares.sum(ScalarType.Float64).item<double>();
     }
 }

@@ -32,14 +32,22 @@ public class CheckpointReportTests
         async Task<RpcException> RefusedAsync(CheckpointReport report) =>
             await Assert.ThrowsAsync<RpcException>(() => client.ReportCheckpointAsync(report).ResponseAsync);
 
-        await client.ReportCheckpointAsync(Report(1, 10));
+        CheckpointReport Other(CheckpointReport report) => new(report) { Checksum = new string('0', report.Checksum.Length) };
+
+        var first = Report(1, 10);
+        await client.ReportCheckpointAsync(first);
         Assert.Null(CheckpointStore.LatestValid(directory.Path, out _));
-        Assert.Equal("rank 1 already reported its shard of step 10", (await RefusedAsync(Report(1, 10))).Status.Detail);
-        await client.ReportCheckpointAsync(Report(0, 10));
+        // The same report again (a worker retrying a call whose reply was lost) changes nothing; another shard is refused.
+        await client.ReportCheckpointAsync(first);
+        Assert.Equal("rank 1 already reported its shard of step 10", (await RefusedAsync(Other(first))).Status.Detail);
+        var last = Report(0, 10);
+        await client.ReportCheckpointAsync(last);
 
         Assert.Equal(10, CheckpointStore.LatestValid(directory.Path, out _)!.Step);
         Assert.Equal(10, await host.LastCheckpointAsync());
-        Assert.Equal("step 10 is not after the last committed checkpoint (step 10)", (await RefusedAsync(Report(0, 10))).Status.Detail);
+        await client.ReportCheckpointAsync(last);   // delivered again after the commit, e.g. to a coordinator that took over
+        Assert.Equal(10, CheckpointStore.LatestValid(directory.Path, out _)!.Step);
+        Assert.Equal("step 10 is not after the last committed checkpoint (step 10)", (await RefusedAsync(Other(last))).Status.Detail);
         Assert.Equal("rank 2 is outside the world of 2", (await RefusedAsync(Report(2, 20))).Status.Detail);
         Assert.Equal(StatusCode.Unauthenticated, (await RefusedAsync(Report(0, 20, token: "guess"))).StatusCode);
         Assert.Equal("a world of 3 is not a world of this job (1 to 2 workers)", (await RefusedAsync(Report(0, 20, worldSize: 3))).Status.Detail);

@@ -1,4 +1,5 @@
 using Dtrain.Optimizers.Flat;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dtrain.Tests.Optimizers;
@@ -16,9 +17,10 @@ public class FlatParametersTests
         Assert.Equal(103, group.Used);
         Assert.Equal(105, group.Length);
         Bitwise.Equal(before, problem.Values(), "parameter");
-        using (no_grad()) group.Values.add_(1.0);   // the module's own Parameter objects see the buffer
-        Bitwise.Equal(before.Select(b => b + 1.0).ToArray(), problem.Values(), "parameter");
-        Assert.Equal(0, group.Values.narrow(0, 103, 2).sub(1.0).abs().sum().item<float>());
+        using var one = 1.0.ToScalar();
+        using (no_grad()) group.Values.add_(one, one);   // the module's own Parameter objects see the buffer
+        Bitwise.Equal(before.Select(b => b.add(one, one)).ToArray(), problem.Values(), "parameter");
+        Assert.Equal(0, group.Values.narrow(0, 103, 2).sub(one).abs().sum().item<float>());
     }
 
     [Fact]
@@ -55,6 +57,7 @@ public class FlatParametersTests
         var gradients = flat.Groups[0].Gradients;
         Bitwise.Equal(reference.Parameters.Select(p => p.grad!).ToArray(), flat.Slots.Select(s => flat.ViewOf(s, gradients)).ToArray(), "gradient");
         problem.Backward(0);   // the views are attached again: backward accumulates into them
-        Bitwise.Equal(reference.Parameters.Select(p => p.grad! * 2.0).ToArray(), flat.Slots.Select(s => flat.ViewOf(s, gradients)).ToArray(), "gradient");
+        using var two = 2.0.ToScalar();
+        Bitwise.Equal(reference.Parameters.Select(p => p.grad!.mul(two)).ToArray(), flat.Slots.Select(s => flat.ViewOf(s, gradients)).ToArray(), "gradient");
     }
 }
