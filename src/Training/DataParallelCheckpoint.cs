@@ -33,41 +33,19 @@ public sealed class DataParallelCheckpoint(JobSpec job, ShardReport report)
         try
         {
             Action<Stream>? writeRest = optimizer.Shampoo is { } shampoo ? shampoo.SaveState
-                : zeroState is not null && rank == 0 ? stream => Write(stream, zeroState)
+                : zeroState is not null ? AdamWStates.Writer(rank, zeroState)
                 : null;
             await shards.WriteAsync(rank, worldSize, step, model, optimizer.Adam?.state_dict().State, writeRest, ct);
         }
         finally
         {
-            if (zeroState is not null) Dispose(zeroState);
+            if (zeroState is not null) AdamWStates.Dispose(zeroState);
         }
-    }
-
-    private static void Dispose(AdamWState state)
-    {
-        foreach (var moments in state.Parameters)
-        {
-            moments.ExpAvg.Dispose();
-            moments.ExpAvgSq.Dispose();
-        }
-    }
-
-    private static void Write(Stream stream, AdamWState state)
-    {
-        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        state.Save(writer);
     }
 
     private static Action<IEnumerable<Stream>>? LoadRest(ReplicatedOptimizer optimizer)
     {
         if (optimizer.Shampoo is { } shampoo) return shampoo.LoadState;
-        if (optimizer.Sharded is not { } sharded) return null;
-        return streams =>
-        {
-            using var reader = new BinaryReader(streams.First(), System.Text.Encoding.UTF8, leaveOpen: true);
-            var state = AdamWState.Load(reader, optimizer.Flat!);
-            sharded.LoadState(state);
-            Dispose(state);
-        };
+        return optimizer.Sharded is { } sharded ? AdamWStates.Reader(sharded.Parameters, sharded.LoadState) : null;
     }
 }

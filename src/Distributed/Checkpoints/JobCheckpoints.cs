@@ -1,5 +1,6 @@
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Optimizers.Flat;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -31,7 +32,33 @@ public sealed class JobCheckpoints(JobSpec job, ShardReport report, Communicator
     public int Load(nn.Module model, OptimizerHelper? optimizer = null) =>
         ShardedCheckpoint.StartStep(For(model, optimizer), job, loaded => loaded.Load(model, States(optimizer), null));
 
-    private ReplicatedCheckpoint For(nn.Module model, OptimizerHelper? optimizer) =>
+    /// <summary>Writes this rank's share of the checkpoint of a model stepped by <see cref="FlatAdamW"/>.</summary>
+    public Task SaveAsync(int stepsTaken, nn.Module model, FlatAdamW optimizer, CancellationToken ct = default) =>
+        For(model, optimizer).WriteAsync(communicator.Rank, communicator.Size, stepsTaken, model, null, AdamWStates.Writer(communicator.Rank, optimizer.State), ct);
+
+    /// <summary>Writes this rank's share of the checkpoint of a model stepped by ZeRO-1's <see cref="ShardedAdamW"/>; every rank must call it.</summary>
+    public async Task SaveAsync(int stepsTaken, nn.Module model, ShardedAdamW optimizer, CancellationToken ct = default)
+    {
+        var state = await optimizer.GatherStateAsync(ct);
+        try
+        {
+            await For(model, optimizer).WriteAsync(communicator.Rank, communicator.Size, stepsTaken, model, null, AdamWStates.Writer(communicator.Rank, state), ct);
+        }
+        finally
+        {
+            AdamWStates.Dispose(state);
+        }
+    }
+
+    /// <summary>As <see cref="Load(nn.Module, OptimizerHelper?)"/>, for a model stepped by <see cref="FlatAdamW"/>.</summary>
+    public int Load(nn.Module model, FlatAdamW optimizer) =>
+        ShardedCheckpoint.StartStep(For(model, optimizer), job, loaded => loaded.Load(model, null, AdamWStates.Reader(optimizer.Parameters, optimizer.LoadState)));
+
+    /// <summary>As <see cref="Load(nn.Module, OptimizerHelper?)"/>, for ZeRO-1's <see cref="ShardedAdamW"/>: each rank takes its shard of the state.</summary>
+    public int Load(nn.Module model, ShardedAdamW optimizer) =>
+        ShardedCheckpoint.StartStep(For(model, optimizer), job, loaded => loaded.Load(model, null, AdamWStates.Reader(optimizer.Parameters, optimizer.LoadState)));
+
+    private ReplicatedCheckpoint For(nn.Module model, object? optimizer) =>
         new(job, model.GetType().Name, optimizer?.GetType().Name ?? "none", report);
 
     private static IReadOnlyList<OptimizerState>? States(OptimizerHelper? optimizer) => optimizer?.state_dict().State;

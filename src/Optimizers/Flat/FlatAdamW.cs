@@ -25,6 +25,9 @@ public sealed class FlatAdamW : IAdjustableLearningRate, IDisposable
 
     public double LearningRate { get; set; }
 
+    /// <summary>The flat buffers it steps (a saved state loads onto them).</summary>
+    public FlatParameters Parameters => parameters;
+
     public long Steps => state.Step;
 
     /// <summary>Adam state bytes held: two elements per element of the flat buffers, padding included.</summary>

@@ -37,6 +37,9 @@ public sealed class ShardedAdamW : IAdjustableLearningRate, IDisposable
 
     public double LearningRate { get; set; }
 
+    /// <summary>The flat buffers it steps (a saved state loads onto them).</summary>
+    public FlatParameters Parameters => parameters;
+
     public long Steps => state.Step;
 
     /// <summary>Adam state bytes this rank holds: the replicated optimizer's divided by the number of ranks.</summary>
