@@ -24,9 +24,6 @@ public interface IRendezvousGrain : IGrainWithStringKey
     /// <summary>The workers that joined the current epoch.</summary>
     Task<IReadOnlyList<string>> GetWorkerIdsAsync();
 
-    /// <summary>Whether the process joined the current epoch.</summary>
-    Task<bool> IsMemberAsync(int processId);
-
     /// <summary>The process ids of the workers that joined the current epoch.</summary>
     Task<IReadOnlyList<int>> GetMemberProcessIdsAsync();
 

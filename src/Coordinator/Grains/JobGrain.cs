@@ -63,7 +63,7 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
 
     public async Task ProcessExitedAsync(int processId, string reason)
     {
-        if (await GrainFactory.GetGrain<IRendezvousGrain>(JobId).IsMemberAsync(processId)) await EndEpochAsync(State.Epoch, reason, processId);
+        if ((await GetMemberProcessIdsAsync()).Contains(processId)) await EndEpochAsync(State.Epoch, reason, processId);
     }
 
     public Task<IReadOnlyList<int>> GetMemberProcessIdsAsync() => GrainFactory.GetGrain<IRendezvousGrain>(JobId).GetMemberProcessIdsAsync();

@@ -112,8 +112,6 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
 
     public Task<int> GetJoinedCountAsync() => Task.FromResult(State.Joined.Count);
 
-    public Task<bool> IsMemberAsync(int processId) => Task.FromResult(State.Joined.Any(w => w.Registration.ProcessId == processId));
-
     public Task<IReadOnlyList<int>> GetMemberProcessIdsAsync() =>
         Task.FromResult<IReadOnlyList<int>>(State.Joined.Select(w => w.Registration.ProcessId).ToArray());
 

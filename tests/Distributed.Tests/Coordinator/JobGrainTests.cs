@@ -79,7 +79,7 @@ public sealed class JobGrainTests : ClusterTest
         await job.ProcessExitedAsync(1001, "worker 0 failed (exit code 137)");
         var status = await job.GetStatusAsync();
         Assert.Equal((2L, 1001), (status.Epoch, status.LastRestart!.LostProcessId));
-        Assert.False(await rendezvous.IsMemberAsync(1001));
+        Assert.DoesNotContain(1001, await rendezvous.GetMemberProcessIdsAsync());
     }
 
     [Fact]
