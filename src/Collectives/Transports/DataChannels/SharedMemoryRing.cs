@@ -28,6 +28,9 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
 
     private readonly MemoryMappedFile file;
     private readonly MemoryMappedViewAccessor view;
+    /// <summary>Held while the state is signalled from outside the data path (complete, break) and while the ring is unmapped.</summary>
+    private readonly Lock mapping = new();
+    private bool unmapped;
     private readonly byte* start;
     private readonly long capacity;
     private volatile bool broken;
@@ -187,24 +190,40 @@ internal sealed unsafe class SharedMemoryRing : IDisposable
     /// <summary>The writer is done: the reader reads what is left, then sees the end.</summary>
     public void Complete()
     {
-        Interlocked.CompareExchange(ref *State, Completed, Open);
-        Publish(WrittenSignal);
+        lock (mapping)
+        {
+            if (unmapped) return;
+            Interlocked.CompareExchange(ref *State, Completed, Open);
+            Publish(WrittenSignal);
+        }
     }
 
-    /// <summary>Fails this side's waits at once, and the other side's as soon as it looks at the ring.</summary>
+    /// <summary>
+    /// Fails this side's waits at once, and the other side's as soon as it looks at the ring. Safe after
+    /// <see cref="Dispose"/>: a watch of the negotiating call may break a ring its link has already closed.
+    /// </summary>
     public void Break()
     {
         broken = true;
-        Interlocked.Exchange(ref *State, Broken);
-        Publish(WrittenSignal);
-        Publish(ReadSignal);
+        lock (mapping)
+        {
+            if (unmapped) return;
+            Interlocked.Exchange(ref *State, Broken);
+            Publish(WrittenSignal);
+            Publish(ReadSignal);
+        }
     }
 
     public void Dispose()
     {
-        view.SafeMemoryMappedViewHandle.ReleasePointer();
-        view.Dispose();
-        file.Dispose();
+        lock (mapping)
+        {
+            if (unmapped) return;
+            unmapped = true;
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+            view.Dispose();
+            file.Dispose();
+        }
     }
 
     private static void Publish(int* signal)
