@@ -15,11 +15,9 @@ public class JobCheckpointsTests
     private const int Steps = 4, Saved = 2;
 
     /// <summary>A seeded module of its own, with a parameter whose size no world size here divides.</summary>
-    private static nn.Module<Tensor, Tensor> Model()
-    {
-        manual_seed(17);
-        return nn.Sequential(("a", nn.Linear(5, 7)), ("relu", nn.ReLU()), ("b", nn.Linear(7, 3)));
-    }
+    /// <remarks>The seed is process-wide: ranks (and other tests) that share this process take turns (TrainingSteps.CreateSeeded).</remarks>
+    private static nn.Module<Tensor, Tensor> Model() =>
+        TrainingSteps.CreateSeeded(17, () => nn.Sequential(("a", nn.Linear(5, 7)), ("relu", nn.ReLU()), ("b", nn.Linear(7, 3))));
 
     /// <summary>Steps <paramref name="from"/> to <paramref name="to"/> of a fixed, rank-independent problem: every rank takes the same step.</summary>
     private static async Task TrainAsync(nn.Module<Tensor, Tensor> model, FlatParameters flat, Func<Task> step, int from, int to)
