@@ -1,4 +1,4 @@
 namespace Dtrain.Contracts;
 
 /// <summary>The command line or job file is wrong: exit code 2, as for any usage error.</summary>
-public sealed class UsageException(string message) : DtrainException(message);
+public class UsageException(string message) : DtrainException(message);

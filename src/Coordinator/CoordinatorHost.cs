@@ -55,11 +55,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
     {
         IReadOnlyList<string> skipped = [];
-        if (options.Job.Resume)
+        if (options.Job.Checkpoints.Resume)
         {
             // Decided once, here, so that every worker loads the same checkpoint.
-            var latest = CheckpointStore.LatestValid(options.Job.CheckpointDir, out skipped);
-            options = options with { Job = options.Job with { ResumeStep = latest?.Step ?? 0 } };
+            var latest = CheckpointStore.LatestValid(options.Job.Checkpoints.Dir, out skipped);
+            options = options with { Job = options.Job with { Checkpoints = options.Job.Checkpoints with { ResumeStep = latest?.Step ?? 0 } } };
         }
         if (options.Redis is { } redis) await CheckRedisAsync(redis);
         var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1, options.Tls);
@@ -90,8 +90,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
         {
             MinWorkers = options.Job.MinimumWorkers,
             MaxWorkers = options.Job.Workers,
-            LastCall = TimeSpan.FromSeconds(options.Job.LastCallSeconds),
-            JoinTimeout = TimeSpan.FromSeconds(options.Job.JoinTimeoutSeconds),
+            LastCall = TimeSpan.FromSeconds(options.Job.Elastic.LastCallSeconds),
+            JoinTimeout = TimeSpan.FromSeconds(options.Job.Elastic.JoinTimeoutSeconds),
         });
         // A coordinator taking over a running job (its state in Redis) watches that job's workers again: a worker
         // that died while no coordinator ran is then found by its silence.

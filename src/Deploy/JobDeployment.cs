@@ -50,9 +50,9 @@ public sealed partial record JobDeployment
         {
             yield return $"gpus per worker must be 0 or 1, got {GpusPerWorker}: a worker trains on one GPU (start more workers instead)";
         }
-        if (Job.Transport == "mpi") yield return "the job's transport is mpi: on Kubernetes the workers all-reduce over grpc";
-        if (GpusPerWorker > 0 && Job.Device == "cpu") yield return "the job's device is cpu, but its workers would request GPUs";
-        if (GpusPerWorker == 0 && Job.Device == "cuda") yield return "the job's device is cuda, but its workers would request no GPU";
+        if (Job.Transport == TransportKind.Mpi) yield return "the job's transport is mpi: on Kubernetes the workers all-reduce over grpc";
+        if (GpusPerWorker > 0 && Job.Device == DeviceKind.Cpu) yield return "the job's device is cpu, but its workers would request GPUs";
+        if (GpusPerWorker == 0 && Job.Device == DeviceKind.Cuda) yield return "the job's device is cuda, but its workers would request no GPU";
     }
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]

@@ -34,7 +34,7 @@ internal static class WorkerManifests
                 Completions = deployment.Job.Workers,
                 Parallelism = deployment.Job.Workers,
                 // A failed worker pod is replaced (same index, so same rank) as often as the job may restart.
-                BackoffLimit = deployment.Job.MaxRestarts,
+                BackoffLimit = deployment.Job.Elastic.MaxRestarts,
                 Template = new V1PodTemplateSpec
                 {
                     Metadata = PodParts.ScrapedPod(labels, JobNames.WorkerMetricsPort),

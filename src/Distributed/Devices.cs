@@ -1,4 +1,5 @@
 using Dtrain.Contracts;
+using Dtrain.Contracts.Jobs;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,16 +9,16 @@ namespace Dtrain.Distributed;
 public static class Devices
 {
     /// <summary>Resolves cpu | cuda | auto to a TorchSharp device; auto means CUDA when it is available.</summary>
-    public static Device Resolve(string requested)
+    public static Device Resolve(DeviceKind requested)
     {
-        if (requested == "cpu")
+        if (requested == DeviceKind.Cpu)
         {
             return CPU;
         }
         bool cuda = IsCudaAvailable();
         return (requested, cuda) switch
         {
-            ("cuda", false) => throw new DtrainException(
+            (DeviceKind.Cuda, false) => throw new DtrainException(
                 "--device cuda: CUDA is not available (TorchSharp loaded a libtorch without CUDA, or there is no GPU)"),
             (_, true) => CUDA,
             _ => CPU,

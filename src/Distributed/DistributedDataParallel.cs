@@ -23,7 +23,7 @@ public sealed record DataParallelOptions
 
     /// <summary>The job's --bucket-mb, --compression and --overlap.</summary>
     public static DataParallelOptions From(JobSpec job) =>
-        new() { BucketBytes = job.BucketBytes, CompressToBFloat16 = job.Compression == "bf16", Overlap = job.Overlap };
+        new() { BucketBytes = job.BucketBytes, CompressToBFloat16 = job.Compression == CompressionKind.Bf16, Overlap = job.Overlap };
 }
 
 /// <summary>

@@ -68,7 +68,7 @@ public sealed class DistributedJob : IAsyncDisposable
         while (true)
         {
             var joined = await coordinator.JoinAsync(endpoint.PeerAddress, options.Rank, ct);
-            var job = JobSpec.FromSettings(joined.Settings);
+            var job = JobJson.Deserialize(joined.Job);
             if (options.WorldSize is { } launched && launched != job.Workers)
             {
                 throw new DtrainException($"this worker was launched as one of {launched} workers, but the coordinator's job has {job.Workers}");
@@ -95,11 +95,11 @@ public sealed class DistributedJob : IAsyncDisposable
         log.WriteLine($"rank {epoch.Rank}/{epoch.WorldSize} of epoch {epoch.Number} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
 
         var collectiveOptions = new CommunicatorOptions { Timeout = TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds) };
-        await using var comm = job.Transport == "mpi"
+        await using var comm = job.Transport == TransportKind.Mpi
             ? OpenMpi(epoch.Rank, collectiveOptions)
             : GrpcCommunicator.CreateWorld(
                 new GrpcTransport(epoch.Rank, peers, inbox, options.JobToken,
-                    new GrpcTransportOptions { Tls = options.Tls, DataChannel = DataChannels.Parse(job.DataChannel) }, epoch.Number),
+                    new GrpcTransportOptions { Tls = options.Tls, DataChannel = DataChannels.Parse(JobJson.Name(job.DataChannel)) }, epoch.Number),
                 collectiveOptions);
         using var epochEnded = CancellationTokenSource.CreateLinkedTokenSource(ct);
         StepReport? latest = null;

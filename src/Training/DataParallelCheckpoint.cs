@@ -16,7 +16,7 @@ namespace Dtrain.Training;
 public sealed class DataParallelCheckpoint(JobSpec job, ShardReport report)
 {
     // ZeRO-1's state is laid out otherwise than Adam's: a checkpoint of one is refused by the other, by name.
-    private readonly ReplicatedCheckpoint shards = new(job, job.Model, job.ShardOptimizerState ? $"{job.Optimizer} (sharded state)" : job.Optimizer, report);
+    private readonly ReplicatedCheckpoint shards = new(job, JobJson.Name(job.Model), JobJson.Name(job.Optimizer) + (job.ShardOptimizerState ? " (sharded state)" : ""), report);
 
     public ShardReport Report => report;
 

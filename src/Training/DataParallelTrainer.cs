@@ -19,7 +19,7 @@ namespace Dtrain.Training;
 public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device, DataParallelCheckpoint? checkpoint = null, BlockPlacement? placeBlocks = null)
 {
     /// <summary>The task of the job's model.</summary>
-    public static IDataParallelTask TaskOf(JobSpec job, int rank, int worldSize) => job.Model == "transformer-lm"
+    public static IDataParallelTask TaskOf(JobSpec job, int rank, int worldSize) => job.Model == ModelKind.TransformerLm
         ? new LanguageModelTask(job, rank, worldSize)
         : new SyntheticClassificationTask(job, rank, worldSize);
 

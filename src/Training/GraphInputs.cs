@@ -24,14 +24,14 @@ public sealed class GraphInputs
     /// </summary>
     public static GraphInputs Open(JobSpec job, int worldSize)
     {
-        if (job.Graph == "")
+        if (job.Graph.Dir == "")
         {
             var graph = StochasticBlockModel.Generate(new StochasticBlockModelOptions { Seed = job.Seed });
             var partitions = GraphPartitioner.Partition(graph, PartitionMethod.Metis, worldSize, job.Seed).Partitions;
             return new(partitions.Select(partition => partition.EdgeCount).ToArray(), partition => partitions[partition]);
         }
-        var manifest = PartitionStore.ReadManifest(job.Graph);
-        PartitionStore.CheckPartitionCount(job.Graph, manifest, worldSize);
-        return new(manifest.Partitions.Select(entry => entry.EdgeCount).ToArray(), partition => PartitionStore.ReadPartition(job.Graph, partition));
+        var manifest = PartitionStore.ReadManifest(job.Graph.Dir);
+        PartitionStore.CheckPartitionCount(job.Graph.Dir, manifest, worldSize);
+        return new(manifest.Partitions.Select(entry => entry.EdgeCount).ToArray(), partition => PartitionStore.ReadPartition(job.Graph.Dir, partition));
     }
 }

@@ -32,7 +32,7 @@ public sealed class GraphTrainer(
 
     public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
     {
-        IGraphTask task = job.GraphTask == "link"
+        IGraphTask task = job.Graph.Task == GraphTaskKind.Link
             ? new LinkPrediction(partition, job.Seed, HiddenWidth, device)
             : new NodeClassification(partition, device);
         var local = new LocalPartition(partition);
@@ -42,8 +42,8 @@ public sealed class GraphTrainer(
             .ToArray();
         try
         {
-            var cache = job.FeatureCache > 0 ? new FeatureCache(job.FeatureCache, partition.FeatureDim) : null;
-            var options = new SamplingOptions(job.FanoutList()!, holdout: task.Holdout);
+            var cache = job.Graph.FeatureCache > 0 ? new FeatureCache(job.Graph.FeatureCache, partition.FeatureDim) : null;
+            var options = new SamplingOptions(job.Graph.Fanouts, holdout: task.Holdout);
             var sampler = new MiniBatchSampler(partition.Book, sources, options, new FeatureFetcher(partition.Book, local, sources, cache));
             return await TrainAsync(task, sampler, progress, ct);
         }
@@ -63,7 +63,7 @@ public sealed class GraphTrainer(
         }
         int batchSize = Math.Min(job.BatchSize, examples);
         int batchesPerEpoch = await LargestAsync((examples + batchSize - 1) / batchSize, ct);
-        int layers = job.FanoutList()!.Length;
+        int layers = job.Graph.Fanouts.Length;
         using var model = TrainingSteps.CreateSeeded(job.Seed, () => new GraphSage(partition.FeatureDim, HiddenWidth, task.OutputWidth, layers));
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct, placeBlocks);

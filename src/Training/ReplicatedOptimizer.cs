@@ -47,9 +47,9 @@ public sealed class ReplicatedOptimizer : IDisposable
             DtrainMetrics.OptimizerStateBytes.WithLabels(rank).Set(sharded.StateBytesPerRank);
             return new ReplicatedOptimizer(model, null, null, null, flat, sharded);
         }
-        var adam = job.Optimizer == "adam" ? new HeldAdam(model.parameters(), job.LearningRate) : null;
-        var shampoo = job.Optimizer == "shampoo"
-            ? await ShampooOptimizer.CreateAsync(model.named_parameters(), JobShampoo.Options(job), comm, ct, placeBlocks)
+        var adam = job.Optimizer == OptimizerKind.Adam ? new HeldAdam(model.parameters(), job.LearningRate) : null;
+        var shampoo = job.Optimizer == OptimizerKind.Shampoo
+            ? await ShampooOptimizer.CreateAsync(model.named_parameters(), job.EffectiveShampoo, comm, ct, placeBlocks)
             : null;
         if (adam is not null) DtrainMetrics.OptimizerStateBytes.WithLabels(rank).Set(2 * model.parameters().Sum(p => p.numel() * p.element_size()));
         var dataParallel = await DistributedDataParallel.CreateAsync(model, comm, DataParallelOptions.From(job), ct);

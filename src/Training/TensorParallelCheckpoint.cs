@@ -18,7 +18,7 @@ namespace Dtrain.Training;
 /// of another shape (another square number of workers), every shard, re-blocked. The data position needs no
 /// saving: batches are pure functions of the seed and the step.
 /// </summary>
-public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : ShardedCheckpoint(job, job.Model, job.Optimizer, report)
+public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : ShardedCheckpoint(job, JobJson.Name(job.Model), JobJson.Name(job.Optimizer), report)
 {
     /// <summary>The step training starts at: 0, or the one the job resumes at, whose checkpoint is then loaded.</summary>
     public static int StartStep(TensorParallelCheckpoint? checkpoint, JobSpec job, ProcessGrid grid, nn.Module model, Adam adam) =>
@@ -51,7 +51,7 @@ public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : 
     /// </summary>
     public void Load(ProcessGrid grid, nn.Module model, Adam adam)
     {
-        var manifest = CheckpointStore.ReadManifest(Job.CheckpointDir, Job.ResumeStep);
+        var manifest = CheckpointStore.ReadManifest(Job.Checkpoints.Dir, Job.Checkpoints.ResumeStep);
         var layers = model.modules().OfType<CannonLinear>().ToArray();
         var blocks = model.parameters().ToArray();
         var adamStates = adam.state_dict().State.Cast<Adam.State>().ToArray();
@@ -109,7 +109,7 @@ public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : 
     /// <summary>Reads one shard of the checkpoint: its header checked, then <paramref name="read"/> on the payload.</summary>
     private T ReadShard<T>(CheckpointManifest manifest, int shard, Func<BinaryReader, T> read)
     {
-        using var reader = CheckpointStore.ReadShard(Job.CheckpointDir, manifest, shard);
+        using var reader = CheckpointStore.ReadShard(Job.Checkpoints.Dir, manifest, shard);
         ReadHeader(reader, shard, manifest.Step);
         return read(reader);
     }

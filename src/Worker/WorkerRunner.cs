@@ -33,10 +33,10 @@ public static class WorkerRunner
             context.PlaceShardsAsync(new ShardedWork("grid-cells", costs, epoch.WorldSize, "bytes", OnePerRank: true), token);
         switch (job.Model)
         {
-            case "cannon-mlp":
+            case ModelKind.CannonMlp:
                 return await new TensorParallelTrainer(comm, job, device, new TensorParallelCheckpoint(job, checkpoint.Report), placeCells)
                     .TrainAsync(context.Progress, ct);
-            case "graphsage":
+            case ModelKind.Graphsage:
                 try
                 {
                     return await (await GraphTrainerAsync(context, served, checkpoint, placeBlocks, ct)).TrainAsync(context.Progress, ct);

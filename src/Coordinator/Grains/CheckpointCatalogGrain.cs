@@ -19,7 +19,7 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
     public override Task OnActivateAsync(CancellationToken ct)
     {
         // A job resumed from a checkpoint, or taken over from a predecessor, already has one.
-        if (Math.Max(options.Job.ResumeStep, stored.State.LastCommitted) is > 0 and var step) DtrainMetrics.CheckpointLastCommittedStep.Set(step);
+        if (Math.Max(options.Job.Checkpoints.ResumeStep, stored.State.LastCommitted) is > 0 and var step) DtrainMetrics.CheckpointLastCommittedStep.Set(step);
         return Task.CompletedTask;
     }
 
@@ -48,13 +48,13 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
         if (!shards.TryAdd(report.Rank, report)) throw new ArgumentException($"rank {report.Rank} already reported its shard of step {report.Step}");
         if (shards.Count == report.WorldSize)
         {
-            CheckpointStore.Commit(job.CheckpointDir, new CheckpointManifest
+            CheckpointStore.Commit(job.Checkpoints.Dir, new CheckpointManifest
             {
                 FormatVersion = CheckpointManifest.CurrentFormatVersion,
                 Step = report.Step,
                 WorldSize = report.WorldSize,
                 Shards = shards.Values.Select(s => new CheckpointShard { Rank = s.Rank, File = s.File, Checksum = s.Checksum }).ToArray(),
-            }, job.KeepCheckpoints);
+            }, job.Checkpoints.Keep);
             stored.State.LastCommitted = report.Step;
             DtrainMetrics.CheckpointLastCommittedStep.Set(report.Step);
             // Reports of earlier steps can no longer complete a newer checkpoint than this one.
@@ -69,7 +69,7 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
     {
         try
         {
-            var manifest = CheckpointStore.ReadManifest(options.Job.CheckpointDir, report.Step);
+            var manifest = CheckpointStore.ReadManifest(options.Job.Checkpoints.Dir, report.Step);
             return manifest.WorldSize == report.WorldSize
                 && manifest.Shards.Any(shard => shard.Rank == report.Rank && shard.File == report.File && shard.Checksum == report.Checksum);
         }
@@ -81,7 +81,7 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
 
     public Task<long> GetLastCommittedAsync() => Task.FromResult(stored.State.LastCommitted);
 
-    public Task<long> GetResumeStepAsync() => Task.FromResult(Math.Max(options.Job.ResumeStep, stored.State.LastCommitted));
+    public Task<long> GetResumeStepAsync() => Task.FromResult(Math.Max(options.Job.Checkpoints.ResumeStep, stored.State.LastCommitted));
 
     public async Task BeginEpochAsync(long next)
     {

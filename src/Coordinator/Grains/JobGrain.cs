@@ -51,9 +51,9 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
     public async Task EndEpochAsync(long ended, string reason, int? lostProcessId = null)
     {
         if (ended != State.Epoch || JobState is JobState.Failed or JobState.Completed) return;
-        if (++State.Restarts > options.Job.MaxRestarts)
+        if (++State.Restarts > options.Job.Elastic.MaxRestarts)
         {
-            State.Failure = options.Job.MaxRestarts == 0 ? reason : $"{reason}; no restart left (max restarts {options.Job.MaxRestarts})";
+            State.Failure = options.Job.Elastic.MaxRestarts == 0 ? reason : $"{reason}; no restart left (max restarts {options.Job.Elastic.MaxRestarts})";
             await stored.WriteStateAsync();
             PublishMetrics();
             return;

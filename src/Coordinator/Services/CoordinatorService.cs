@@ -56,8 +56,8 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             throw new RpcException(new Status(StatusCode.FailedPrecondition, outcome.Refusal ?? "refused"));
         }
         // A worker of a later epoch (after a failure) resumes from the newest checkpoint this run committed.
-        var job = options.Job with { ResumeStep = await Checkpoints.GetResumeStepAsync() };
-        return new JoinReply { WorkerId = outcome.WorkerId, JobId = options.JobId, Settings = job.ToSettings() };
+        var job = options.Job with { Checkpoints = options.Job.Checkpoints with { ResumeStep = await Checkpoints.GetResumeStepAsync() } };
+        return new JoinReply { WorkerId = outcome.WorkerId, JobId = options.JobId, Job = JobJson.Serialize(job) };
     }
 
     public override async Task<RendezvousReply> Rendezvous(RendezvousRequest request, ServerCallContext context)
@@ -83,7 +83,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
                     Epoch = assignment.Epoch,
                     Rank = assignment.Rank,
                     ProcessId = assignment.ProcessId,
-                    HeartbeatTimeout = TimeSpan.FromSeconds(options.Job.HeartbeatTimeoutSeconds),
+                    HeartbeatTimeout = TimeSpan.FromSeconds(options.Job.Elastic.HeartbeatTimeoutSeconds),
                 });
                 var reply = new RendezvousReply
                 {
@@ -151,7 +151,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<Ack> ReportCheckpoint(CheckpointReport request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
-        if (options.Job.CheckpointDir == "") throw new RpcException(new Status(StatusCode.FailedPrecondition, "this job takes no checkpoints"));
+        if (options.Job.Checkpoints.Dir == "") throw new RpcException(new Status(StatusCode.FailedPrecondition, "this job takes no checkpoints"));
         bool accepted = await RefusingInvalidAsync(() => Checkpoints.ReportShardAsync(new ShardReport
         {
             Rank = request.Rank, Step = request.Step, File = request.File, Checksum = request.Checksum,
@@ -209,7 +209,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             Restarts = status.Restarts,
             Steps = options.Job.Steps,
             LastCheckpointStep = checkpoint,
-            LastCheckpoint = checkpoint > 0 ? CheckpointStore.DirectoryOf(options.Job.CheckpointDir, checkpoint) : "",
+            LastCheckpoint = checkpoint > 0 ? CheckpointStore.DirectoryOf(options.Job.Checkpoints.Dir, checkpoint) : "",
             Failure = status.Failure ?? "",
         };
         foreach (var placement in await grains.GetGrain<IShardMapGrain>(options.JobId).GetAsync())

@@ -19,7 +19,7 @@ public sealed class JobCheckpoints(JobSpec job, ShardReport report, Communicator
     public ShardReport Report => report;
 
     /// <summary>Whether a checkpoint is due after <paramref name="stepsTaken"/> steps.</summary>
-    public bool IsDue(int stepsTaken) => job.IsCheckpointDue(stepsTaken);
+    public bool IsDue(int stepsTaken) => job.Checkpoints.IsDue(stepsTaken);
 
     /// <summary>Writes this rank's share of the checkpoint after <paramref name="stepsTaken"/> steps, and reports it.</summary>
     public Task SaveAsync(int stepsTaken, nn.Module model, OptimizerHelper? optimizer = null, CancellationToken ct = default) =>

@@ -41,10 +41,10 @@ public sealed class ReplicatedCheckpoint(JobSpec job, string model, string optim
     /// <param name="loadRest">Reads what <c>writeRest</c> wrote, from every shard in rank order; null: nothing.</param>
     public void Load(nn.Module model, IReadOnlyList<OptimizerState>? states, Action<IEnumerable<Stream>>? loadRest)
     {
-        var manifest = CheckpointStore.ReadManifest(Job.CheckpointDir, Job.ResumeStep);
+        var manifest = CheckpointStore.ReadManifest(Job.Checkpoints.Dir, Job.Checkpoints.ResumeStep);
         var parameters = model.parameters().ToArray();
         var loaded = new bool[parameters.Length];
-        var shards = Enumerable.Range(0, manifest.WorldSize).Select(rank => CheckpointStore.ReadShard(Job.CheckpointDir, manifest, rank)).ToArray();
+        var shards = Enumerable.Range(0, manifest.WorldSize).Select(rank => CheckpointStore.ReadShard(Job.Checkpoints.Dir, manifest, rank)).ToArray();
         try
         {
             using (no_grad())

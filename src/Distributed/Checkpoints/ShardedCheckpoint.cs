@@ -23,21 +23,21 @@ public abstract class ShardedCheckpoint(JobSpec job, string model, string optimi
     /// <summary>How this job's shards reach the coordinator.</summary>
     public ShardReport Report => report;
 
-    public bool IsDue(int stepsTaken) => job.IsCheckpointDue(stepsTaken);
+    public bool IsDue(int stepsTaken) => job.Checkpoints.IsDue(stepsTaken);
 
     /// <summary>The step training starts at: 0, or the one the job resumes at, once <paramref name="load"/> loaded its checkpoint.</summary>
     public static int StartStep<TCheckpoint>(TCheckpoint? checkpoint, JobSpec job, Action<TCheckpoint> load) where TCheckpoint : ShardedCheckpoint
     {
-        if (job.ResumeStep == 0) return 0;
+        if (job.Checkpoints.ResumeStep == 0) return 0;
         load(checkpoint ?? throw new InvalidOperationException("resuming needs the job's checkpoints"));
-        return (int)job.ResumeStep;
+        return (int)job.Checkpoints.ResumeStep;
     }
 
     /// <summary>Writes shard <paramref name="shard"/> of the checkpoint after <paramref name="step"/> steps, then reports it.</summary>
     protected async Task WriteShardAsync(int shard, long step, Action<BinaryWriter> writePayload, CancellationToken ct)
     {
         long started = Stopwatch.GetTimestamp();
-        string checksum = CheckpointStore.WriteShard(job.CheckpointDir, step, shard, writer =>
+        string checksum = CheckpointStore.WriteShard(job.Checkpoints.Dir, step, shard, writer =>
         {
             writer.Write(model);
             writer.Write(optimizer);

@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Jobs;
 using Dtrain.Worker;
 using static TorchSharp.torch;
 
@@ -18,7 +19,7 @@ internal static class BenchTorch
         lock (Lock)
         {
             set_num_threads(threads);
-            return (Devices.Resolve(device), threads);
+            return (Devices.Resolve(Enum.Parse<DeviceKind>(device, ignoreCase: true)), threads);
         }
     }
 }

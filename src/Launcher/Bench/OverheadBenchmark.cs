@@ -78,7 +78,7 @@ public sealed record OverheadBenchmark(
         var (create, makeBatch) = Workload();
         using var model = TrainingSteps.CreateSeeded(Seed, create);
         model.to(device);
-        var job = new JobSpec { Workers = comm.Size, BatchSize = Batch, LearningRate = LearningRate, Seed = Seed, Optimizer = "adam",
+        var job = new JobSpec { Workers = comm.Size, BatchSize = Batch, LearningRate = LearningRate, Seed = Seed, Optimizer = OptimizerKind.Adam,
             BucketMegabytes = BucketMegabytes, Overlap = Overlap };
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct);
         var batches = Enumerable.Range(0, DistinctBatches).Select(i => makeBatch(BatchIndices(comm, i), device)).ToArray();

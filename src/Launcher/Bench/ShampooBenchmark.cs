@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Jobs;
 using System.Diagnostics;
 using Dtrain.Collectives;
 using Dtrain.Models;

@@ -38,7 +38,7 @@ public static class K8sCommand
         command.SetAction(parse =>
         {
             var file = parse.GetValue(jobFile)!;
-            var job = JobFile.Load(file.FullName).ApplyTo(new JobSpec());
+            var job = JobOptions.FromFile(file);
             job = job with { Workers = parse.GetValue(workers) ?? job.Workers };
             JobOptions.Check(job, file, []);
             string id = parse.GetValue(jobId) ?? Path.GetFileNameWithoutExtension(file.Name);

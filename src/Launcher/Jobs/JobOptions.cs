@@ -1,175 +1,33 @@
 using System.CommandLine;
+using System.Reflection;
+using System.Text.Json.Nodes;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Graph.Partitioning;
-using Dtrain.Training;
 
 namespace Dtrain.Launcher.Jobs;
 
-/// <summary>The job settings as command-line flags, and how they combine: defaults, then the job file, then flags.</summary>
+/// <summary>
+/// The job settings as command-line flags, one for every <see cref="FlagAttribute"/> of the job, and how they
+/// combine: the defaults, then the job file, then the flags.
+/// </summary>
 public sealed class JobOptions
 {
-    private static readonly JobSpec Defaults = new();
+    private static readonly JsonObject Defaults = JobJson.ToNode(new JobSpec());
+
+    /// <summary>A flag and the field it sets.</summary>
+    private sealed record JobFlag(string Path, Type FieldType, Option Option);
+
+    private readonly IReadOnlyList<JobFlag> flags = FlagsOf(typeof(JobSpec), "").ToArray();
 
     public Argument<FileInfo?> File { get; } = new("job-file")
     {
-        Description = "YAML job file with any of: workers, steps, batch_size, lr, model, optimizer, seed, device, bucket_mb, compression, overlap, shard_optimizer_state, transport, data_channel, collective_timeout_s, port, graph, data, fanouts, graph_task, feature_cache, checkpoint_dir, checkpoint_every, keep_checkpoints, resume, max_restarts, heartbeat_timeout_s, min_workers, last_call_s, join_timeout_s, and a shampoo section (flags override it)",
+        Description = "YAML job file with any of the job's fields in snake_case (" + string.Join(", ", FieldNames(typeof(JobSpec), "")) + "); flags override it",
         Arity = ArgumentArity.ZeroOrOne,
-    };
-
-    public Option<int?> Workers { get; } = new("--workers", "-n")
-    {
-        Description = $"number of worker processes (ranks) [default: {Defaults.Workers}]",
-    };
-
-    public Option<int?> Steps { get; } = new("--steps")
-    {
-        Description = $"optimizer steps per rank [default: {Defaults.Steps}]",
-    };
-
-    public Option<int?> BatchSize { get; } = new("--batch-size")
-    {
-        Description = $"samples per rank per step; the global batch is workers x batch-size [default: {Defaults.BatchSize}]",
-    };
-
-    public Option<double?> LearningRate { get; } = new("--lr")
-    {
-        Description = $"learning rate [default: {Defaults.LearningRate}]",
-    };
-
-    public Option<string?> Model { get; } = new("--model")
-    {
-        Description = $"mlp (data-parallel), cannon-mlp (tensor-parallel: Cannon's matmul on a square grid of workers), graphsage (GraphSAGE on a partitioned graph), or transformer-lm (a byte-level language model on --data) [default: {Defaults.Model}]",
-    };
-
-    public Option<string?> Optimizer { get; } = new("--optimizer")
-    {
-        Description = $"adam, or shampoo (Distributed Shampoo, Adam grafting, blocks split across workers) [default: {Defaults.Optimizer}]",
-    };
-
-    public Option<long?> Seed { get; } = new("--seed")
-    {
-        Description = $"seed of the data, initial parameters and shuffling [default: {Defaults.Seed}]",
-    };
-
-    public Option<string?> Device { get; } = new("--device")
-    {
-        Description = $"cpu, cuda, or auto (CUDA when available) [default: {Defaults.Device}]",
-    };
-
-    public Option<double?> BucketMegabytes { get; } = new("--bucket-mb")
-    {
-        Description = $"gradient bucket size in MiB; each bucket is one all-reduce [default: {Defaults.BucketMegabytes}]",
-    };
-
-    public Option<string?> Compression { get; } = new("--compression")
-    {
-        Description = $"none, or bf16 to send gradient buckets as bfloat16 [default: {Defaults.Compression}]",
-    };
-
-    public Option<bool> ShardOptimizerState { get; } = new("--shard-optimizer-state")
-    {
-        Description = "adam on mlp or transformer-lm: ZeRO-1, each worker keeps the Adam state of its shard of the parameters only (gradients reduce-scattered, parameters all-gathered)",
-    };
-
-    public Option<string?> Overlap { get; } = new("--overlap")
-    {
-        Description = $"true: start each gradient bucket's all-reduce during backward, once its gradients are final; false: all of them after backward [default: {Defaults.Overlap.ToString().ToLowerInvariant()}]",
-    };
-
-    public Option<string?> Transport { get; } = new("--transport")
-    {
-        Description = $"grpc, or mpi (workers start under mpiexec.mpich and all-reduce over MPI) [default: {Defaults.Transport}]",
-    };
-
-    public Option<string?> DataChannel { get; } = new("--data-channel")
-    {
-        Description = $"grpc transport: how bulk bytes travel between workers: auto (shared memory on one host, else TCP), shm, tcp, or http2 (the gRPC streams) [default: {Defaults.DataChannel}]",
-    };
-
-    public Option<double?> CollectiveTimeout { get; } = new("--collective-timeout")
-    {
-        Description = $"seconds a collective may wait for a peer before the job fails [default: {Defaults.CollectiveTimeoutSeconds}]",
-    };
-
-    public Option<int?> Port { get; } = new("--port")
-    {
-        Description = $"coordinator gRPC port; /metrics is served on port + 1 [default: {Defaults.Port}]",
-    };
-
-    public Option<string?> Graph { get; } = new("--graph")
-    {
-        Description = "graphsage: a directory written by 'dtrain graph partition' with one partition per worker [default: a generated stochastic block model graph]",
-    };
-
-    public Option<string?> Data { get; } = new("--data")
-    {
-        Description = "transformer-lm: the text corpus to train on, a file or a directory of files (bytes; the last tenth of each file is held out)",
-    };
-
-    public Option<string?> Fanouts { get; } = new("--fanouts")
-    {
-        Description = $"graphsage: neighbours sampled per hop from the seed nodes outwards, one GraphSAGE layer per hop [default: {Defaults.Fanouts}]",
-    };
-
-    public Option<string?> GraphTask { get; } = new("--graph-task")
-    {
-        Description = $"graphsage: node (node classification) or link (link prediction with negative sampling) [default: {Defaults.GraphTask}]",
-    };
-
-    public Option<int?> FeatureCache { get; } = new("--feature-cache")
-    {
-        Description = $"graphsage: feature rows of other workers' nodes each worker caches; 0 turns the cache off [default: {Defaults.FeatureCache}]",
-    };
-
-    public Option<string?> CheckpointDir { get; } = new("--checkpoint-dir")
-    {
-        Description = "directory of the job's sharded checkpoints (every worker and the coordinator must reach it)",
-    };
-
-    public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every")
-    {
-        Description = "take a checkpoint every this many steps; 0 takes none [default: 0]",
-    };
-
-    public Option<int?> KeepCheckpoints { get; } = new("--keep-checkpoints")
-    {
-        Description = $"committed checkpoints to keep [default: {Defaults.KeepCheckpoints}]",
-    };
-
-    public Option<bool> Resume { get; } = new("--resume")
-    {
-        Description = "start from the newest whole checkpoint in --checkpoint-dir (a corrupted or incomplete one is passed over)",
-    };
-
-    public Option<int?> MaxRestarts { get; } = new("--max-restarts")
-    {
-        Description = "times to restart the workers from the newest checkpoint after one dies or goes silent [default: 0]",
-    };
-
-    public Option<double?> HeartbeatTimeout { get; } = new("--heartbeat-timeout")
-    {
-        Description = $"seconds without a heartbeat after which a worker is lost [default: {Defaults.HeartbeatTimeoutSeconds}]",
-    };
-
-    public Option<int?> MinWorkers { get; } = new("--min-workers")
-    {
-        Description = "fewest workers an epoch may train with after a loss (mlp, graphsage on the generated graph) [default: --workers]",
-    };
-
-    public Option<double?> LastCall { get; } = new("--last-call")
-    {
-        Description = $"seconds an epoch with at least --min-workers waits for the rest before it starts [default: {Defaults.LastCallSeconds}]",
-    };
-
-    public Option<double?> JoinTimeout { get; } = new("--join-timeout")
-    {
-        Description = $"seconds an epoch waits for --min-workers before the job fails [default: {Defaults.JoinTimeoutSeconds}]",
     };
 
     public JobOptions()
     {
-        AcceptTrueOrFalse(Overlap);
         // Without this, a mistyped flag would be taken for the job file's name.
         File.Validators.Add(result =>
         {
@@ -183,56 +41,62 @@ public sealed class JobOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(File);
-        foreach (var option in new Option[] { Workers, Steps, BatchSize, LearningRate, Model, Optimizer, Seed, Device, BucketMegabytes, Compression, Overlap, ShardOptimizerState, Transport, DataChannel, CollectiveTimeout, Port, Graph, Data, Fanouts, GraphTask, FeatureCache, CheckpointDir, CheckpointEvery, KeepCheckpoints, Resume, MaxRestarts, HeartbeatTimeout, MinWorkers, LastCall, JoinTimeout })
-        {
-            command.Options.Add(option);
-        }
+        foreach (var flag in flags) command.Options.Add(flag.Option);
     }
 
     /// <summary>The job as the file and flags describe it; a usage error if the result is invalid.</summary>
     public JobSpec Resolve(ParseResult parse)
     {
+        var spec = Read(parse);
+        Check(spec, parse.GetValue(File), GraphProblems(spec).Concat(DataProblems(spec)));
+        return spec;
+    }
+
+    /// <summary>The defaults, with the job file over them and the flags over that; paths made absolute, nothing checked.</summary>
+    public JobSpec Read(ParseResult parse)
+    {
         var file = parse.GetValue(File);
-        var spec = file is null ? Defaults : JobFile.Load(file.FullName).ApplyTo(Defaults);
+        var document = (JsonObject)Defaults.DeepClone();
+        var jobFile = file is null ? null : JobFile.Load(file.FullName);
+        if (jobFile is not null) Merge(document, jobFile.Document);
+        var given = flags.Where(flag => parse.GetResult(flag.Option) is not null).ToArray();
+        foreach (var flag in given) SetAt(document, flag.Path, ValueOf(flag, parse));
+        JobSpec spec;
+        try
+        {
+            spec = JobJson.FromNode(document);
+        }
+        catch (JobFieldException problem)
+        {
+            var fromFlag = given.FirstOrDefault(flag => problem.Path == flag.Path);
+            throw fromFlag is not null || jobFile is null
+                ? new UsageException($"invalid job: {problem.Naming(fromFlag?.Option.Name ?? problem.Path)}")
+                : jobFile.Locate(problem);
+        }
+        // Workers may run elsewhere than the launcher's directory: hand them absolute paths.
         spec = spec with
         {
-            Workers = parse.GetValue(Workers) ?? spec.Workers,
-            Steps = parse.GetValue(Steps) ?? spec.Steps,
-            BatchSize = parse.GetValue(BatchSize) ?? spec.BatchSize,
-            LearningRate = parse.GetValue(LearningRate) ?? spec.LearningRate,
-            Model = parse.GetValue(Model) ?? spec.Model,
-            Optimizer = parse.GetValue(Optimizer) ?? spec.Optimizer,
-            Seed = parse.GetValue(Seed) ?? spec.Seed,
-            Device = parse.GetValue(Device) ?? spec.Device,
-            BucketMegabytes = parse.GetValue(BucketMegabytes) ?? spec.BucketMegabytes,
-            Compression = parse.GetValue(Compression) ?? spec.Compression,
-            Overlap = parse.GetValue(Overlap) is { } overlap ? overlap == "true" : spec.Overlap,
-            ShardOptimizerState = parse.GetValue(ShardOptimizerState) || spec.ShardOptimizerState,
-            Transport = parse.GetValue(Transport) ?? spec.Transport,
-            DataChannel = parse.GetValue(DataChannel) ?? spec.DataChannel,
-            CollectiveTimeoutSeconds = parse.GetValue(CollectiveTimeout) ?? spec.CollectiveTimeoutSeconds,
-            Port = parse.GetValue(Port) ?? spec.Port,
-            Graph = parse.GetValue(Graph) ?? spec.Graph,
-            Data = parse.GetValue(Data) ?? spec.Data,
-            Fanouts = parse.GetValue(Fanouts) ?? spec.Fanouts,
-            GraphTask = parse.GetValue(GraphTask) ?? spec.GraphTask,
-            FeatureCache = parse.GetValue(FeatureCache) ?? spec.FeatureCache,
-            CheckpointDir = parse.GetValue(CheckpointDir) ?? spec.CheckpointDir,
-            CheckpointEvery = parse.GetValue(CheckpointEvery) ?? spec.CheckpointEvery,
-            KeepCheckpoints = parse.GetValue(KeepCheckpoints) ?? spec.KeepCheckpoints,
-            Resume = parse.GetValue(Resume) || spec.Resume,
-            MaxRestarts = parse.GetValue(MaxRestarts) ?? spec.MaxRestarts,
-            HeartbeatTimeoutSeconds = parse.GetValue(HeartbeatTimeout) ?? spec.HeartbeatTimeoutSeconds,
-            MinWorkers = parse.GetValue(MinWorkers) ?? spec.MinWorkers,
-            LastCallSeconds = parse.GetValue(LastCall) ?? spec.LastCallSeconds,
-            JoinTimeoutSeconds = parse.GetValue(JoinTimeout) ?? spec.JoinTimeoutSeconds,
+            Data = FullPath(spec.Data),
+            Graph = spec.Graph with { Dir = FullPath(spec.Graph.Dir) },
+            Checkpoints = spec.Checkpoints with { Dir = FullPath(spec.Checkpoints.Dir) },
         };
-        // Workers may run elsewhere than the launcher's directory: hand them an absolute path.
-        if (spec.Graph != "") spec = spec with { Graph = Path.GetFullPath(spec.Graph) };
-        if (spec.Data != "") spec = spec with { Data = Path.GetFullPath(spec.Data) };
-        if (spec.CheckpointDir != "") spec = spec with { CheckpointDir = Path.GetFullPath(spec.CheckpointDir) };
-        Check(spec, file, GraphProblems(spec).Concat(DataProblems(spec)));
         return spec;
+    }
+
+    /// <summary>The job a job file alone describes (defaults for what it leaves out).</summary>
+    public static JobSpec FromFile(FileInfo file)
+    {
+        var jobFile = JobFile.Load(file.FullName);
+        var document = (JsonObject)Defaults.DeepClone();
+        Merge(document, jobFile.Document);
+        try
+        {
+            return JobJson.FromNode(document);
+        }
+        catch (JobFieldException problem)
+        {
+            throw jobFile.Locate(problem);
+        }
     }
 
     /// <summary>Refuses any value of <paramref name="option"/> but true and false, in one line naming the option.</summary>
@@ -247,13 +111,84 @@ public sealed class JobOptions
     /// <summary>Fails with one usage error naming every problem of the job, its own and <paramref name="more"/>.</summary>
     public static void Check(JobSpec spec, FileInfo? file, IEnumerable<string> more)
     {
-        var problems = spec.Problems().Concat(JobShampoo.Problems(spec)).Concat(more).ToList();
+        var problems = spec.Problems().Concat(more).ToList();
         if (problems.Count > 0)
         {
             string source = file is null ? "" : $" (job file {file.Name} and flags)";
             throw new UsageException($"invalid job{source}: {string.Join("; ", problems)}");
         }
     }
+
+    private static IEnumerable<JobFlag> FlagsOf(Type section, string prefix)
+    {
+        foreach (var field in JobJson.Fields(section))
+        {
+            string path = prefix + JobJson.FieldName(field);
+            if (JobJson.IsSection(field))
+            {
+                foreach (var flag in FlagsOf(field.PropertyType, path + ".")) yield return flag;
+            }
+            else if (field.GetCustomAttribute<FlagAttribute>() is { } attribute)
+            {
+                yield return new JobFlag(path, field.PropertyType, CreateOption(attribute, path, field.PropertyType));
+            }
+        }
+    }
+
+    private static Option CreateOption(FlagAttribute flag, string path, Type fieldType)
+    {
+        string help = flag.HideDefault ? flag.Help : $"{flag.Help} [default: {DefaultOf(path)}]";
+        string[] aliases = flag.Alias is null ? [] : [flag.Alias];
+        // A setting that is off by default is a switch; one that is on takes true or false.
+        if (fieldType == typeof(bool) && DefaultOf(path) == "false") return new Option<bool>(flag.Name, aliases) { Description = help };
+        return new Option<string>(flag.Name, aliases) { Description = help };
+    }
+
+    private static string DefaultOf(string path)
+    {
+        var node = NodeAt(Defaults, path);
+        return node is JsonArray list ? string.Join(",", list) : node?.ToString() ?? "";
+    }
+
+    private static JsonNode? ValueOf(JobFlag flag, ParseResult parse)
+    {
+        if (flag.Option is Option<bool> toggle) return JsonValue.Create(parse.GetValue(toggle));
+        string text = parse.GetValue((Option<string>)flag.Option) ?? "";
+        if (flag.FieldType.IsArray) return new JsonArray(text.Split(',', StringSplitOptions.TrimEntries).Select(JobFile.ReadPlain).ToArray());
+        return flag.FieldType == typeof(string) ? JsonValue.Create(text) : JobFile.ReadPlain(text);
+    }
+
+    /// <summary>Lays <paramref name="layer"/> over <paramref name="document"/>: sections merge field by field, values replace.</summary>
+    private static void Merge(JsonObject document, JsonObject layer)
+    {
+        foreach (var (key, value) in layer.ToArray())
+        {
+            if (value is JsonObject section && document[key] is JsonObject existing) Merge(existing, section);
+            else document[key] = value?.DeepClone();
+        }
+    }
+
+    private static void SetAt(JsonObject document, string path, JsonNode? value)
+    {
+        var names = path.Split('.');
+        var section = document;
+        foreach (var name in names[..^1]) section = section[name] as JsonObject ?? (JsonObject)(section[name] = new JsonObject());
+        section[names[^1]] = value;
+    }
+
+    private static JsonNode? NodeAt(JsonObject document, string path)
+    {
+        JsonNode? node = document;
+        foreach (var name in path.Split('.')) node = node?[name];
+        return node;
+    }
+
+    private static IEnumerable<string> FieldNames(Type section, string prefix) => JobJson.Fields(section).SelectMany(field =>
+        JobJson.IsSection(field) && field.PropertyType != typeof(ShampooOptions)
+            ? FieldNames(field.PropertyType, prefix + JobJson.FieldName(field) + ".")
+            : [prefix + JobJson.FieldName(field)]);
+
+    private static string FullPath(string path) => path == "" ? "" : Path.GetFullPath(path);
 
     /// <summary>A text corpus that is not there, found before any worker starts.</summary>
     private static IEnumerable<string> DataProblems(JobSpec spec)
@@ -264,11 +199,11 @@ public sealed class JobOptions
     /// <summary>A graph directory that cannot serve this job, found before any worker starts.</summary>
     private static IEnumerable<string> GraphProblems(JobSpec spec)
     {
-        if (spec.Model != "graphsage" || spec.Graph == "") yield break;
+        if (spec.Model != ModelKind.Graphsage || spec.Graph.Dir == "") yield break;
         string? problem = null;
         try
         {
-            PartitionStore.CheckPartitionCount(spec.Graph, PartitionStore.ReadManifest(spec.Graph), spec.Workers);
+            PartitionStore.CheckPartitionCount(spec.Graph.Dir, PartitionStore.ReadManifest(spec.Graph.Dir), spec.Workers);
         }
         catch (DtrainException e)
         {

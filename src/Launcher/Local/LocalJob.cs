@@ -26,11 +26,11 @@ public static class LocalJob
     private static void SayWhereItResumes(CoordinatorHost coordinator, IRunOutput output)
     {
         var job = coordinator.Options.Job;
-        if (!job.Resume) return;
+        if (!job.Checkpoints.Resume) return;
         foreach (string skipped in coordinator.SkippedCheckpoints) output.Say(skipped);
-        output.Say(job.ResumeStep > 0
-            ? $"resuming from {CheckpointStore.DirectoryOf(job.CheckpointDir, job.ResumeStep)} (step {job.ResumeStep})"
-            : $"no whole checkpoint in {job.CheckpointDir}: starting from step 0");
+        output.Say(job.Checkpoints.ResumeStep > 0
+            ? $"resuming from {CheckpointStore.DirectoryOf(job.Checkpoints.Dir, job.Checkpoints.ResumeStep)} (step {job.Checkpoints.ResumeStep})"
+            : $"no whole checkpoint in {job.Checkpoints.Dir}: starting from step 0");
     }
 
     public static async Task<JobOutcome> RunAsync(LocalRun run, IRunOutput output, CancellationToken ct)
@@ -132,8 +132,8 @@ public static class LocalJob
     private static async Task<(string Directory, long Step)?> LastCheckpointAsync(CoordinatorHost coordinator)
     {
         var job = coordinator.Options.Job;
-        return job.CheckpointEvery > 0 && await coordinator.LastCheckpointAsync() is > 0 and var step
-            ? (CheckpointStore.DirectoryOf(job.CheckpointDir, step), step)
+        return job.Checkpoints.Every > 0 && await coordinator.LastCheckpointAsync() is > 0 and var step
+            ? (CheckpointStore.DirectoryOf(job.Checkpoints.Dir, step), step)
             : null;
     }
 

@@ -29,7 +29,7 @@ public sealed class WorkerGroup(
 
     public void Start()
     {
-        for (int i = 0; i < (job.Transport == "mpi" ? 1 : job.Workers); i++) StartOne();
+        for (int i = 0; i < (job.Transport == TransportKind.Mpi ? 1 : job.Workers); i++) StartOne();
     }
 
     private void StartOne()
@@ -37,7 +37,7 @@ public sealed class WorkerGroup(
         int index = started++;
         string log = RunDirectory.WorkerLog(index);
         // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
-        IReadOnlyList<string>? launcher = job.Transport == "mpi" ? ["mpiexec.mpich", "-n", job.Workers.ToString()] : null;
+        IReadOnlyList<string>? launcher = job.Transport == TransportKind.Mpi ? ["mpiexec.mpich", "-n", job.Workers.ToString()] : null;
         running.Add(ChildProcess.Start(index, workerCommand, jobToken,
             line =>
             {
@@ -75,9 +75,9 @@ public sealed class WorkerGroup(
         {
             string failure = failed.DescribeFailure("worker");
             // The same command would fail again (a program that cannot start, a bad argument): replacing it would loop.
-            if (job.Transport != "mpi" && !joined.Contains(failed.ProcessId)) throw new DtrainException($"{failure} (before it joined the job, so it is not replaced)");
+            if (job.Transport != TransportKind.Mpi && !joined.Contains(failed.ProcessId)) throw new DtrainException($"{failure} (before it joined the job, so it is not replaced)");
             output.Say($"{failure}; starting a replacement");
-            if (job.Transport == "mpi") await coordinatorJob.EndEpochAsync(status.Epoch, failure);
+            if (job.Transport == TransportKind.Mpi) await coordinatorJob.EndEpochAsync(status.Epoch, failure);
             else await coordinatorJob.ProcessExitedAsync(failed.ProcessId, failure);
             Replace(failed);
         }

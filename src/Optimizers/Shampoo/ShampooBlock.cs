@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Jobs;
 using Dtrain.Optimizers.Shampoo.Preconditioner;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Jobs;
 using Dtrain.Collectives;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Placement;

@@ -34,13 +34,13 @@ public class TensorParallelCheckpointTests
         });
         await checkpoint.WriteAsync(grid, Step, model, adam, CancellationToken.None);
         var manifest = new CheckpointManifest { FormatVersion = CheckpointManifest.CurrentFormatVersion, Step = Step, WorldSize = 1, Shards = [shard!] };
-        CheckpointStore.Commit(job.CheckpointDir, manifest, keep: 1);
+        CheckpointStore.Commit(job.Checkpoints.Dir, manifest, keep: 1);
     }
 
     private static string LoadProblem(JobSpec job, ProcessGrid grid, CannonMlp model)
     {
         using var adam = torch.optim.Adam(model.parameters(), job.LearningRate);
-        var checkpoint = new TensorParallelCheckpoint(job with { ResumeStep = Step }, (_, _, _, _, _) => Task.CompletedTask);
+        var checkpoint = new TensorParallelCheckpoint(job with { Checkpoints = job.Checkpoints with { ResumeStep = Step } }, (_, _, _, _, _) => Task.CompletedTask);
         return Assert.Throws<DtrainException>(() => checkpoint.Load(grid, model, adam)).Message;
     }
 
@@ -48,7 +48,7 @@ public class TensorParallelCheckpointTests
     public async Task A_shard_of_another_model_optimizer_or_block_shape_is_refused_by_name()
     {
         using var directory = new TempDirectory();
-        var job = new JobSpec { Model = "cannon-mlp", CheckpointDir = directory.Path };
+        var job = new JobSpec { Model = ModelKind.CannonMlp, Checkpoints = new() { Dir = directory.Path } };
         await using var grids = await Grids.InProcessAsync(1, 1);
         var grid = grids.Ranks[0];
         using var written = Model(grid, hidden: 8);
@@ -56,7 +56,7 @@ public class TensorParallelCheckpointTests
 
         using var narrower = Model(grid, hidden: 6);
         Assert.Equal("checkpoint shard 0 of step 3 holds a 4 x 8 block of weight 0; a 4 x 6 weight on its 1 x 1 grid has a 4 x 6 block there", LoadProblem(job, grid, narrower));
-        Assert.Equal("the checkpoint of step 3 was written by model cannon-mlp, and this job trains mlp", LoadProblem(job with { Model = "mlp" }, grid, written));
-        Assert.Equal("the checkpoint of step 3 was written with optimizer adam, and this job uses shampoo", LoadProblem(job with { Optimizer = "shampoo" }, grid, written));
+        Assert.Equal("the checkpoint of step 3 was written by model cannon-mlp, and this job trains mlp", LoadProblem(job with { Model = ModelKind.Mlp }, grid, written));
+        Assert.Equal("the checkpoint of step 3 was written with optimizer adam, and this job uses shampoo", LoadProblem(job with { Optimizer = OptimizerKind.Shampoo }, grid, written));
     }
 }

@@ -29,7 +29,7 @@ public class AdmissionTests : IAsyncLifetime
         {
             JobId = jobId,
             JobToken = JobToken.Derive(Secret, jobId),
-            Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), CheckpointDir = checkpoints.Path, CheckpointEvery = 10 },
+            Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), Checkpoints = new() { Dir = checkpoints.Path, Every = 10 } },
         });
         channel = GrpcChannel.ForAddress(host.Address);
     }

@@ -19,7 +19,7 @@ public class CheckpointReportTests
         {
             JobId = Guid.NewGuid().ToString("N"),
             JobToken = JobToken.Generate(),
-            Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), CheckpointDir = directory.Path, CheckpointEvery = 10, MaxRestarts = 1 },
+            Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), Checkpoints = new() { Dir = directory.Path, Every = 10 }, Elastic = new() { MaxRestarts = 1 } },
         };
         await using var host = await CoordinatorHost.StartAsync(options);
         using var channel = GrpcChannel.ForAddress(host.Address);

@@ -12,7 +12,7 @@ namespace Dtrain.Tests.Coordinator;
 public abstract class ClusterTest : IAsyncLifetime
 {
     /// <summary>The job the silo's grains serve: 2 workers, 1 restart allowed.</summary>
-    public static readonly JobSpec Job = new() { Workers = 2, MaxRestarts = 1 };
+    public static readonly JobSpec Job = new() { Workers = 2, Elastic = new() { MaxRestarts = 1 } };
 
     protected TestCluster Cluster { get; } = new TestClusterBuilder(1).AddSiloBuilderConfigurator<JobOptions>().Build();
 

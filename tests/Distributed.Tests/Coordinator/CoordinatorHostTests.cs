@@ -30,7 +30,7 @@ public class CoordinatorHostTests
             client.RendezvousAsync(new RendezvousRequest { JobToken = options.JobToken, WorkerId = b.WorkerId }).ResponseAsync,
             client.RendezvousAsync(new RendezvousRequest { JobToken = options.JobToken, WorkerId = a.WorkerId }).ResponseAsync);
 
-        Assert.Equal(7, a.Settings.Steps);
+        Assert.Equal(7, JobJson.Deserialize(a.Job).Steps);
         Assert.Equal([1, 0], rendezvous.Select(r => r.Rank));
         Assert.All(rendezvous, r => Assert.Equal(["http://127.0.0.1:1001", "http://127.0.0.1:1002"], r.PeerAddresses));
     }
@@ -52,7 +52,7 @@ public class CoordinatorHostTests
     [Fact]
     public async Task A_worker_that_fails_fails_the_job_in_its_own_words_and_is_not_then_lost()
     {
-        var options = Options(2) with { Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), HeartbeatTimeoutSeconds = 0.5 } };
+        var options = Options(2) with { Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), Elastic = new() { HeartbeatTimeoutSeconds = 0.5 } } };
         await using var host = await CoordinatorHost.StartAsync(options);
         await using var link = new CoordinatorLink(new WorkerOptions { Coordinator = host.Address, JobToken = options.JobToken });
         var joined = await link.JoinAsync("http://127.0.0.1:1001", null, default);
@@ -68,7 +68,7 @@ public class CoordinatorHostTests
     [Fact]
     public async Task A_call_the_worker_cancels_is_a_cancellation()
     {
-        var options = Options(1) with { Job = new JobSpec { Workers = 1, Port = TestPorts.FreePair(), CheckpointDir = Path.GetTempPath(), CheckpointEvery = 5 } };
+        var options = Options(1) with { Job = new JobSpec { Workers = 1, Port = TestPorts.FreePair(), Checkpoints = new() { Dir = Path.GetTempPath(), Every = 5 } } };
         await using var host = await CoordinatorHost.StartAsync(options);
         await using var link = new CoordinatorLink(new WorkerOptions { Coordinator = host.Address, JobToken = options.JobToken });
         using var cancelled = new CancellationTokenSource();

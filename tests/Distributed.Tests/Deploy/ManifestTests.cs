@@ -19,7 +19,7 @@ public class ManifestTests
     {
         JobId = "mnist",
         JobFile = JobFileText,
-        Job = new JobSpec { Workers = workers, Steps = 100, Device = "auto", Port = 31000, MaxRestarts = 2 },
+        Job = new JobSpec { Workers = workers, Steps = 100, Device = DeviceKind.Auto, Port = 31000, Elastic = new() { MaxRestarts = 2 } },
         Credentials = JobCredentials.From("the-secret", "mnist"),
         Namespace = "training",
         Image = "registry.example/dtrain:0.1.0",
@@ -293,12 +293,12 @@ public class ManifestTests
     }
 
     [Theory]
-    [InlineData("job id 'MNIST_7' must be a DNS label of at most 40 characters: lower-case letters, digits and '-'", "MNIST_7", 0, "auto", "grpc")]
-    [InlineData("gpus per worker must be 0 or 1, got 2: a worker trains on one GPU (start more workers instead)", "mnist", 2, "auto", "grpc")]
-    [InlineData("the job's device is cpu, but its workers would request GPUs", "mnist", 1, "cpu", "grpc")]
-    [InlineData("the job's device is cuda, but its workers would request no GPU", "mnist", 0, "cuda", "grpc")]
-    [InlineData("the job's transport is mpi: on Kubernetes the workers all-reduce over grpc", "mnist", 0, "auto", "mpi")]
-    public void A_deployment_that_cannot_run_is_refused_with_the_reason(string expected, string jobId, int gpus, string device, string transport)
+    [InlineData("job id 'MNIST_7' must be a DNS label of at most 40 characters: lower-case letters, digits and '-'", "MNIST_7", 0, DeviceKind.Auto, TransportKind.Grpc)]
+    [InlineData("gpus per worker must be 0 or 1, got 2: a worker trains on one GPU (start more workers instead)", "mnist", 2, DeviceKind.Auto, TransportKind.Grpc)]
+    [InlineData("the job's device is cpu, but its workers would request GPUs", "mnist", 1, DeviceKind.Cpu, TransportKind.Grpc)]
+    [InlineData("the job's device is cuda, but its workers would request no GPU", "mnist", 0, DeviceKind.Cuda, TransportKind.Grpc)]
+    [InlineData("the job's transport is mpi: on Kubernetes the workers all-reduce over grpc", "mnist", 0, DeviceKind.Auto, TransportKind.Mpi)]
+    public void A_deployment_that_cannot_run_is_refused_with_the_reason(string expected, string jobId, int gpus, DeviceKind device, TransportKind transport)
     {
         var deployment = Deployment(gpus: gpus) with { JobId = jobId, Job = new JobSpec { Device = device, Transport = transport } };
         Assert.Equal([expected], deployment.Problems());

@@ -30,8 +30,8 @@ public class BadInputTests
     [InlineData("data: /nonexistent/corpus.txt: no such file or directory", "run", "--model", "transformer-lm", "--data", "/nonexistent/corpus.txt")]
     [InlineData("only `dtrain run [options] -- PROGRAM [ARGS...]` takes a program after --, and it needs one", "run", "--workers", "2", "--")]
     [InlineData("only `dtrain run [options] -- PROGRAM [ARGS...]` takes a program after --", "status", "--", "ls")]
-    [InlineData("checkpoint_every and resume need a checkpoint_dir", "run", "--checkpoint-every", "5")]
-    [InlineData("keep_checkpoints must be at least 1, got 0", "run", "--keep-checkpoints", "0")]
+    [InlineData("checkpoints.every and checkpoints.resume need a checkpoints.dir (--checkpoint-dir)", "run", "--checkpoint-every", "5")]
+    [InlineData("checkpoints.keep must be at least 1, got 0", "run", "--keep-checkpoints", "0")]
     [InlineData("max_restarts must be 0 or more, got -1", "run", "--max-restarts", "-1")]
     [InlineData("heartbeat_timeout_s must be a positive number, got 0", "run", "--heartbeat-timeout", "0")]
     [InlineData("--ranks must be at least 1, got 0", "bench", "shampoo", "--ranks", "0")]
@@ -68,11 +68,11 @@ public class BadInputTests
 
     [Theory]
     [InlineData("workers: 2\nstepz: 10\n", "line 2: unknown field 'stepz'")]
-    [InlineData("workers: two\n", "line 1: bad value 'two' for field 'workers'")]
+    [InlineData("workers: two\n", "line 1: workers must be a whole number, got 'two'")]
     [InlineData("workers: 2\n  steps: [\n", "line 2: not valid YAML")]
     [InlineData("batch_size: 0\nlr: -1\n", "batch_size must be at least 1, got 0; lr must be a positive number, got -1")]
     [InlineData("optimizer: shampoo\nshampoo:\n  precondition_freq: 5\n", "line 3: unknown field 'shampoo.precondition_freq' (known: learning_rate, peak_learning_rate, beta1")]
-    [InlineData("shampoo:\n  grafting: lion\n", "line 2: bad value 'lion' for field 'grafting'")]
+    [InlineData("shampoo:\n  grafting: lion\n", "line 2: shampoo.grafting must be one of none, sgd, adagrad, rmsprop, adam, got 'lion'")]
     [InlineData("workers: 3\nshampoo:\n  num_trainers_per_group: 2\n  beta2: 0\n", "shampoo.beta2 must be in (0, 1], got 0; shampoo.num_trainers_per_group 2 does not divide workers 3")]
     public async Task A_bad_job_file_is_a_usage_error_naming_the_field(string yaml, string expected)
     {

@@ -62,8 +62,8 @@ public class GraphRunTests
 
     [Theory]
     [InlineData("the graph in {0} has 2 partitions but the job has 3 workers", "--workers", "3")]
-    [InlineData("fanouts must be positive integers separated by commas", "--workers", "2", "--fanouts", "10,-1")]
-    [InlineData("graph_task must be one of node, link, got 'edge'", "--workers", "2", "--graph-task", "edge")]
+    [InlineData("graph.fanouts must be positive integers, one per hop (example: 10,10), got [10,-1]", "--workers", "2", "--fanouts", "10,-1")]
+    [InlineData("--graph-task must be one of node, link, got 'edge'", "--workers", "2", "--graph-task", "edge")]
     public async Task A_job_that_does_not_fit_the_graph_is_a_usage_error(string expected, params string[] flags)
     {
         using var directory = new TempDirectory();

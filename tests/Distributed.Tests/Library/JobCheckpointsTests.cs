@@ -44,7 +44,7 @@ public class JobCheckpointsTests
             using var adam = new ShardedAdamW(flat, comm, new AdamWOptions { LearningRate = 0.05 });
             var store = checkpoints(comm);
             int step = store.Load(model, adam);
-            Assert.Equal(job.ResumeStep, step);
+            Assert.Equal(job.Checkpoints.ResumeStep, step);
             await TrainAsync(model, flat, async () =>
             {
                 await adam.ReduceGradientsAsync();
@@ -60,13 +60,13 @@ public class JobCheckpointsTests
     public async Task A_zero1_checkpoint_written_on_two_ranks_resumes_on_one_where_the_uninterrupted_run_ends()
     {
         using var directory = new TempDirectory();
-        var job = new JobSpec { Steps = Steps, CheckpointDir = directory.Path };
+        var job = new JobSpec { Steps = Steps, Checkpoints = new() { Dir = directory.Path } };
         var reported = new System.Collections.Concurrent.ConcurrentBag<CheckpointShard>();
         static JobCheckpoints Unreported(JobSpec spec, Communicator comm) => new(spec, (_, _, _, _, _) => Task.CompletedTask, comm);
 
         // Every rank sees the same batch, and averaging two equal gradients is exact: 1 and 2 ranks take the same steps.
         var uninterrupted = await ParametersAfterAsync(job, 1, comm => Unreported(job, comm));
-        var writing = job with { Steps = Saved, CheckpointEvery = Saved };
+        var writing = job with { Steps = Saved, Checkpoints = job.Checkpoints with { Every = Saved } };
         await ParametersAfterAsync(writing, 2, comm => new JobCheckpoints(writing, (rank, _, file, checksum, _) =>
         {
             reported.Add(new CheckpointShard { Rank = rank, File = file, Checksum = checksum });
@@ -76,7 +76,7 @@ public class JobCheckpointsTests
         {
             FormatVersion = CheckpointManifest.CurrentFormatVersion, Step = Saved, WorldSize = 2, Shards = [.. reported.OrderBy(shard => shard.Rank)],
         }, keep: 1);
-        var resuming = job with { ResumeStep = Saved };
+        var resuming = job with { Checkpoints = job.Checkpoints with { ResumeStep = Saved } };
         var resumed = await ParametersAfterAsync(resuming, 1, comm => Unreported(resuming, comm));
         Assert.Equal(uninterrupted, resumed);
         // The comparison can fail: two steps from scratch end elsewhere than the two steps resumed.

@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Jobs;
 using Dtrain.Optimizers.Shampoo;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;

@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Jobs;
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Contracts;
 using Dtrain.Optimizers;

@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Jobs;
 using Dtrain.Contracts;
 using Dtrain.Optimizers;
 using Dtrain.Optimizers.Shampoo;

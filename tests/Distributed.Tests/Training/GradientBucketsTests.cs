@@ -37,7 +37,7 @@ public class GradientBucketsTests
     {
         var job = new JobSpec { Workers = 2, Steps = 150, Seed = 4 };
         var exact = await TrainAsync(2, job);
-        var compressed = await TrainAsync(2, job with { Compression = "bf16" });
+        var compressed = await TrainAsync(2, job with { Compression = CompressionKind.Bf16 });
 
         Assert.Single(compressed.Select(r => r.ParameterDigest).Distinct());
         Assert.NotEqual(exact[0].ParameterDigest, compressed[0].ParameterDigest);

@@ -19,7 +19,7 @@ namespace Dtrain.Tests.Training;
 /// </summary>
 public class GraphTrainerTests
 {
-    private static readonly JobSpec Job = new() { Model = "graphsage", Steps = 60, BatchSize = 128, LearningRate = 0.01, Seed = 3, Fanouts = "10,10", CollectiveTimeoutSeconds = 60 };
+    private static readonly JobSpec Job = new() { Model = ModelKind.Graphsage, Steps = 60, BatchSize = 128, LearningRate = 0.01, Seed = 3, CollectiveTimeoutSeconds = 60 };
 
     /// <param name="owners">The rank holding each partition, as a shard map places them; null: partition p on rank p.</param>
     private static async Task<TrainingResult[]> TrainAsync(int ranks, JobSpec job, int[]? owners = null)
@@ -51,8 +51,8 @@ public class GraphTrainerTests
     [Fact]
     public async Task Link_prediction_ranks_held_out_edges_above_random_pairs()
     {
-        var trained = await TrainAsync(2, Job with { GraphTask = "link", Steps = 150, BatchSize = 256 });
-        var untrained = await TrainAsync(2, Job with { GraphTask = "link", Steps = 1, LearningRate = 1e-6, BatchSize = 256 });
+        var trained = await TrainAsync(2, Job with { Graph = new() { Task = GraphTaskKind.Link }, Steps = 150, BatchSize = 256 });
+        var untrained = await TrainAsync(2, Job with { Graph = new() { Task = GraphTaskKind.Link }, Steps = 1, LearningRate = 1e-6, BatchSize = 256 });
 
         Assert.Equal(trained[0].ParameterDigest, trained[1].ParameterDigest);
         Assert.True(trained[0].TestAccuracy >= 0.80, $"held-out edges above their negative: {trained[0].TestAccuracy:P2}, untrained {untrained[0].TestAccuracy:P2}");

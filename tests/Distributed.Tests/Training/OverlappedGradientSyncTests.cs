@@ -29,10 +29,10 @@ public class OverlappedGradientSyncTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("adam", "none")]
-    [InlineData("adam", "bf16")]
-    [InlineData("shampoo", "none")]
-    public async Task Overlapping_backward_gives_bitwise_the_parameters_of_averaging_after_it(string optimizer, string compression)
+    [InlineData(OptimizerKind.Adam, CompressionKind.None)]
+    [InlineData(OptimizerKind.Adam, CompressionKind.Bf16)]
+    [InlineData(OptimizerKind.Shampoo, CompressionKind.None)]
+    public async Task Overlapping_backward_gives_bitwise_the_parameters_of_averaging_after_it(OptimizerKind optimizer, CompressionKind compression)
     {
         var job = Job with { Optimizer = optimizer, Compression = compression };
         var overlapped = await TrainAsync(InProcessGroup.Create(3), job);

@@ -28,8 +28,8 @@ public class ShardedOptimizerStateTests
     public async Task A_zero1_job_resumed_from_its_checkpoint_on_three_ranks_ends_where_the_uninterrupted_job_ends()
     {
         using var directory = new TempDirectory();
-        var job = new JobSpec { Workers = 3, Steps = 24, BatchSize = 16, Seed = 3, ShardOptimizerState = true, CheckpointDir = directory.Path, CheckpointEvery = 12 };
-        var uninterrupted = await TrainAsync(job with { CheckpointEvery = 0 });
+        var job = new JobSpec { Workers = 3, Steps = 24, BatchSize = 16, Seed = 3, ShardOptimizerState = true, Checkpoints = new() { Dir = directory.Path, Every = 12 } };
+        var uninterrupted = await TrainAsync(job with { Checkpoints = job.Checkpoints with { Every = 0 } });
         // No coordinator here: the shards reported are committed as its catalog would, once all three are in.
         var reported = new System.Collections.Concurrent.ConcurrentBag<CheckpointShard>();
         await TrainAsync(job with { Steps = 12 }, _ => new DataParallelCheckpoint(job, (rank, step, file, checksum, _) =>
@@ -41,7 +41,7 @@ public class ShardedOptimizerStateTests
         {
             FormatVersion = CheckpointManifest.CurrentFormatVersion, Step = 12, WorldSize = 3, Shards = [.. reported.OrderBy(shard => shard.Rank)],
         }, keep: 1);
-        var resumed = job with { ResumeStep = 12 };
+        var resumed = job with { Checkpoints = job.Checkpoints with { ResumeStep = 12 } };
         var after = await TrainAsync(resumed, _ => new DataParallelCheckpoint(resumed, (_, _, _, _, _) => Task.CompletedTask));
         Assert.Equal(uninterrupted[0].ParameterDigest, after[0].ParameterDigest);
     }

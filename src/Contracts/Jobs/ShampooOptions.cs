@@ -1,4 +1,6 @@
-namespace Dtrain.Optimizers.Shampoo;
+using System.Text.Json.Serialization;
+
+namespace Dtrain.Contracts.Jobs;
 
 /// <summary>The optimizer whose second moment Shampoo's step sizes are grafted onto (per block).</summary>
 public enum GraftingType
@@ -26,6 +28,7 @@ public enum WeightDecayType
 public enum RootMethod
 {
     Eigendecomposition,
+    [JsonStringEnumMemberName("coupled_newton")]
     CoupledNewton,
 }
 
@@ -43,6 +46,14 @@ public enum Precision
 /// </summary>
 public sealed record ShampooOptions
 {
+    /// <summary>What a job's shampoo optimizer takes without a shampoo section: Adam grafting and roots refreshed every 10 steps (reference section 6).</summary>
+    public static readonly ShampooOptions JobRecipe = new()
+    {
+        Grafting = GraftingType.Adam,
+        GraftingEpsilon = 1e-8,
+        PreconditionFrequency = 10,
+    };
+
     public double LearningRate { get; init; } = 1e-2;
     /// <summary>The lr that CORRECTED and INDEPENDENT weight decay divide by; null means <see cref="LearningRate"/>.</summary>
     public double? PeakLearningRate { get; init; }
