@@ -20,8 +20,6 @@ public sealed class DataParallelCheckpoint(JobSpec job, ShardReport report)
 
     public ShardReport Report => report;
 
-    public bool IsDue(int stepsTaken) => shards.IsDue(stepsTaken);
-
     /// <summary>The step training starts at: 0, or the one the job resumes at, whose checkpoint is then loaded.</summary>
     public static int StartStep(DataParallelCheckpoint? checkpoint, JobSpec job, nn.Module model, ReplicatedOptimizer optimizer) =>
         ShardedCheckpoint.StartStep(checkpoint?.shards, job, loaded => loaded.Load(model, optimizer.Adam?.state_dict().State, LoadRest(optimizer)));
@@ -42,6 +40,10 @@ public sealed class DataParallelCheckpoint(JobSpec job, ShardReport report)
             if (zeroState is not null) AdamWStates.Dispose(zeroState);
         }
     }
+
+    /// <summary>How <see cref="TrainingLoop"/> writes this rank's shard of <paramref name="model"/> and its optimizer state.</summary>
+    public Func<int, CancellationToken, Task> WriterOf(int rank, int worldSize, nn.Module model, ReplicatedOptimizer optimizer) =>
+        (stepsTaken, ct) => WriteAsync(rank, worldSize, stepsTaken, model, optimizer, ct);
 
     private static Action<IEnumerable<Stream>>? LoadRest(ReplicatedOptimizer optimizer)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Optimizers.Shampoo.Distributor;
@@ -29,22 +28,17 @@ public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device d
         using var model = TrainingSteps.CreateSeeded(job.Seed, task.CreateModel);
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct, placeBlocks);
-        string rank = comm.Rank.ToString();
         int first = DataParallelCheckpoint.StartStep(checkpoint, job, model, optimizer);
-
-        double loss = double.NaN;
-        for (int step = first; step < job.Steps; step++)
+        var loop = new TrainingLoop(job, comm.Rank, job.BatchSize, checkpoint?.WriterOf(comm.Rank, comm.Size, model, optimizer), progress);
+        double loss = await loop.RunAsync(first, async (step, token) =>
         {
-            long started = Stopwatch.GetTimestamp();
             var (inputs, labels) = task.Batch(step, device);
             using (inputs)
             using (labels)
             {
-                loss = await DataParallelStep.RunAsync(model, optimizer, inputs, labels, ct);
+                return await DataParallelStep.RunAsync(model, optimizer, inputs, labels, token);
             }
-            if (checkpoint?.IsDue(step + 1) == true) await checkpoint.WriteAsync(comm.Rank, comm.Size, step + 1, model, optimizer, ct);
-            TrainingSteps.Finished(progress, rank, step, started, job.BatchSize, loss);
-        }
+        }, ct);
 
         var (finalLoss, accuracy) = await EvaluateAsync(task, model, loss, ct);
         return TrainingResult.Of(finalLoss, accuracy, TrainingSteps.Flatten(model));

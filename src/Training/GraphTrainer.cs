@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Dtrain.Collectives;
@@ -67,29 +66,33 @@ public sealed class GraphTrainer(
         using var model = TrainingSteps.CreateSeeded(job.Seed, () => new GraphSage(partition.FeatureDim, HiddenWidth, task.OutputWidth, layers));
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct, placeBlocks);
-        string rank = comm.Rank.ToString();
         int first = DataParallelCheckpoint.StartStep(checkpoint, job, model, optimizer);
+        var loop = new TrainingLoop(job, comm.Rank, batchSize, checkpoint?.WriterOf(comm.Rank, comm.Size, model, optimizer), progress);
 
-        double loss = double.NaN;
         int[] order = [];
-        for (int step = first; step < job.Steps; step++)
+        int orderEpoch = -1;
+        double loss = await loop.RunAsync(first, StepAsync, ct);
+
+        var (finalLoss, accuracy) = await EvaluateAsync(task, model, sampler, loss, ct);
+        return TrainingResult.Of(finalLoss, accuracy, TrainingSteps.Flatten(model));
+
+        async Task<double> StepAsync(int step, CancellationToken token)
         {
-            long started = Stopwatch.GetTimestamp();
             int epoch = step / batchesPerEpoch, index = step % batchesPerEpoch;
-            if (index == 0 || step == first) order = Permutation(examples, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * comm.Size + partition.Id));
+            if (epoch != orderEpoch)
+            {
+                order = Permutation(examples, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * comm.Size + partition.Id));
+                orderEpoch = epoch;
+            }
             // Positions wrap around the shard, so a batch is always full and its examples distinct.
             var batchExamples = Enumerable.Range(index * batchSize, batchSize).Select(i => order[i % order.Length]).ToArray();
             ulong key = CounterRandom.Key(job.Seed, SampleStream, (long)step * comm.Size + partition.Id);
             var batch = task.TrainingBatch(batchExamples, key);
-            using var sampled = await sampler.SampleAsync(batch.Seeds, key, ct);
-            loss = ComputeGradients(model, sampled, batch);
-            await optimizer.StepAsync(ct);
-            if (checkpoint?.IsDue(step + 1) == true) await checkpoint.WriteAsync(comm.Rank, comm.Size, step + 1, model, optimizer, ct);
-            TrainingSteps.Finished(progress, rank, step, started, batchSize, loss);
+            using var sampled = await sampler.SampleAsync(batch.Seeds, key, token);
+            double batchLoss = ComputeGradients(model, sampled, batch);
+            await optimizer.StepAsync(token);
+            return batchLoss;
         }
-
-        var (finalLoss, accuracy) = await EvaluateAsync(task, model, sampler, loss, ct);
-        return TrainingResult.Of(finalLoss, accuracy, TrainingSteps.Flatten(model));
     }
 
     private double ComputeGradients(GraphSage model, MiniBatch sampled, TrainingBatch batch)

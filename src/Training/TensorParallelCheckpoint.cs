@@ -44,6 +44,10 @@ public sealed class TensorParallelCheckpoint(JobSpec job, ShardReport report) : 
         }, ct);
     }
 
+    /// <summary>How <see cref="TrainingLoop"/> writes this rank's blocks of <paramref name="model"/> and their Adam state.</summary>
+    public Func<int, CancellationToken, Task> WriterOf(ProcessGrid grid, nn.Module model, Adam adam) =>
+        (stepsTaken, ct) => WriteAsync(grid, stepsTaken, model, adam, ct);
+
     /// <summary>
     /// Loads this rank's blocks and their Adam state from the checkpoint after <see cref="JobSpec.ResumeStep"/> steps.
     /// On the grid shape that wrote it, that is its own cell's shard; on another shape, every shard, each giving

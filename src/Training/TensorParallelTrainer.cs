@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dtrain.Collectives;
 using Dtrain.Training.DataParallelTasks;
 using Dtrain.Contracts.Jobs;
@@ -32,19 +31,16 @@ public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device
         var sampler = new DistributedSampler(data.TrainSize, rank: 0, worldSize: 1, job.BatchSize, job.Seed);
         using var model = CreateModel(grid, data);
         using var adam = new HeldAdam(model.parameters(), job.LearningRate);
-        string rank = comm.Rank.ToString();
         int first = TensorParallelCheckpoint.StartStep(checkpoint, job, grid, model, adam);
-
-        double loss = double.NaN;
-        for (int step = first; step < job.Steps; step++)
+        // Every rank works on the same samples: counting them once keeps the job's samples/s true.
+        int samplesPerStep = comm.Rank == 0 ? job.BatchSize : 0;
+        var loop = new TrainingLoop(job, comm.Rank, samplesPerStep, checkpoint?.WriterOf(grid, model, adam), progress);
+        double loss = await loop.RunAsync(first, async (step, token) =>
         {
-            long started = Stopwatch.GetTimestamp();
-            loss = await ComputeGradientsAsync(grid, model, data, sampler.BatchAt(step).ToArray(), ct);
+            double batchLoss = await ComputeGradientsAsync(grid, model, data, sampler.BatchAt(step).ToArray(), token);
             adam.step();
-            if (checkpoint?.IsDue(step + 1) == true) await checkpoint.WriteAsync(grid, step + 1, model, adam, ct);
-            // Every rank works on the same samples: counting them once keeps the job's samples/s true.
-            TrainingSteps.Finished(progress, rank, step, started, comm.Rank == 0 ? job.BatchSize : 0, loss);
-        }
+            return batchLoss;
+        }, ct);
         double accuracy = await EvaluateAsync(grid, model, data, ct);
         return TrainingResult.Of(loss, accuracy, await GatherParametersAsync(grid, model, ct));
     }

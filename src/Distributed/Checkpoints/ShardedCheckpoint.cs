@@ -23,8 +23,6 @@ public abstract class ShardedCheckpoint(JobSpec job, string model, string optimi
     /// <summary>How this job's shards reach the coordinator.</summary>
     public ShardReport Report => report;
 
-    public bool IsDue(int stepsTaken) => job.Checkpoints.IsDue(stepsTaken);
-
     /// <summary>The step training starts at: 0, or the one the job resumes at, once <paramref name="load"/> loaded its checkpoint.</summary>
     public static int StartStep<TCheckpoint>(TCheckpoint? checkpoint, JobSpec job, Action<TCheckpoint> load) where TCheckpoint : ShardedCheckpoint
     {
