@@ -26,7 +26,7 @@ public sealed record AdamWBenchResult(string Device, int ThreadsPerRank, long Pa
 /// decoupled weight decay) against FlatAdamW; then on two in-process ranks, the replicated step (ring all-reduce
 /// of the flat gradients, then FlatAdamW) against ZeRO-1 (reduce-scatter, shard update, all-gather).
 /// </summary>
-public sealed record AdamWBenchmark(int Width, int Layers, int Heads, int Context, int Vocabulary, int Batch, int Warmup, int Steps, string Device)
+public sealed record AdamWBenchmark(TransformerShape Shape, int Batch, int Warmup, int Steps, string Device)
 {
     public const double LearningRate = 1e-3;
     public const double WeightDecay = 0.01;
@@ -36,11 +36,7 @@ public sealed record AdamWBenchmark(int Width, int Layers, int Heads, int Contex
     /// <summary>Every problem with the settings, each naming the option and the bad value.</summary>
     public IEnumerable<string> Problems()
     {
-        if (Width < 1) yield return $"--width must be at least 1, got {Width}";
-        if (Layers < 1) yield return $"--layers must be at least 1, got {Layers}";
-        if (Heads < 1 || Width % Heads != 0) yield return $"--heads must divide --width {Width}, got {Heads}";
-        if (Context < 1) yield return $"--context must be at least 1, got {Context}";
-        if (Vocabulary < 2) yield return $"--vocabulary must be at least 2, got {Vocabulary}";
+        foreach (var problem in TransformerShapeOptions.Problems(Shape)) yield return problem;
         if (Batch < 1) yield return $"--batch must be at least 1, got {Batch}";
         if (Warmup < 0) yield return $"--warmup must not be negative, got {Warmup}";
         if (Steps < 1) yield return $"--steps must be at least 1, got {Steps}";
@@ -127,7 +123,7 @@ public sealed record AdamWBenchmark(int Width, int Layers, int Heads, int Contex
 
     private TransformerLm CreateModel(Device device)
     {
-        var model = TrainingSteps.CreateSeeded(Seed, () => new TransformerLm(Vocabulary, Context, Width, Layers, Heads));
+        var model = TrainingSteps.CreateSeeded(Seed, Shape.CreateModel);
         model.to(device);
         return model;
     }
@@ -136,7 +132,7 @@ public sealed record AdamWBenchmark(int Width, int Layers, int Heads, int Contex
     private void ComputeGradients(TransformerLm model, Device device, int rank)
     {
         using var scope = NewDisposeScope();
-        var (inputs, targets) = new SyntheticTokens(Seed, Vocabulary).Batch(Enumerable.Range(rank * Batch, Batch).Select(i => (long)i).ToArray(), Context, device);
+        var (inputs, targets) = new SyntheticTokens(Seed, Shape.Vocabulary).Batch(Enumerable.Range(rank * Batch, Batch).Select(i => (long)i).ToArray(), Shape.Context, device);
         nn.functional.cross_entropy(model.forward(inputs).flatten(0, -2), targets.flatten()).backward();
     }
 }

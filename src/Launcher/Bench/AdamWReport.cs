@@ -11,7 +11,7 @@ public static class AdamWReport
     public static void Print(TextWriter output, AdamWBenchmark bench, AdamWBenchResult result)
     {
         output.WriteLine(
-            Invariant($"# dtrain bench adamw: transformer-lm ({bench.Layers} blocks, width {bench.Width}, {bench.Heads} heads, context {bench.Context}, vocabulary {bench.Vocabulary}; ") +
+            $"# dtrain bench adamw: transformer-lm ({TransformerShapeOptions.Describe(bench.Shape)}; " +
             Invariant($"{result.Parameters:N0} parameters in {result.Tensors} tensors) on {result.Device} ({result.ThreadsPerRank} torch threads per rank, one-process rows too), AdamW lr {AdamWBenchmark.LearningRate}, weight decay {AdamWBenchmark.WeightDecay}, ") +
             Invariant($"{bench.Steps} timed steps after {bench.Warmup} warm-up"));
         output.WriteLine("# the optimizer step alone (gradients computed once); on 2 in-process ranks it includes the gradient averaging and is the slowest rank's");

@@ -140,11 +140,9 @@ public static class BenchCommand
         ranks.Count.DefaultValueFactory = _ => 1;
         var model = new Option<string>("--model") { Description = "mlp or transformer-lm", DefaultValueFactory = _ => "mlp" };
         model.AcceptOnlyFromAmong(OverheadBenchmark.Models);
-        var width = new Option<int>("--width") { Description = "mlp: hidden units per layer; transformer-lm: model width", DefaultValueFactory = _ => 128 };
-        var layers = new Option<int>("--layers") { Description = "mlp: hidden layers; transformer-lm: decoder blocks", DefaultValueFactory = _ => 2 };
-        var heads = new Option<int>("--heads") { Description = "transformer-lm: attention heads", DefaultValueFactory = _ => 4 };
-        var context = new Option<int>("--context") { Description = "transformer-lm: tokens per sequence", DefaultValueFactory = _ => 64 };
-        var vocabulary = new Option<int>("--vocabulary") { Description = "transformer-lm: tokens in the vocabulary", DefaultValueFactory = _ => 256 };
+        var shape = new TransformerShapeOptions();
+        shape.Width.Description = "mlp: hidden units per layer; transformer-lm: model width";
+        shape.Layers.Description = "mlp: hidden layers; transformer-lm: decoder blocks";
         var batch = new Option<int>("--batch") { Description = "samples (mlp) or sequences (transformer-lm) per rank per step", DefaultValueFactory = _ => 32 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 5 };
         var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 30 };
@@ -161,12 +159,11 @@ public static class BenchCommand
         JobOptions.AcceptTrueOrFalse(overlap);
 
         var command = Subcommand("overhead", "Time training steps through dtrain's data-parallel step (compare with bench/overhead.py; several ranks: scaling on one device)",
-            ranks, model, width, layers, heads, context, vocabulary, batch, warmup, steps, device, bucketMegabytes, overlap);
+            ranks, [model, .. shape.Options, batch, warmup, steps, device, bucketMegabytes, overlap]);
         command.SetAction((parse, ct) =>
         {
-            var bench = new OverheadBenchmark(parse.GetValue(model)!, parse.GetValue(width), parse.GetValue(layers), parse.GetValue(heads),
-                parse.GetValue(context), parse.GetValue(vocabulary), parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!,
-                parse.GetValue(bucketMegabytes), parse.GetValue(overlap) == "true");
+            var bench = new OverheadBenchmark(parse.GetValue(model)!, shape.Bind(parse), parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps),
+                parse.GetValue(device)!, parse.GetValue(bucketMegabytes), parse.GetValue(overlap) == "true");
             return RunOnRanksAsync(parse, ranks, bench.Problems(), bench.RunAsync,
                 (transport, size, result) => OverheadReport.Print(Console.Out, transport, size, bench, result), ct);
         });
@@ -175,22 +172,17 @@ public static class BenchCommand
 
     private static Command AdamW()
     {
-        var width = new Option<int>("--width") { Description = "transformer-lm: model width", DefaultValueFactory = _ => 128 };
-        var layers = new Option<int>("--layers") { Description = "transformer-lm: decoder blocks", DefaultValueFactory = _ => 2 };
-        var heads = new Option<int>("--heads") { Description = "transformer-lm: attention heads", DefaultValueFactory = _ => 4 };
-        var context = new Option<int>("--context") { Description = "transformer-lm: tokens per sequence", DefaultValueFactory = _ => 64 };
-        var vocabulary = new Option<int>("--vocabulary") { Description = "transformer-lm: tokens in the vocabulary", DefaultValueFactory = _ => 256 };
+        var shape = new TransformerShapeOptions();
         var batch = new Option<int>("--batch") { Description = "sequences of the one batch the gradients come from", DefaultValueFactory = _ => 8 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first, per optimizer", DefaultValueFactory = _ => 5 };
         var steps = new Option<int>("--steps") { Description = "timed steps per optimizer", DefaultValueFactory = _ => 30 };
         var device = DeviceOption();
 
         var command = Subcommand("adamw", "Time the AdamW step on the transformer LM: per parameter against flat, and ZeRO-1 against replicated on 2 in-process ranks",
-            null, width, layers, heads, context, vocabulary, batch, warmup, steps, device);
+            null, [.. shape.Options, batch, warmup, steps, device]);
         command.SetAction(async (parse, ct) =>
         {
-            var bench = new AdamWBenchmark(parse.GetValue(width), parse.GetValue(layers), parse.GetValue(heads), parse.GetValue(context),
-                parse.GetValue(vocabulary), parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!);
+            var bench = new AdamWBenchmark(shape.Bind(parse), parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(device)!);
             Refuse(bench.Problems());
             AdamWReport.Print(Console.Out, bench, await bench.RunAsync(ct));
             return 0;

@@ -34,11 +34,7 @@ public sealed record OverheadBenchResult(
 /// timing and cycled, on both sides, so that the time is the step's and not the data generator's.
 /// </summary>
 /// <param name="Model">mlp or transformer-lm.</param>
-/// <param name="Width">MLP: hidden units per layer; transformer-lm: the model width.</param>
-/// <param name="Layers">MLP: hidden layers; transformer-lm: decoder blocks.</param>
-/// <param name="Heads">transformer-lm: attention heads.</param>
-/// <param name="Context">transformer-lm: tokens per sequence.</param>
-/// <param name="Vocabulary">transformer-lm: tokens in the vocabulary.</param>
+/// <param name="Shape">transformer-lm: the model's shape; MLP: its width is the hidden units per layer, its layers the hidden layers.</param>
 /// <param name="Batch">Samples (MLP) or sequences (transformer-lm) per rank per step.</param>
 /// <param name="Warmup">Untimed steps first.</param>
 /// <param name="Steps">Timed steps.</param>
@@ -46,8 +42,7 @@ public sealed record OverheadBenchResult(
 /// <param name="BucketMegabytes">Gradient bucket size in MiB, as the job's bucket_mb.</param>
 /// <param name="Overlap">Start each gradient bucket's all-reduce during backward (the job default), or all after it.</param>
 public sealed record OverheadBenchmark(
-    string Model, int Width, int Layers, int Heads, int Context, int Vocabulary, int Batch, int Warmup, int Steps, string Device,
-    double BucketMegabytes, bool Overlap)
+    string Model, TransformerShape Shape, int Batch, int Warmup, int Steps, string Device, double BucketMegabytes, bool Overlap)
 {
     public static readonly string[] Models = ["mlp", "transformer-lm"];
     public const double LearningRate = 1e-3;
@@ -57,14 +52,8 @@ public sealed record OverheadBenchmark(
     /// <summary>Every problem with the settings, each naming the option and the bad value.</summary>
     public IEnumerable<string> Problems()
     {
-        if (Width < 1) yield return $"--width must be at least 1, got {Width}";
-        if (Layers < 1) yield return $"--layers must be at least 1, got {Layers}";
-        if (Model == "transformer-lm")
-        {
-            if (Heads < 1 || Width % Heads != 0) yield return $"--heads must divide --width {Width}, got {Heads}";
-            if (Context < 1) yield return $"--context must be at least 1, got {Context}";
-            if (Vocabulary < 2) yield return $"--vocabulary must be at least 2, got {Vocabulary}";
-        }
+        var shapeProblems = Model == "transformer-lm" ? TransformerShapeOptions.Problems(Shape) : TransformerShapeOptions.WidthAndLayersProblems(Shape);
+        foreach (var problem in shapeProblems) yield return problem;
         if (Batch < 1) yield return $"--batch must be at least 1, got {Batch}";
         if (Warmup < 0) yield return $"--warmup must not be negative, got {Warmup}";
         if (Steps < 1) yield return $"--steps must be at least 1, got {Steps}";
@@ -121,10 +110,10 @@ public sealed record OverheadBenchmark(
         if (Model == "mlp")
         {
             var data = new SyntheticClassification(Seed);
-            return (() => new Mlp(data.Features, Width, Layers, data.Classes), (indices, device) => data.Batch(indices, device));
+            return (() => new Mlp(data.Features, Shape.Width, Shape.Layers, data.Classes), (indices, device) => data.Batch(indices, device));
         }
-        var tokens = new SyntheticTokens(Seed, Vocabulary);
-        return (() => new TransformerLm(Vocabulary, Context, Width, Layers, Heads), (indices, device) => tokens.Batch(indices, Context, device));
+        var tokens = new SyntheticTokens(Seed, Shape.Vocabulary);
+        return (Shape.CreateModel, (indices, device) => tokens.Batch(indices, Shape.Context, device));
     }
 
     /// <summary>Batch i of a rank: its own share of the samples, each a function of its index.</summary>

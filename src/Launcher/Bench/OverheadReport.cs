@@ -11,8 +11,8 @@ public static class OverheadReport
     public static void Print(TextWriter output, string transport, int ranks, OverheadBenchmark bench, OverheadBenchResult result)
     {
         string shape = bench.Model == "mlp"
-            ? Invariant($"{bench.Layers} hidden layers of {bench.Width}")
-            : Invariant($"{bench.Layers} blocks, width {bench.Width}, {bench.Heads} heads, context {bench.Context}, vocabulary {bench.Vocabulary}");
+            ? Invariant($"{bench.Shape.Layers} hidden layers of {bench.Shape.Width}")
+            : TransformerShapeOptions.Describe(bench.Shape);
         output.WriteLine(
             Invariant($"# dtrain bench overhead: {bench.Model} ({shape}) on {result.Device}, {ranks} rank(s) over {transport} ") +
             Invariant($"({result.ThreadsPerRank} torch threads per rank), batch {bench.Batch} per rank, adam lr {OverheadBenchmark.LearningRate}, ") +
