@@ -23,7 +23,7 @@ public sealed class TrainingLoop(
         {
             long started = Stopwatch.GetTimestamp();
             loss = await step(index, ct);
-            if (writeCheckpoint is not null && job.IsCheckpointDue(index + 1)) await writeCheckpoint(index + 1, ct);
+            if (writeCheckpoint is not null && job.Checkpoints.IsDue(index + 1)) await writeCheckpoint(index + 1, ct);
             TrainingSteps.Finished(progress, rankLabel, index, started, samplesPerStep, loss);
         }
         return loss;
