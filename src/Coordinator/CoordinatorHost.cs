@@ -3,6 +3,7 @@ using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Hosting;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Coordinator.Services;
+using Dtrain.Hosting;
 using Dtrain.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

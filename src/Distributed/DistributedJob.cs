@@ -6,6 +6,7 @@ using Dtrain.Contracts;
 using Dtrain.Contracts.Hosting;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Distributed.Runtime;
+using Dtrain.Hosting;
 using Dtrain.Telemetry;
 
 namespace Dtrain.Distributed;

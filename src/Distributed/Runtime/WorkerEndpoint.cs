@@ -1,5 +1,6 @@
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Hosting;
+using Dtrain.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Prometheus;
 

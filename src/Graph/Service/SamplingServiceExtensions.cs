@@ -1,3 +1,4 @@
+using Dtrain.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,7 +29,7 @@ public static class SamplingServiceExtensions
 }
 
 /// <summary>The sampling service of <paramref name="served"/> on a worker's endpoint.</summary>
-public sealed class SamplingEndpoint(ServedPartition served) : Contracts.Hosting.IEndpointService
+public sealed class SamplingEndpoint(ServedPartition served) : IEndpointService
 {
     public ServedPartition Served => served;
 

@@ -1,8 +1,9 @@
+using Dtrain.Collectives.Transports.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Dtrain.Collectives.Transports.Grpc;
+namespace Dtrain.Distributed.Runtime;
 
 public static class PeerTransportExtensions
 {

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 
-namespace Dtrain.Contracts.Hosting;
+namespace Dtrain.Hosting;
 
 /// <summary>A service a worker's endpoint serves beside the peer transport (the graph sampling service of a graph job).</summary>
 public interface IEndpointService

@@ -1,4 +1,6 @@
 using System.Net;
+using Dtrain.Contracts;
+using Dtrain.Contracts.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -7,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Dtrain.Contracts.Hosting;
+namespace Dtrain.Hosting;
 
 /// <summary>
 /// The shape of every dtrain server: gRPC on one port (cleartext HTTP/2, or HTTPS given a certificate) and
