@@ -1,6 +1,6 @@
 using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Coordinator.Services;
 using Dtrain.Hosting;

@@ -1,4 +1,4 @@
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Contracts.Jobs;
 
 namespace Dtrain.Coordinator;

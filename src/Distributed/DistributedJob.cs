@@ -3,7 +3,7 @@ using Dtrain.Collectives.Transports.DataChannels;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Collectives.Transports.Mpi;
 using Dtrain.Contracts;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Distributed.Runtime;
 using Dtrain.Hosting;

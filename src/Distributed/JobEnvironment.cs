@@ -1,6 +1,6 @@
 using System.Globalization;
 using Dtrain.Contracts;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 
 namespace Dtrain.Distributed;
 

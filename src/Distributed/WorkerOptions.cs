@@ -1,4 +1,4 @@
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 
 namespace Dtrain.Distributed;
 

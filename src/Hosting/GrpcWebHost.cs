@@ -1,6 +1,6 @@
 using System.Net;
 using Dtrain.Contracts;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;

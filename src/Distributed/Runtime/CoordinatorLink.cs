@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Distributed;
 using Grpc.Core;
 using Grpc.Net.Client;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Dtrain.Distributed.Runtime;
 
-public static class PeerTransportExtensions
+internal static class PeerTransportExtensions
 {
     /// <summary>Registers gRPC and this worker's <see cref="PeerInbox"/>, so peers can stream frames here.</summary>
     public static IServiceCollection AddPeerTransport(this IServiceCollection services, PeerInbox inbox)

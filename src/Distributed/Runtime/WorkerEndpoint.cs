@@ -1,5 +1,5 @@
 using Dtrain.Collectives.Transports.Grpc;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Prometheus;

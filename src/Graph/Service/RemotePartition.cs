@@ -1,5 +1,5 @@
 using Dtrain.Contracts;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Contracts.Sampling;
 using Dtrain.Graph.Sampling;
 using Grpc.Core;

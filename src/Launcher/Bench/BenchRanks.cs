@@ -6,7 +6,7 @@ using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Collectives.Transports.Mpi;
 using Dtrain.Contracts;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Launcher.Local;
 using Dtrain.Worker;

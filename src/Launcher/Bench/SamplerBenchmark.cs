@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Dtrain.Collectives.Transports.Grpc;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Graph.Service;
 using Dtrain.Graph.Generators;
 using Dtrain.Graph.Partitioning;

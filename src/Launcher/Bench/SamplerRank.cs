@@ -1,4 +1,4 @@
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Contracts.Randomness;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Grpc.Core;
 
 namespace Dtrain.Launcher.Commands;

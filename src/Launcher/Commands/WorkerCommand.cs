@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Worker;
 
 namespace Dtrain.Launcher.Commands;

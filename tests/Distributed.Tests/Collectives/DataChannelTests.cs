@@ -52,7 +52,7 @@ public class DataChannelTests
     public async Task Auto_without_cleartext_bulk_bytes_under_tls_falls_back_to_the_grpc_streams_when_shared_memory_is_refused()
     {
         using var certificates = new TestCertificates();
-        var tls = Dtrain.Contracts.Hosting.GrpcTls.Load(certificates.CertificateFile, certificates.KeyFile, certificates.AuthorityFile);
+        var tls = Dtrain.Contracts.Network.GrpcTls.Load(certificates.CertificateFile, certificates.KeyFile, certificates.AuthorityFile);
         // A path the receiver refuses to map stands for a pod without the sender's /dev/shm.
         await using var group = await GrpcGroup.StartAsync(2, transportOptions: new GrpcTransportOptions { Tls = tls, SharedMemoryDirectory = "/tmp" });
         await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, 22, 5_000));
@@ -105,7 +105,7 @@ public class DataChannelTests
     [Fact]
     public async Task A_peer_process_killed_mid_message_on_shared_memory_fails_the_survivor_at_once()
     {
-        var ports = Enumerable.Range(0, 4).Select(_ => Dtrain.Contracts.Hosting.Ports.FindFree()).ToArray();
+        var ports = Enumerable.Range(0, 4).Select(_ => Dtrain.Contracts.Network.Ports.FindFree()).ToArray();
         var environment = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = "kill-test-token" };
         string[] Rank(int r) => ["bench", "collectives", "--transport", "grpc", "--data-channel", "shm", "--ranks", "2", "--sizes", "64M",
             "--iters", "100000", "--warmup", "1", "--ports", string.Join(',', ports), "--rank", r.ToString()];

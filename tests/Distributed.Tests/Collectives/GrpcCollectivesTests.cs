@@ -2,7 +2,7 @@ using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.DataChannels;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Collectives;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Grpc.Core;
 using Grpc.Net.Client;
 using static Dtrain.Tests.Collectives.Conformance;

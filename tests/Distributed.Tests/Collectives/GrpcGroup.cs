@@ -1,6 +1,6 @@
 using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Grpc;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Graph.Service;
 
 namespace Dtrain.Tests.Collectives;

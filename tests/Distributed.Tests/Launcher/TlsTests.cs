@@ -1,5 +1,5 @@
 using Dtrain.Contracts.Coordinator;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
 using Grpc.Core;

@@ -1,5 +1,5 @@
 using Dtrain.Collectives.Transports.DataChannels;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 
 namespace Dtrain.Collectives.Transports.Grpc;
 

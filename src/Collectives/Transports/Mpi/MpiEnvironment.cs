@@ -1,5 +1,5 @@
 using System.Globalization;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 
 namespace Dtrain.Collectives.Transports.Mpi;
 

@@ -1,5 +1,5 @@
 using Dtrain.Collectives.Transports.Grpc;
-using Dtrain.Contracts.Hosting;
+using Dtrain.Contracts.Network;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
 using Dtrain.Graph.Service;

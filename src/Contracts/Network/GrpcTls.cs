@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Dtrain.Contracts.Hosting;
+namespace Dtrain.Contracts.Network;
 
 /// <summary>
 /// TLS for dtrain's gRPC endpoints, in one place for every server and client: the certificate a server presents

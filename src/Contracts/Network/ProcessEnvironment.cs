@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace Dtrain.Contracts.Hosting;
+namespace Dtrain.Contracts.Network;
 
 /// <summary>This process's environment variables, for readers that take them as a dictionary (tests pass their own).</summary>
 public static class ProcessEnvironment

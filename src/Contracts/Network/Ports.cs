@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Dtrain.Contracts.Hosting;
+namespace Dtrain.Contracts.Network;
 
 public static class Ports
 {
