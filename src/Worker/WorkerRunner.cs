@@ -1,10 +1,6 @@
-using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Distributed;
-using Dtrain.Distributed.Checkpoints;
 using Dtrain.Graph.Service;
-using Dtrain.Optimizers.Shampoo.Distributor;
-using Dtrain.TensorParallel.Grid;
 using Dtrain.Training;
 
 namespace Dtrain.Worker;
@@ -20,48 +16,6 @@ public static class WorkerRunner
     {
         var sampling = new SamplingEndpoint(new ServedPartition(presented => JobToken.Matches(options.JobToken, presented)));
         await using var job = await DistributedJob.InitAsync(options, log, [sampling], ct);
-        return await job.RunAsync((context, epochCt) => TrainAsync(context, sampling.Served, epochCt), ct);
-    }
-
-    private static async Task<TrainingResult> TrainAsync(DistributedContext context, ServedPartition served, CancellationToken ct)
-    {
-        var (job, comm, device, epoch) = (context.Job, context.Communicator, context.Device, context.Epoch);
-        var checkpoint = new DataParallelCheckpoint(job, context.Checkpoints.Report);
-        BlockPlacement placeBlocks = (costs, ranks, token) =>
-            context.PlaceShardsAsync(new ShardedWork("shampoo-blocks", costs, ranks, "bytes"), token);
-        CellPlacement placeCells = (costs, token) =>
-            context.PlaceShardsAsync(new ShardedWork("grid-cells", costs, epoch.WorldSize, "bytes", OnePerRank: true), token);
-        switch (job.Model)
-        {
-            case ModelKind.CannonMlp:
-                return await new TensorParallelTrainer(comm, job, device, new TensorParallelCheckpoint(job, checkpoint.Report), placeCells)
-                    .TrainAsync(context.Progress, ct);
-            case ModelKind.Graphsage:
-                try
-                {
-                    return await (await GraphTrainerAsync(context, served, checkpoint, placeBlocks, ct)).TrainAsync(context.Progress, ct);
-                }
-                finally
-                {
-                    served.Withdraw();
-                }
-            default:
-                return await new DataParallelTrainer(comm, job, device, checkpoint, placeBlocks).TrainAsync(context.Progress, ct);
-        }
-    }
-
-    /// <summary>
-    /// GraphSAGE on the partition the shard map gives this rank in its epoch (one per rank), reaching the others at
-    /// their owners' peer endpoints.
-    /// </summary>
-    private static async Task<GraphTrainer> GraphTrainerAsync(
-        DistributedContext context, ServedPartition served, DataParallelCheckpoint checkpoint, BlockPlacement placeBlocks, CancellationToken ct)
-    {
-        var (job, epoch) = (context.Job, context.Epoch);
-        var graph = GraphInputs.Open(job, epoch.WorldSize);
-        var owners = await context.PlaceShardsAsync(new ShardedWork("graph-partitions", graph.EdgeCounts, epoch.WorldSize, "edges", OnePerRank: true), ct);
-        var servedAt = owners.Select(owner => context.PeerAddresses[owner]).ToArray();
-        var graphPeers = new GraphPeers(served, servedAt, context.Options.JobToken, context.Options.Tls, TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds));
-        return new GraphTrainer(context.Communicator, job, context.Device, graph.Load(Array.IndexOf(owners, epoch.Rank)), graphPeers, checkpoint, placeBlocks);
+        return await job.RunAsync((context, epochCt) => BuiltInJobs.TrainAsync(context, sampling.Served, epochCt), ct);
     }
 }

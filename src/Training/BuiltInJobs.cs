@@ -1,0 +1,59 @@
+using Dtrain.Contracts.Jobs;
+using Dtrain.Distributed;
+using Dtrain.Distributed.Checkpoints;
+using Dtrain.Graph.Service;
+using Dtrain.Optimizers.Shampoo.Distributor;
+using Dtrain.TensorParallel.Grid;
+
+namespace Dtrain.Training;
+
+/// <summary>
+/// From a job to its trainer: the one place that reads the job's model and builds what trains it, each piece
+/// placed through the coordinator's shard map (Shampoo's blocks, the grid's cells, the graph's partitions). The
+/// optimizer comes from <see cref="ReplicatedOptimizer"/> (data-parallel) or the tensor-parallel trainer.
+/// </summary>
+public static class BuiltInJobs
+{
+    /// <summary>Trains the job's model in one epoch of <paramref name="context"/>; a graph job serves its partition through <paramref name="served"/>.</summary>
+    public static async Task<TrainingResult> TrainAsync(DistributedContext context, ServedPartition served, CancellationToken ct)
+    {
+        var (job, comm, device, epoch) = (context.Job, context.Communicator, context.Device, context.Epoch);
+        var checkpoint = new DataParallelCheckpoint(job, context.Checkpoints.Report);
+        BlockPlacement placeBlocks = (costs, ranks, token) =>
+            context.PlaceShardsAsync(new ShardedWork("shampoo-blocks", costs, ranks, "bytes"), token);
+        CellPlacement placeCells = (costs, token) =>
+            context.PlaceShardsAsync(new ShardedWork("grid-cells", costs, epoch.WorldSize, "bytes", OnePerRank: true), token);
+        switch (job.Model)
+        {
+            case ModelKind.CannonMlp:
+                return await new TensorParallelTrainer(comm, job, device, new TensorParallelCheckpoint(job, checkpoint.Report), placeCells)
+                    .TrainAsync(context.Progress, ct);
+            case ModelKind.Graphsage:
+                try
+                {
+                    return await (await GraphTrainerAsync(context, served, checkpoint, placeBlocks, ct)).TrainAsync(context.Progress, ct);
+                }
+                finally
+                {
+                    served.Withdraw();
+                }
+            default:
+                return await new DataParallelTrainer(comm, job, device, checkpoint, placeBlocks).TrainAsync(context.Progress, ct);
+        }
+    }
+
+    /// <summary>
+    /// GraphSAGE on the partition the shard map gives this rank in its epoch (one per rank), reaching the others at
+    /// their owners' peer endpoints.
+    /// </summary>
+    private static async Task<GraphTrainer> GraphTrainerAsync(
+        DistributedContext context, ServedPartition served, DataParallelCheckpoint checkpoint, BlockPlacement placeBlocks, CancellationToken ct)
+    {
+        var (job, epoch) = (context.Job, context.Epoch);
+        var graph = GraphInputs.Open(job, epoch.WorldSize);
+        var owners = await context.PlaceShardsAsync(new ShardedWork("graph-partitions", graph.EdgeCounts, epoch.WorldSize, "edges", OnePerRank: true), ct);
+        var servedAt = owners.Select(owner => context.PeerAddresses[owner]).ToArray();
+        var graphPeers = new GraphPeers(served, servedAt, context.Options.JobToken, context.Options.Tls, TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds));
+        return new GraphTrainer(context.Communicator, job, context.Device, graph.Load(Array.IndexOf(owners, epoch.Rank)), graphPeers, checkpoint, placeBlocks);
+    }
+}
