@@ -19,8 +19,6 @@ public interface IRendezvousGrain : IGrainWithStringKey
     /// <exception cref="TimeoutException">The epoch did not reach its minimum of workers within the join timeout.</exception>
     Task<RankAssignment?> GetAssignmentAsync(string workerId);
 
-    Task<int> GetJoinedCountAsync();
-
     /// <summary>The workers that joined the current epoch.</summary>
     Task<IReadOnlyList<string>> GetWorkerIdsAsync();
 

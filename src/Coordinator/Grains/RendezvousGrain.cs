@@ -110,8 +110,6 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
         return State.Ranks;
     }
 
-    public Task<int> GetJoinedCountAsync() => Task.FromResult(State.Joined.Count);
-
     public Task<IReadOnlyList<int>> GetMemberProcessIdsAsync() =>
         Task.FromResult<IReadOnlyList<int>>(State.Joined.Select(w => w.Registration.ProcessId).ToArray());
 

@@ -195,17 +195,17 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     {
         Authenticate(request.JobToken);
         var status = await JobGrain.GetStatusAsync();
-        int joined = await RendezvousGrain.GetJoinedCountAsync();
+        var members = await RendezvousGrain.GetMemberProcessIdsAsync();
         long checkpoint = await Checkpoints.GetLastCommittedAsync();
         var reply = new StatusReply
         {
             JobId = options.JobId,
             // Before any worker joined, a forming job is still pending.
-            State = status.State == JobState.Forming && joined == 0 ? "pending" : status.State.ToString().ToLowerInvariant(),
+            State = status.State == JobState.Forming && members.Count == 0 ? "pending" : status.State.ToString().ToLowerInvariant(),
             Epoch = status.Epoch,
             WorldSize = options.Job.Workers,
             MinWorkers = options.Job.MinimumWorkers,
-            Joined = joined,
+            Joined = members.Count,
             Restarts = status.Restarts,
             Steps = options.Job.Steps,
             LastCheckpointStep = checkpoint,
@@ -220,9 +220,27 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         }
         reply.Workers.AddRange(status.Progress.Select(p => new WorkerStatus
         {
-            Rank = p.Rank, Step = p.Step, Loss = p.Loss, SecondsSinceHeard = (DateTime.UtcNow - p.HeardAt).TotalSeconds,
+            Rank = p.Rank, Step = p.Step, Loss = p.Loss, Samples = p.Samples, SecondsSinceHeard = (DateTime.UtcNow - p.HeardAt).TotalSeconds,
         }));
+        reply.Results.AddRange(status.Results.Select(r => new FinishedRank
+        {
+            Rank = r.Rank, FinalLoss = r.FinalLoss, TestAccuracy = r.TestAccuracy, ParameterDigest = r.ParameterDigest, SamplesPerSecond = r.SamplesPerSecond,
+        }));
+        reply.MemberProcessIds.AddRange(members);
+        if (status.LastRestart is { } restart) reply.LastRestart = Shown(restart);
         return reply;
+    }
+
+    private static RestartStatus Shown(EpochRestart restart)
+    {
+        var shown = new RestartStatus
+        {
+            Epoch = restart.Epoch, Reason = restart.Reason, ReachedStep = restart.ReachedStep, ResumeStep = restart.ResumeStep,
+            // UTC by construction, whatever kind the state's storage gave it back as.
+            At = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(restart.At, DateTimeKind.Utc)),
+        };
+        if (restart.LostProcessId is { } lost) shown.LostProcessId = lost;
+        return shown;
     }
 
     private void Authenticate(string presented)

@@ -50,7 +50,7 @@ public sealed class RendezvousGrainTests : ClusterTest
         await rendezvous.JoinAsync(Worker(1) with { RequestedRank = 1 });
         Assert.Equal("rank 1 is already taken", (await rendezvous.JoinAsync(Worker(2) with { RequestedRank = 1 })).Refusal);
         Assert.Equal("rank 2 is not a rank of a job of 2 workers", (await rendezvous.JoinAsync(Worker(3) with { RequestedRank = 2 })).Refusal);
-        Assert.Equal(1, await rendezvous.GetJoinedCountAsync());
+        Assert.Equal([1], await rendezvous.GetMemberProcessIdsAsync());
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class RendezvousGrainTests : ClusterTest
         var refused = await rendezvous.JoinAsync(Worker(2));
         Assert.Null(refused.WorkerId);
         Assert.Equal("the job already has its 1 workers", refused.Refusal);
-        Assert.Equal(1, await rendezvous.GetJoinedCountAsync());
+        Assert.Equal([1], await rendezvous.GetMemberProcessIdsAsync());
     }
 
     [Fact]
