@@ -35,6 +35,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     public string Address => $"{Options.Tls.Scheme}://{Options.ListenAddress}:{Options.Job.Port}";
 
+    /// <summary>Where this process reaches its own gRPC endpoint: <see cref="Address"/>, or loopback when it listens on every address.</summary>
+    public string OwnAddress => IPAddress.Parse(Options.ListenAddress).Equals(IPAddress.Any)
+        ? $"{Options.Tls.Scheme}://{IPAddress.Loopback}:{Options.Job.Port}"
+        : Address;
+
     public string MetricsAddress => $"http://{Options.ListenAddress}:{Options.Job.Port + 1}/metrics";
 
     /// <summary>Where the Orleans dashboard is served, when <see cref="CoordinatorOptions.Dashboard"/> asks for it.</summary>

@@ -62,6 +62,20 @@ public sealed class GrpcTls
         return GrpcChannel.ForAddress(address, options);
     }
 
+    /// <summary>
+    /// A channel to this process's own endpoint at <paramref name="address"/>: it trusts exactly the certificate that
+    /// endpoint presents (<see cref="Certificate"/>), which need not name the address (loopback) nor chain to <see cref="Authority"/>.
+    /// </summary>
+    public GrpcChannel CreateOwnChannel(string address)
+    {
+        if (Certificate is not { } own) return GrpcChannel.ForAddress(address);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetRawCertData().AsSpan().SequenceEqual(own.RawData) },
+        };
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
+
     /// <summary>Why a call could not set up TLS (say, the server's certificate was not trusted); null if that was not why it failed.</summary>
     public static string? HandshakeFailure(RpcException e)
     {

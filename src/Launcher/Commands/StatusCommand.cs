@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
-using Dtrain.Contracts.Network;
-using Grpc.Core;
+using Dtrain.Launcher.Monitoring;
 
 namespace Dtrain.Launcher.Commands;
 
@@ -23,21 +21,8 @@ public static class StatusCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            string token = JobEnvironment.RequireJobToken(), address = parse.GetValue(coordinator)!;
-            using var channel = JobEnvironment.Tls().CreateChannel(address);
-            StatusReply status;
-            try
-            {
-                status = await new Contracts.Coordinator.Coordinator.CoordinatorClient(channel)
-                    .StatusAsync(new StatusRequest { JobToken = token }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
-            }
-            catch (RpcException e)
-            {
-                throw new DtrainException(e.StatusCode == StatusCode.Unauthenticated
-                    ? $"the coordinator at {address} refused the job token"
-                    : $"cannot reach the coordinator at {address}: {GrpcTls.HandshakeFailure(e) ?? e.Status.Detail}");
-            }
-            Print(Console.Out, status);
+            using var client = StatusClient.Connect(parse.GetValue(coordinator)!, JobEnvironment.RequireJobToken());
+            Print(Console.Out, await client.GetAsync(ct));
             return 0;
         });
         return command;
