@@ -53,10 +53,19 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>What this coordinator found of its job in Redis when it took over from a predecessor; null for a new job.</summary>
     public string? TakenOver { get; private set; }
 
-    /// <summary>The newest checkpoint this run committed, or 0.</summary>
-    public Task<long> LastCheckpointAsync() => Grains.GetGrain<ICheckpointCatalogGrain>(Options.JobId).GetLastCommittedAsync();
+    private IJobGrain Job => Grains.GetGrain<IJobGrain>(Options.JobId);
 
-    public IJobGrain Job => Grains.GetGrain<IJobGrain>(Options.JobId);
+    /// <summary>
+    /// Ends the current epoch if the process is one of its workers: its launcher saw it exit while training. The
+    /// next epoch forms, or the job fails when no restart is left.
+    /// </summary>
+    public Task ProcessExitedAsync(int processId, string reason) => Job.ProcessExitedAsync(processId, reason);
+
+    /// <summary>Ends <paramref name="epoch"/>, which failed (a launcher lost a worker it cannot name: MPI's), unless it is over already.</summary>
+    public Task EndEpochAsync(long epoch, string reason) => Job.EndEpochAsync(epoch, reason);
+
+    /// <summary>The job has failed for good (its launcher gave up).</summary>
+    public Task FailAsync(string reason) => Job.FailAsync(reason);
 
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
     {

@@ -26,9 +26,6 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Ends the current epoch if the process is one of its workers: it exited while training.</summary>
     Task ProcessExitedAsync(int processId, string reason);
 
-    /// <summary>The process ids of the workers that joined the current epoch.</summary>
-    Task<IReadOnlyList<int>> GetMemberProcessIdsAsync();
-
     /// <summary>Ends the current epoch, which trains with fewer than the most workers, so that a waiting worker can join the next.</summary>
     Task GrowAsync();
 

@@ -63,10 +63,9 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
 
     public async Task ProcessExitedAsync(int processId, string reason)
     {
-        if ((await GetMemberProcessIdsAsync()).Contains(processId)) await EndEpochAsync(State.Epoch, reason, processId);
+        var members = await GrainFactory.GetGrain<IRendezvousGrain>(JobId).GetMemberProcessIdsAsync();
+        if (members.Contains(processId)) await EndEpochAsync(State.Epoch, reason, processId);
     }
-
-    public Task<IReadOnlyList<int>> GetMemberProcessIdsAsync() => GrainFactory.GetGrain<IRendezvousGrain>(JobId).GetMemberProcessIdsAsync();
 
     public async Task GrowAsync()
     {

@@ -57,9 +57,6 @@ public sealed record EpochRestart
     [Id(4)] public required DateTime At { get; init; }
     /// <summary>The process declared lost, when one was: its launcher should make sure it is gone.</summary>
     [Id(5)] public int? LostProcessId { get; init; }
-
-    /// <summary>Steps trained since the last checkpoint, which the new epoch trains again.</summary>
-    public long LostSteps => Math.Max(0, ReachedStep - ResumeStep);
 }
 
 /// <summary>A worker's place in one epoch of the job: its rank and every rank's peer address.</summary>

@@ -57,7 +57,8 @@ public static class CoordinatorCommand
                 (coordinator.Options.Dashboard ? $", dashboard {coordinator.DashboardAddress}; " : "; ") +
                 (coordinator.TakenOver ?? $"waiting for {job.Workers} workers"));
             var restarts = new RestartReport(job, output);
-            var outcome = await JobWatch.FollowAsync(coordinator, output, status =>
+            using var statusClient = StatusClient.Of(coordinator);
+            var outcome = await JobWatch.FollowAsync(statusClient, job.Steps, output, status =>
             {
                 restarts.Observe(status);
                 return Task.CompletedTask;

@@ -4,7 +4,6 @@ using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
-using Dtrain.Coordinator.Grains;
 using Dtrain.Launcher.Monitoring;
 using Dtrain.Launcher.Runs;
 
@@ -44,6 +43,7 @@ public static class LocalJob
             Tls = JobEnvironment.Tls(),
         };
         await using var coordinator = await CoordinatorHost.StartAsync(options, ct);
+        using var statusClient = StatusClient.Of(coordinator);
         output.Say($"coordinator {coordinator.Address}, metrics {coordinator.MetricsAddress}");
         SayWhereItResumes(coordinator, output);
 
@@ -77,17 +77,17 @@ public static class LocalJob
         };
         try
         {
-            var outcome = await JobWatch.FollowAsync(coordinator, output, async status =>
+            var outcome = await JobWatch.FollowAsync(statusClient, job.Steps, output, async status =>
             {
                 restarts.Observe(status);
-                await workers.SuperviseAsync(status, coordinator.Job);
+                await workers.SuperviseAsync(status, coordinator);
             }, snapshot =>
             {
                 latest = snapshot;
                 restarts.Observe(snapshot);
             }, ct);
             await workers.WaitForExitAsync(ct);
-            var checkpoint = await SayLastCheckpointAsync(coordinator, output);
+            var checkpoint = SayLastCheckpoint(job, await statusClient.GetJobAsync(ct), output);
             outcome = outcome with { WallTime = started.Elapsed };
             output.Finish(Summary(RunSummary.Completed, checkpoint) with
             {
@@ -104,7 +104,7 @@ public static class LocalJob
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             workers.StopAll();
-            var checkpoint = await LastCheckpointAsync(coordinator);
+            var checkpoint = LastCheckpoint(job, await statusClient.GetJobAsync(CancellationToken.None));
             string said = "stopped every worker; " + (checkpoint is var (directory, step)
                 ? $"last checkpoint: {directory} (step {step}); resume with: {run.ResumeCommand}"
                 : "no checkpoint was committed, so a new run starts from step 0");
@@ -115,10 +115,11 @@ public static class LocalJob
         {
             // Stopped first, so that nothing a worker prints comes after the summary.
             workers.StopAll();
-            await coordinator.Job.FailAsync(failure.Message);
-            var checkpoint = await SayLastCheckpointAsync(coordinator, output);
+            await coordinator.FailAsync(failure.Message);
+            var failed = await statusClient.GetJobAsync(CancellationToken.None);
+            var checkpoint = SayLastCheckpoint(job, failed, output);
             // A worker's own last words say more than its peers' "lost the connection".
-            var epochBegan = (await coordinator.Job.GetStatusAsync()).LastRestart?.At ?? DateTime.MinValue;
+            var epochBegan = failed.LastRestart?.At ?? DateTime.MinValue;
             var error = workers.FirstFailureSince(epochBegan) is { } cause && !failure.Message.StartsWith(cause)
                 ? new DtrainException($"{cause} ({failure.Message})")
                 : failure;
@@ -129,17 +130,12 @@ public static class LocalJob
     }
 
     /// <summary>The newest committed checkpoint's directory and step, or null when the run committed none.</summary>
-    private static async Task<(string Directory, long Step)?> LastCheckpointAsync(CoordinatorHost coordinator)
-    {
-        var job = coordinator.Options.Job;
-        return job.Checkpoints.Every > 0 && await coordinator.LastCheckpointAsync() is > 0 and var step
-            ? (CheckpointStore.DirectoryOf(job.Checkpoints.Dir, step), step)
-            : null;
-    }
+    private static (string Directory, long Step)? LastCheckpoint(JobSpec job, JobView status) =>
+        job.Checkpoints.Every > 0 && status.LastCheckpoint is { } directory ? (directory, status.LastCheckpointStep) : null;
 
-    private static async Task<(string Directory, long Step)?> SayLastCheckpointAsync(CoordinatorHost coordinator, IRunOutput output)
+    private static (string Directory, long Step)? SayLastCheckpoint(JobSpec job, JobView status, IRunOutput output)
     {
-        var checkpoint = await LastCheckpointAsync(coordinator);
+        var checkpoint = LastCheckpoint(job, status);
         if (checkpoint is var (directory, step)) output.Say($"last checkpoint: {directory} (step {step})");
         return checkpoint;
     }

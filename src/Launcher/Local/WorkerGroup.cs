@@ -1,6 +1,6 @@
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
-using Dtrain.Coordinator.Grains;
+using Dtrain.Coordinator;
 using Dtrain.Launcher.Monitoring;
 using Dtrain.Launcher.Runs;
 
@@ -60,7 +60,7 @@ public sealed class WorkerGroup(
     }
 
     /// <summary>Replaces every failed or lost worker, after telling the job why its epoch cannot go on.</summary>
-    public async Task SuperviseAsync(JobStatus status, IJobGrain coordinatorJob)
+    public async Task SuperviseAsync(JobView status, CoordinatorHost coordinator)
     {
         if (status.LastRestart?.LostProcessId is { } lost && running.FirstOrDefault(c => c.ProcessId == lost) is { } hung)
         {
@@ -70,15 +70,15 @@ public sealed class WorkerGroup(
             output.Say($"worker {hung.Index} was lost; starting a replacement");
             Replace(hung);
         }
-        joined.UnionWith(await coordinatorJob.GetMemberProcessIdsAsync());
+        joined.UnionWith(status.MemberProcessIds);
         foreach (var failed in running.Where(c => c.HasFailed).OrderBy(c => c.ExitTime).ToList())
         {
             string failure = failed.DescribeFailure("worker");
             // The same command would fail again (a program that cannot start, a bad argument): replacing it would loop.
             if (job.Transport != TransportKind.Mpi && !joined.Contains(failed.ProcessId)) throw new DtrainException($"{failure} (before it joined the job, so it is not replaced)");
             output.Say($"{failure}; starting a replacement");
-            if (job.Transport == TransportKind.Mpi) await coordinatorJob.EndEpochAsync(status.Epoch, failure);
-            else await coordinatorJob.ProcessExitedAsync(failed.ProcessId, failure);
+            if (job.Transport == TransportKind.Mpi) await coordinator.EndEpochAsync(status.Epoch, failure);
+            else await coordinator.ProcessExitedAsync(failed.ProcessId, failure);
             Replace(failed);
         }
     }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
-using Dtrain.Coordinator;
-using Dtrain.Coordinator.Grains;
 
 namespace Dtrain.Launcher.Monitoring;
 
@@ -12,14 +10,14 @@ namespace Dtrain.Launcher.Monitoring;
 /// each rank of the epoch.
 /// </summary>
 public sealed record JobSnapshot(
-    long Epoch, int Step, int TotalSteps, double Loss, double SamplesPerSecond, TimeSpan? Remaining, IReadOnlyList<RankProgress> Ranks)
+    long Epoch, int Step, int TotalSteps, double Loss, double SamplesPerSecond, TimeSpan? Remaining, IReadOnlyList<RankView> Ranks)
 {
     /// <summary>Whether the job reached another step (or epoch) since <paramref name="previous"/>; polls in between see the same one.</summary>
     public bool IsNewStepSince(JobSnapshot? previous) => Epoch != previous?.Epoch || Step != previous.Step;
 }
 
 /// <summary>How a job ended: every rank's result, checked to be consistent.</summary>
-public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan WallTime)
+public sealed record JobOutcome(IReadOnlyList<RankResultView> Results, TimeSpan WallTime)
 {
     public double FinalLoss => Results[0].FinalLoss;
 
@@ -38,21 +36,21 @@ public sealed record JobOutcome(IReadOnlyList<RankResult> Results, TimeSpan Wall
 }
 
 /// <summary>
-/// Follows a job through its grain until it completes or fails, and checks the ranks agree: data parallelism is
-/// only correct if every rank ends with bitwise identical parameters.
+/// Follows a job through its coordinator's Status rpc until it completes or fails, and checks the ranks agree: data
+/// parallelism is only correct if every rank ends with bitwise identical parameters.
 /// </summary>
-public sealed class JobWatch(IJobGrain job, int totalSteps)
+public sealed class JobWatch(StatusClient coordinator, int totalSteps)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Follows the job a coordinator runs, with a progress view, until it completes or fails.</summary>
+    /// <summary>Follows a job of <paramref name="totalSteps"/> steps, with a progress view, until it completes or fails.</summary>
     /// <param name="supervise">Also sees every status (a launcher reacts to lost and failed workers there).</param>
     /// <param name="observe">Also sees every snapshot.</param>
     public static Task<JobOutcome> FollowAsync(
-        CoordinatorHost coordinator, IRunOutput output, Func<JobStatus, Task> supervise, Action<JobSnapshot> observe, CancellationToken ct)
+        StatusClient coordinator, int totalSteps, IRunOutput output, Func<JobView, Task> supervise, Action<JobSnapshot> observe, CancellationToken ct)
     {
-        var watch = new JobWatch(coordinator.Job, coordinator.Options.Job.Steps);
-        return output.FollowAsync(coordinator.Options.Job.Steps, onProgress => watch.WaitAsync(snapshot =>
+        var watch = new JobWatch(coordinator, totalSteps);
+        return output.FollowAsync(totalSteps, onProgress => watch.WaitAsync(snapshot =>
         {
             onProgress(snapshot);
             observe(snapshot);
@@ -60,17 +58,17 @@ public sealed class JobWatch(IJobGrain job, int totalSteps)
     }
 
     /// <param name="onProgress">Called with each new snapshot.</param>
-    /// <param name="supervise">Called with each status; it may throw to end the wait (a worker failed outside the grain's view).</param>
+    /// <param name="supervise">Called with each status; it may throw to end the wait (a worker failed outside the coordinator's view).</param>
     /// <param name="ct">Cancels the wait.</param>
-    public async Task<JobOutcome> WaitAsync(Action<JobSnapshot> onProgress, Func<JobStatus, Task> supervise, CancellationToken ct)
+    public async Task<JobOutcome> WaitAsync(Action<JobSnapshot> onProgress, Func<JobView, Task> supervise, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();
         (long Epoch, TimeSpan At, long Samples, int Step)? first = null;
         while (true)
         {
-            var status = await job.GetStatusAsync();
+            var status = await coordinator.GetJobAsync(ct);
             // Heartbeats before a rank's first step carry no progress.
-            var stepping = status.Progress.Where(p => p.Step > 0).ToArray();
+            var stepping = status.Ranks.Where(p => p.Step > 0).ToArray();
             if (stepping.Length > 0)
             {
                 long samples = stepping.Sum(p => p.Samples);
@@ -86,15 +84,10 @@ public sealed class JobWatch(IJobGrain job, int totalSteps)
                     stepping.Average(p => p.Loss),
                     seconds > 0 ? (samples - first.Value.Samples) / seconds : 0,
                     stepsPerSecond > 0 ? TimeSpan.FromSeconds(Math.Max(0, totalSteps - step) / stepsPerSecond) : null,
-                    status.Progress.Where(p => p.Epoch == status.Epoch).ToArray()));
+                    status.Ranks));
             }
-            switch (status.State)
-            {
-                case JobState.Completed:
-                    return Check(status.Results, started.Elapsed);
-                case JobState.Failed:
-                    throw new DtrainException(status.Failure!);
-            }
+            if (status.IsCompleted) return Check(status.Results, started.Elapsed);
+            if (status.IsFailed) throw new DtrainException(status.Failure!);
             // Once interrupted, a worker that exits (it may have had the Ctrl-C too) is not failed, nor replaced.
             ct.ThrowIfCancellationRequested();
             await supervise(status);
@@ -102,7 +95,7 @@ public sealed class JobWatch(IJobGrain job, int totalSteps)
         }
     }
 
-    private static JobOutcome Check(IReadOnlyList<RankResult> results, TimeSpan wallTime)
+    private static JobOutcome Check(IReadOnlyList<RankResultView> results, TimeSpan wallTime)
     {
         var digests = results.Select(r => r.ParameterDigest).Distinct().ToList();
         if (digests.Count != 1)

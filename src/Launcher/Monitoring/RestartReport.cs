@@ -1,18 +1,17 @@
 using Dtrain.Contracts.Jobs;
-using Dtrain.Coordinator.Grains;
 
 namespace Dtrain.Launcher.Monitoring;
 
 /// <summary>Says when an epoch ended and what it cost, and when its successor trains again.</summary>
 public sealed class RestartReport(JobSpec job, IRunOutput output)
 {
-    private EpochRestart? said;
-    private EpochRestart? awaitingProgress;
+    private RestartView? said;
+    private RestartView? awaitingProgress;
 
     /// <summary>Restarts so far (growing the world is not one).</summary>
     public int Restarts { get; private set; }
 
-    public void Observe(JobStatus status)
+    public void Observe(JobView status)
     {
         if (status.LastRestart is not { } restart || restart.Epoch == said?.Epoch) return;
         // Growing the world (a worker joined a short-handed epoch) is not a restart.

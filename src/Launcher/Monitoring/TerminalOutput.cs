@@ -1,5 +1,4 @@
 using System.Globalization;
-using Dtrain.Coordinator.Grains;
 using Spectre.Console;
 
 namespace Dtrain.Launcher.Monitoring;
@@ -81,6 +80,6 @@ public sealed class TerminalOutput(bool showRanks) : IRunOutput
         $"step {s.Step}/{s.TotalSteps}  loss {s.Loss:0.0000}  {s.SamplesPerSecond:0} samples/s" +
         (s.Remaining is { } eta ? $"  ETA {eta.ToString(eta.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture)}" : "");
 
-    private static string DescribeRank(RankProgress rank) =>
+    private static string DescribeRank(RankView rank) =>
         $"rank {rank.Rank}: step {rank.Step}, loss {rank.Loss:0.0000}, heard {(DateTime.UtcNow - rank.HeardAt).TotalSeconds:0.0} s ago";
 }

@@ -32,6 +32,8 @@ public class CheckpointReportTests
         async Task<RpcException> RefusedAsync(CheckpointReport report) =>
             await Assert.ThrowsAsync<RpcException>(() => client.ReportCheckpointAsync(report).ResponseAsync);
 
+        async Task<long> LastCheckpointAsync() => (await client.StatusAsync(new StatusRequest { JobToken = options.JobToken })).LastCheckpointStep;
+
         CheckpointReport Other(CheckpointReport report) => new(report) { Checksum = new string('0', report.Checksum.Length) };
 
         var first = Report(1, 10);
@@ -44,7 +46,7 @@ public class CheckpointReportTests
         await client.ReportCheckpointAsync(last);
 
         Assert.Equal(10, CheckpointStore.LatestValid(directory.Path, out _)!.Step);
-        Assert.Equal(10, await host.LastCheckpointAsync());
+        Assert.Equal(10, await LastCheckpointAsync());
         await client.ReportCheckpointAsync(last);   // delivered again after the commit, e.g. to a coordinator that took over
         Assert.Equal(10, CheckpointStore.LatestValid(directory.Path, out _)!.Step);
         Assert.Equal("step 10 is not after the last committed checkpoint (step 10)", (await RefusedAsync(Other(last))).Status.Detail);
@@ -53,11 +55,11 @@ public class CheckpointReportTests
         Assert.Equal("a world of 3 is not a world of this job (1 to 2 workers)", (await RefusedAsync(Report(0, 20, worldSize: 3))).Status.Detail);
         // A world that shrank to one rank commits its checkpoints alone; ranks of one step must agree on the world.
         await client.ReportCheckpointAsync(Report(0, 20, worldSize: 1));
-        Assert.Equal(20, await host.LastCheckpointAsync());
+        Assert.Equal(20, await LastCheckpointAsync());
         await client.ReportCheckpointAsync(Report(1, 40));
         Assert.Equal("rank 0 wrote step 40 in a world of 1, rank 1 in one of 2", (await RefusedAsync(Report(0, 40, worldSize: 1))).Status.Detail);
         // A shard of an epoch that is over is refused with ABORTED: its worker leaves that epoch.
-        await host.Job.EndEpochAsync(1, "rank 1 was lost");
+        await host.EndEpochAsync(1, "rank 1 was lost");
         var stale = await RefusedAsync(Report(1, 50));
         Assert.Equal((StatusCode.Aborted, "epoch 1 is over"), (stale.StatusCode, stale.Status.Detail));
         Assert.Equal("epoch 7 is not an epoch of this job (the current one is 2)", (await RefusedAsync(Report(1, 50, epoch: 7))).Status.Detail);

@@ -1,7 +1,6 @@
 using Dtrain.Contracts.Coordinator;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
-using Dtrain.Coordinator.Grains;
 using Grpc.Net.Client;
 
 namespace Dtrain.Tests.Coordinator;
@@ -60,8 +59,9 @@ public class CoordinatorHostTests
         await link.FailAsync(new Epoch(1, joined.WorkerId, 0, 2), "rank 0: partition-0.dtgp is corrupted", default);
         await Task.Delay(TimeSpan.FromSeconds(1.5));   // three heartbeat timeouts
 
-        var status = await host.Job.GetStatusAsync();
-        Assert.Equal((JobState.Failed, "rank 0: partition-0.dtgp is corrupted"), (status.State, status.Failure));
+        using var channel = GrpcChannel.ForAddress(host.Address);
+        var status = await new Contracts.Coordinator.Coordinator.CoordinatorClient(channel).StatusAsync(new StatusRequest { JobToken = options.JobToken });
+        Assert.Equal(("failed", "rank 0: partition-0.dtgp is corrupted"), (status.State, status.Failure));
     }
 
     /// <summary>A worker whose epoch ends mid-call cancels the call; that must read as the epoch's end, not as a fault.</summary>
