@@ -89,16 +89,16 @@ public sealed class GraphTrainer(
             ulong key = CounterRandom.Key(job.Seed, SampleStream, (long)step * comm.Size + partition.Id);
             var batch = task.TrainingBatch(batchExamples, key);
             using var sampled = await sampler.SampleAsync(batch.Seeds, key, token);
-            double batchLoss = ComputeGradients(model, sampled, batch);
+            double batchLoss = ComputeGradients(model, optimizer, sampled, batch);
             await optimizer.StepAsync(token);
             return batchLoss;
         }
     }
 
-    private double ComputeGradients(GraphSage model, MiniBatch sampled, TrainingBatch batch)
+    private double ComputeGradients(GraphSage model, ReplicatedOptimizer optimizer, MiniBatch sampled, TrainingBatch batch)
     {
         using var scope = NewDisposeScope();
-        model.zero_grad();
+        optimizer.ZeroGrad();
         var loss = batch.Loss(Forward(model, sampled));
         loss.backward();
         return loss.item<float>();

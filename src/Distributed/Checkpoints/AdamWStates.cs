@@ -30,7 +30,10 @@ public static class AdamWStates
         }
     };
 
-    /// <summary>Frees a state read or gathered for a checkpoint (not an optimizer's own, whose views share its memory).</summary>
+    /// <summary>
+    /// Frees a state read, gathered or taken from <see cref="FlatAdamW.State"/> for a checkpoint: the latter's tensors
+    /// are views, whose handles alone are freed while the optimizer's moments keep their memory.
+    /// </summary>
     public static void Dispose(AdamWState state)
     {
         foreach (var moments in state.Parameters)
