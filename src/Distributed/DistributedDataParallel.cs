@@ -36,6 +36,10 @@ public sealed record DataParallelOptions
 /// only by the module that owns it; otherwise the affected buckets are reduced after backward. The result is the same
 /// either way, bit for bit.
 /// </para>
+/// <para>
+/// When the gradients are views of flat buffers (<see cref="Optimizers.Flat.FlatParameters"/>, made before this),
+/// each bucket is a span of a flat gradient, all-reduced in place instead of being copied out and back.
+/// </para>
 /// </summary>
 public sealed class DistributedDataParallel : IDisposable
 {

@@ -57,6 +57,7 @@ public sealed class ReplicatedOptimizer : IDisposable
         }
         var adam = new FlatAdamW(flat, options);
         DtrainMetrics.OptimizerStateBytes.WithLabels(rank).Set(adam.StateBytes);
+        // Made after the flat buffers, its buckets find the gradients there and all-reduce them in place.
         return new ReplicatedOptimizer(model, await DistributedDataParallel.CreateAsync(model, comm, DataParallelOptions.From(job), ct), null, flat, adam, null);
     }
 

@@ -6,8 +6,8 @@ namespace Dtrain.Collectives.DataParallel;
 
 /// <summary>
 /// Averages gradients across ranks the way PyTorch DDP does: parameters are grouped, in reverse order, into
-/// buckets of at most a set size, and each bucket's gradients are packed into one flat tensor and all-reduced in
-/// one collective (<see cref="GradientBucket"/>). Optionally a bucket travels as bfloat16, halving the bytes on the
+/// buckets of at most a set size, and each bucket's gradients are packed into one flat tensor (or, when they are
+/// views of one flat buffer, all-reduced where they lie) in one collective (<see cref="GradientBucket"/>). Optionally a bucket travels as bfloat16, halving the bytes on the
 /// wire. <see cref="AverageAsync"/> reduces the buckets one after another once backward has finished;
 /// <see cref="OverlappedGradientSync"/> starts each during backward instead.
 /// </summary>

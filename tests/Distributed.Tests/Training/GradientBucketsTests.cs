@@ -2,6 +2,8 @@ using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Training;
 using Dtrain.Collectives.DataParallel;
+using Dtrain.Optimizers.Flat;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dtrain.Tests.Training;
@@ -15,6 +17,25 @@ public class GradientBucketsTests
         var buckets = GradientBuckets.Assign(bytes, capacity: 300);
         Assert.Equal([[5, 4], [3], [2, 1], [0]], buckets);
         Assert.Equal([[5, 4, 3, 2, 1, 0]], GradientBuckets.Assign(bytes, capacity: 10_000));
+    }
+
+    [Fact]
+    public void A_bucket_of_flat_gradients_is_reduced_in_the_flat_buffer_and_a_replaced_gradient_is_copied_in_and_back()
+    {
+        using var model = nn.Sequential(nn.Linear(6, 9), nn.Tanh(), nn.Linear(9, 4));
+        using var flat = new FlatParameters(model.parameters());
+        using var buckets = new GradientBuckets(model.named_parameters(), bucketBytes: 1 << 20, compressToBFloat16: false);
+        var (replaced, kept) = (model.parameters().First(), model.parameters().Last());
+        replaced.grad = ones_like(replaced);
+
+        var packed = buckets[0].Pack();
+        Assert.Equal(flat.Groups[0].Gradients.storage<float>().data_ptr(), packed.storage<float>().data_ptr());
+        Assert.Equal(flat.Groups[0].Used, packed.numel());
+        Assert.All(flat.ViewOf(flat.Slots[0], packed).data<float>().ToArray(), value => Assert.Equal(1f, value));
+        packed.copy_(tensor(packed.data<float>().ToArray().Select(value => value + 1).ToArray()));   // what an all-reduce writes
+        buckets[0].Unpack();
+        Assert.All(replaced.grad.data<float>().ToArray(), value => Assert.Equal(2f, value));
+        Assert.All(kept.grad!.data<float>().ToArray(), value => Assert.Equal(1f, value));
     }
 
     private static Task<TrainingResult[]> TrainAsync(int ranks, JobSpec job) =>
