@@ -12,19 +12,14 @@ namespace Dtrain.Tests.Launcher;
 public class InterruptTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
-    private const string Steps = "2000";
     private static readonly Regex Interrupted = new(
         @"^dtrain: interrupted: stopped every worker; last checkpoint: (\S+) \(step (\d+)\); resume with: dtrain (.+ --resume)$");
 
-    /// <summary>
-    /// Starts a job that checkpoints every 5 steps, waits for its first committed checkpoint, and sends the signal.
-    /// The job runs long enough (about 15 s on 2 cores) that the signal lands mid-run even when a loaded machine
-    /// delays this test's polling by seconds.
-    /// </summary>
+    /// <summary>Starts a job that checkpoints every 5 steps, waits for its first committed checkpoint, and sends the signal.</summary>
     private static async Task<(DtrainProcess Run, IReadOnlyList<int> Workers)> InterruptAfterFirstCheckpointAsync(TempDirectory directory, string signal)
     {
         string checkpoints = directory.File("ckpt");
-        var run = DtrainProcess.Start(["run", "--steps", Steps, "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
+        var run = DtrainProcess.Start(["run", "--steps", "600", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
             "--checkpoint-every", "5", "--checkpoint-dir", checkpoints, "--run-dir", directory.File("run")]);
         var deadline = DateTime.UtcNow + Limit;
         while (!Directory.Exists(checkpoints) || Directory.GetFiles(checkpoints, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length == 0)
@@ -64,7 +59,7 @@ public class InterruptTests
         var resumed = await DtrainProcess.RunAsync(Limit, said.Groups[3].Value.Split(' '));
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains($"resuming from {checkpoint} (step {said.Groups[2].Value})", resumed.Stdout);
-        Assert.Contains($"done: {Steps} steps on 2 workers", resumed.Stdout);
+        Assert.Contains("done: 600 steps on 2 workers", resumed.Stdout);
     }
 
     [Fact]
