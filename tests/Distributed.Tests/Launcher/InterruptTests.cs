@@ -33,7 +33,7 @@ public class InterruptTests
         return (run, workers);
     }
 
-    [Fact]
+    [SigintFact]
     public async Task Ctrl_c_stops_every_worker_names_the_last_checkpoint_and_its_resume_command_works()
     {
         using var directory = new TempDirectory();
