@@ -56,46 +56,36 @@ public sealed class JobOptions
     public JobSpec Read(ParseResult parse)
     {
         var file = parse.GetValue(File);
-        var document = (JsonObject)Defaults.DeepClone();
-        var jobFile = file is null ? null : JobFile.Load(file.FullName);
-        if (jobFile is not null) Merge(document, jobFile.Document);
-        var given = flags.Where(flag => parse.GetResult(flag.Option) is not null).ToArray();
-        foreach (var flag in given) SetAt(document, flag.Path, ValueOf(flag, parse));
-        JobSpec spec;
-        try
-        {
-            spec = JobJson.FromNode(document);
-        }
-        catch (JobFieldException problem)
-        {
-            var fromFlag = given.FirstOrDefault(flag => problem.Path == flag.Path);
-            throw fromFlag is not null || jobFile is null
-                ? new UsageException($"invalid job: {problem.Naming(fromFlag?.Option.Name ?? problem.Path)}")
-                : jobFile.Locate(problem);
-        }
+        var given = flags.Where(flag => parse.GetResult(flag.Option) is not null).Select(flag => (flag, ValueOf(flag, parse))).ToArray();
+        var spec = Layer(file is null ? null : JobFile.Load(file.FullName), given);
         // Workers may run elsewhere than the launcher's directory: hand them absolute paths.
-        spec = spec with
+        return spec with
         {
             Data = FullPath(spec.Data),
             Graph = spec.Graph with { Dir = FullPath(spec.Graph.Dir) },
             Checkpoints = spec.Checkpoints with { Dir = FullPath(spec.Checkpoints.Dir) },
         };
-        return spec;
     }
 
     /// <summary>The job a job file alone describes (defaults for what it leaves out).</summary>
-    public static JobSpec FromFile(FileInfo file)
+    public static JobSpec FromFile(FileInfo file) => Layer(JobFile.Load(file.FullName), []);
+
+    /// <summary>The defaults, the job file's document over them and the given flags' values over that, read as a job; a problem names its flag or its line.</summary>
+    private static JobSpec Layer(JobFile? jobFile, IReadOnlyList<(JobFlag Flag, JsonNode? Value)> given)
     {
-        var jobFile = JobFile.Load(file.FullName);
         var document = (JsonObject)Defaults.DeepClone();
-        Merge(document, jobFile.Document);
+        if (jobFile is not null) Merge(document, jobFile.Document);
+        foreach (var (flag, value) in given) SetAt(document, flag.Path, value);
         try
         {
             return JobJson.FromNode(document);
         }
         catch (JobFieldException problem)
         {
-            throw jobFile.Locate(problem);
+            var fromFlag = given.Select(g => g.Flag).FirstOrDefault(flag => problem.Path == flag.Path);
+            throw fromFlag is not null || jobFile is null
+                ? new UsageException($"invalid job: {problem.Naming(fromFlag?.Option.Name ?? problem.Path)}")
+                : jobFile.Locate(problem);
         }
     }
 
