@@ -19,8 +19,7 @@ public static class BuiltInJobs
     {
         var (job, comm, device, epoch) = (context.Job, context.Communicator, context.Device, context.Epoch);
         var checkpoint = new DataParallelCheckpoint(job, context.Checkpoints.Report);
-        BlockPlacement placeBlocks = (costs, ranks, token) =>
-            context.PlaceShardsAsync(new ShardedWork("shampoo-blocks", costs, ranks, "bytes"), token);
+        var placeBlocks = new ShardMapBlockPlacement(context);
         CellPlacement placeCells = (costs, token) =>
             context.PlaceShardsAsync(new ShardedWork("grid-cells", costs, epoch.WorldSize, "bytes", OnePerRank: true), token);
         switch (job.Model)
@@ -47,7 +46,7 @@ public static class BuiltInJobs
     /// their owners' peer endpoints.
     /// </summary>
     private static async Task<GraphTrainer> GraphTrainerAsync(
-        DistributedContext context, ServedPartition served, DataParallelCheckpoint checkpoint, BlockPlacement placeBlocks, CancellationToken ct)
+        DistributedContext context, ServedPartition served, DataParallelCheckpoint checkpoint, IBlockPlacement placeBlocks, CancellationToken ct)
     {
         var (job, epoch) = (context.Job, context.Epoch);
         var graph = GraphInputs.Open(job, epoch.WorldSize);

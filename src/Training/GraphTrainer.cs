@@ -24,7 +24,7 @@ namespace Dtrain.Training;
 /// <param name="checkpoint">Writes and loads the job's checkpoints; null for a job that takes none.</param>
 /// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
 public sealed class GraphTrainer(
-    Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers, DataParallelCheckpoint? checkpoint = null, BlockPlacement? placeBlocks = null)
+    Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers, DataParallelCheckpoint? checkpoint = null, IBlockPlacement? placeBlocks = null)
 {
     public const int HiddenWidth = 64;
     private const long BatchStream = 11, SampleStream = 12, EvaluationStream = 13;

@@ -37,7 +37,7 @@ public sealed class ReplicatedOptimizer : IDisposable
 
     /// <param name="ct">The training's token; it also cancels the all-reduces that overlap backward.</param>
     /// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
-    public static async Task<ReplicatedOptimizer> CreateAsync(nn.Module model, Communicator comm, JobSpec job, CancellationToken ct, BlockPlacement? placeBlocks = null)
+    public static async Task<ReplicatedOptimizer> CreateAsync(nn.Module model, Communicator comm, JobSpec job, CancellationToken ct, IBlockPlacement? placeBlocks = null)
     {
         if (job.Optimizer == OptimizerKind.Shampoo)
         {

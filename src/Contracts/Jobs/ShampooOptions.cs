@@ -87,7 +87,7 @@ public sealed record ShampooOptions
     /// <summary>Precision of the factor matrices and their inverse roots: fp32 or fp64.</summary>
     public Precision FactorMatrixDtype { get; init; } = Precision.Fp32;
 
-    /// <summary>Precision of the all-gathered search directions: fp32 or bf16 (half the bytes).</summary>
+    /// <summary>Precision of the search directions where they cross ranks (all-gathered): fp32, bf16 (half the bytes) or fp64 (float64 parameters, bitwise one process).</summary>
     public Precision CommunicationDtype { get; init; } = Precision.Fp32;
 
     /// <summary>How many ranks share the preconditioner work; the world is cut into groups of consecutive ranks. Null means all.</summary>
@@ -118,7 +118,6 @@ public sealed record ShampooOptions
         if (Grafting is GraftingType.Rmsprop or GraftingType.Adam && GraftingBeta2 is <= 0 or >= 1)
             yield return $"grafting_beta2 must be in (0, 1), got {GraftingBeta2}";
         if (FactorMatrixDtype is not (Precision.Fp32 or Precision.Fp64)) yield return $"factor_matrix_dtype must be fp32 or fp64, got {FactorMatrixDtype}";
-        if (CommunicationDtype is not (Precision.Fp32 or Precision.Bf16)) yield return $"communication_dtype must be fp32 or bf16, got {CommunicationDtype}";
         if (NumTrainersPerGroup < 1) yield return $"num_trainers_per_group must be at least 1, got {NumTrainersPerGroup}";
         foreach (var (order, exponents) in InverseExponentOverride)
         {

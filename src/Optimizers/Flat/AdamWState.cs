@@ -1,5 +1,4 @@
 using Dtrain.Contracts;
-using Dtrain.Optimizers.Shampoo;
 using static TorchSharp.torch;
 
 namespace Dtrain.Optimizers.Flat;
@@ -28,8 +27,8 @@ public sealed record AdamWState(long Step, IReadOnlyList<AdamWMoments> Parameter
         writer.Write(Parameters.Count);
         foreach (var (expAvg, expAvgSq) in Parameters)
         {
-            StateFormat.Write(writer, expAvg);
-            StateFormat.Write(writer, expAvgSq);
+            TensorFormat.Write(writer, expAvg);
+            TensorFormat.Write(writer, expAvgSq);
         }
     }
 
@@ -46,8 +45,8 @@ public sealed record AdamWState(long Step, IReadOnlyList<AdamWMoments> Parameter
         var moments = parameters.Slots.Select((slot, i) =>
         {
             var (expAvg, expAvgSq) = (zeros_like(slot.Parameter).DetachFromDisposeScope(), zeros_like(slot.Parameter).DetachFromDisposeScope());
-            StateFormat.ReadInto(reader, expAvg, $"parameter {i}'s exp_avg");
-            StateFormat.ReadInto(reader, expAvgSq, $"parameter {i}'s exp_avg_sq");
+            TensorFormat.ReadInto(reader, expAvg, $"parameter {i}'s exp_avg");
+            TensorFormat.ReadInto(reader, expAvgSq, $"parameter {i}'s exp_avg_sq");
             return new AdamWMoments(expAvg, expAvgSq);
         }).ToArray();
         return new AdamWState(step, moments);

@@ -26,9 +26,10 @@ public class ShampooStateTests
         public Problem(float[]? values = null)
         {
             var generator = new Generator(21);
-            Parameters = [("w", new Parameter(randn([6, 5], generator: generator))), ("b", new Parameter(randn([5], generator: generator))), ("c", new Parameter(randn([2, 3, 5], generator: generator)))];
+            // At max_preconditioner_dim 4, w's and b's blocks come in equal shapes and are stacked.
+            Parameters = [("w", new Parameter(randn([6, 9], generator: generator))), ("b", new Parameter(randn([9], generator: generator))), ("c", new Parameter(randn([2, 3, 9], generator: generator)))];
             x = randn([16, 6], generator: generator);
-            y = randn([16, 5], generator: generator);
+            y = randn([16, 9], generator: generator);
             if (values is not null)
             {
                 using var noGrad = no_grad();

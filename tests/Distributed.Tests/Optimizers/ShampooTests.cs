@@ -15,29 +15,33 @@ public class ShampooTests
     private const int Steps = 6;
 
     /// <summary>
-    /// A small regression problem with a matrix, a vector and a 3-D parameter; seeded, non-symmetric data, drawn on
-    /// the CPU and trained on <paramref name="device"/> (the CPU by default).
+    /// A small regression problem with two matrices, a vector and a 3-D parameter; seeded, non-symmetric data,
+    /// drawn on the CPU and trained on <paramref name="device"/> (the CPU by default). At max_preconditioner_dim 4
+    /// the blocks come in equal shapes, within a parameter and across w and v, so that they are stacked; the 3-D
+    /// parameter's blocks are preconditioned along a middle dim too.
     /// </summary>
     private static float[] Train(Func<IReadOnlyList<(string, Parameter)>, Action> optimizer, int seed = 7, Device? device = null)
     {
         var generator = new Generator((ulong)seed);
         var on = device ?? CPU;
-        var w = new Parameter(randn([6, 5], generator: generator).to(on));
-        var b = new Parameter(randn([5], generator: generator).to(on));
-        var c = new Parameter(randn([2, 3, 5], generator: generator).to(on));
+        var w = new Parameter(randn([6, 9], generator: generator).to(on));
+        var b = new Parameter(randn([9], generator: generator).to(on));
+        var c = new Parameter(randn([2, 3, 9], generator: generator).to(on));
+        var v = new Parameter(randn([9, 4], generator: generator).to(on));
         var x = randn([16, 6], generator: generator).to(on);
-        var y = randn([16, 5], generator: generator).to(on);
-        var step = optimizer([("w", w), ("b", b), ("c", c)]);
+        var y = randn([16, 4], generator: generator).to(on);
+        var parameters = new[] { w, b, c, v };
+        var step = optimizer([("w", w), ("b", b), ("c", c), ("v", v)]);
         using var s = new HeldScalars();
         for (int i = 0; i < Steps; i++)
         {
-            foreach (var p in new[] { w, b, c }) p.grad?.zero_();
-            var prediction = x.matmul(w).add(b, s.Of(1)).tanh() * c.sum(new long[] { 0, 1 });
+            foreach (var p in parameters) p.grad?.zero_();
+            var prediction = (x.matmul(w).add(b, s.Of(1)).tanh() * c.sum(new long[] { 0, 1 })).matmul(v);
             (prediction - y).pow(s.Of(2)).mean().backward();
             step();
         }
-        Assert.All(new[] { w, b, c }, p => Assert.Equal(on.type, p.device_type));
-        return cat([w.flatten(), b.flatten(), c.flatten()]).detach().cpu().data<float>().ToArray();
+        Assert.All(parameters, p => Assert.Equal(on.type, p.device_type));
+        return cat(parameters.Select(p => p.flatten()).ToArray()).detach().cpu().data<float>().ToArray();
     }
 
     private static Func<IReadOnlyList<(string, Parameter)>, Action> Shampoo(ShampooOptions options) => parameters =>
@@ -223,13 +227,17 @@ public class ShampooTests
         AssertClose(oracle, distributed[0], tolerance: 1e-3);
     }
 
-    /// <summary>bf16 directions: a single process rounds them as the all-gather does, so the results still match bitwise.</summary>
+    /// <summary>
+    /// bf16 directions: the communication dtype applies only where directions cross ranks, so every rank applies the
+    /// same rounded directions (its own included) and the result stays near the unrounded single process.
+    /// </summary>
     [Fact]
-    public async Task Bf16_communication_moves_fewer_bytes_and_still_equals_single_process_bitwise()
+    public async Task Bf16_communication_moves_fewer_bytes_and_keeps_the_ranks_equal()
     {
         var options = new ShampooOptions { LearningRate = 0.05, Grafting = GraftingType.Adam, GraftingEpsilon = 1e-8, MaxPreconditionerDim = 4, Epsilon = 1e-6, PreconditionFrequency = 2 };
         var bf16 = options with { CommunicationDtype = Precision.Bf16 };
-        var single = Train(p => new ShampooOptimizer(p, bf16).Step);
+        var single = Train(p => new ShampooOptimizer(p, options).Step);
+        Assert.Equal(single, Train(p => new ShampooOptimizer(p, bf16).Step));   // one process rounds nothing
         var bytes = new long[2];
         var group = Dtrain.Collectives.Transports.InProcess.InProcessGroup.Create(2);
         var distributed = await Task.WhenAll(group.Select(comm => Task.Run(() => Train(p =>
@@ -240,8 +248,14 @@ public class ShampooTests
             return () => shampoo.StepAsync().GetAwaiter().GetResult();
         }))));
 
-        Assert.All(distributed, result => Assert.Equal(single, result));
-        Assert.NotEqual(Train(p => new ShampooOptimizer(p, options).Step), single);
+        Assert.Equal(distributed[0], distributed[1]);
+        Assert.NotEqual(single, distributed[0]);
+        // bf16 keeps 8 bits of mantissa: each step's direction is off by up to 2^-8 of itself, so the parameters
+        // end within a few percent of their change, not bitwise.
+        var untrained = Train(_ => () => { });
+        double change = single.Zip(untrained, (a, b) => Math.Abs(a - b)).Max();
+        double difference = single.Zip(distributed[0], (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(difference < 0.03 * change, $"bf16 directions moved the result by {difference}, {difference / change:P1} of the change {change}");
         // Not exactly half: block costs are rounded up to 64 bytes, so the assignment and padding change too.
         Assert.True(bytes[1] < bytes[0], $"bf16 moves {bytes[1]} bytes a step, fp32 {bytes[0]}");
     }

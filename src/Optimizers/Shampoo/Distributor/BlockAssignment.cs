@@ -1,9 +1,8 @@
 namespace Dtrain.Optimizers.Shampoo.Distributor;
 
 /// <summary>
-/// Which rank computes which block (reference section 4): greedy longest-processing-time
-/// (<see cref="Contracts.Placement.LongestProcessingTime"/>) over the blocks' costs. A block's cost is its size in
-/// bytes rounded up to 64.
+/// What a block costs its owner when the blocks are placed (reference section 4): its size in bytes of the
+/// communication dtype, rounded up to 64.
 /// </summary>
 public static class BlockAssignment
 {

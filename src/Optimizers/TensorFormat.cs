@@ -1,17 +1,14 @@
 using Dtrain.Contracts;
 using static TorchSharp.torch;
 
-namespace Dtrain.Optimizers.Shampoo;
+namespace Dtrain.Optimizers;
 
 /// <summary>
-/// Shampoo state on disk: a magic string and version, then per block its global index and tensors, each as
-/// dtype, shape and raw bytes. Loading copies into state tensors that already exist, checking shape and dtype.
+/// An optimizer state tensor on disk: dtype, shape and raw bytes. Reading copies into a state tensor that already
+/// exists, checking its shape and dtype.
 /// </summary>
-internal static class StateFormat
+internal static class TensorFormat
 {
-    public const string Magic = "dtrain-shampoo-state";
-    public const int Version = 1;
-
     public static void Write(BinaryWriter writer, Tensor tensor)
     {
         using var host = tensor.cpu().contiguous();
@@ -23,9 +20,7 @@ internal static class StateFormat
 
     public static void ReadInto(BinaryReader reader, Tensor tensor, string what)
     {
-        var dtype = (ScalarType)reader.ReadInt32();
-        var shape = new long[reader.ReadInt64()];
-        for (int d = 0; d < shape.Length; d++) shape[d] = reader.ReadInt64();
+        var (dtype, shape) = ReadHeader(reader);
         if (dtype != tensor.dtype || !shape.SequenceEqual(tensor.shape))
         {
             throw new DtrainException(
@@ -34,5 +29,21 @@ internal static class StateFormat
         using var host = empty(shape, dtype, CPU);
         reader.ReadExactly(host.bytes);
         tensor.copy_(host);
+    }
+
+    /// <summary>Reads past one tensor.</summary>
+    public static void Skip(BinaryReader reader)
+    {
+        var (dtype, shape) = ReadHeader(reader);
+        using var host = empty(shape, dtype, CPU);
+        reader.ReadExactly(host.bytes);
+    }
+
+    private static (ScalarType Type, long[] Shape) ReadHeader(BinaryReader reader)
+    {
+        var dtype = (ScalarType)reader.ReadInt32();
+        var shape = new long[reader.ReadInt64()];
+        for (int d = 0; d < shape.Length; d++) shape[d] = reader.ReadInt64();
+        return (dtype, shape);
     }
 }
