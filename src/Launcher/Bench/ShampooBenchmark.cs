@@ -12,12 +12,17 @@ using static TorchSharp.torch;
 
 namespace Dtrain.Launcher.Bench;
 
-/// <summary>One optimizer configuration's timed steps: each the slowest rank's time of that step, in seconds.</summary>
-public sealed record ShampooBenchRow(string Optimizer, int? Frequency, int WarmupSteps, double[] StepSeconds, long AllGatherBytesPerStep)
+/// <summary>
+/// One optimizer configuration's timed steps: each the slowest rank's time of that step, and of its optimizer
+/// update alone (after the gradients are averaged; Shampoo's all-gather included), in seconds.
+/// </summary>
+public sealed record ShampooBenchRow(string Optimizer, int? Frequency, int WarmupSteps, double[] StepSeconds, double[] UpdateSeconds, long AllGatherBytesPerStep)
 {
     public double MedianSeconds => Median.Of(StepSeconds);
 
     public double MeanSeconds => StepSeconds.Average();
+
+    public double MedianUpdateSeconds => Median.Of(UpdateSeconds);
 }
 
 /// <summary>What one benchmark run measured, and on what.</summary>
@@ -97,6 +102,7 @@ public sealed record ShampooBenchmark(
 
         int warmup = WarmupSteps(frequency);
         var seconds = new double[TimedSteps(frequency)];
+        var updateSeconds = new double[seconds.Length];
         for (int step = 0; step < warmup + seconds.Length; step++)
         {
             if (step == warmup) await comm.BarrierAsync(ct);
@@ -107,14 +113,21 @@ public sealed record ShampooBenchmark(
                 long started = Stopwatch.GetTimestamp();
                 ComputeGradients(model, inputs, labels);
                 await buckets.AverageAsync(comm, ct);
+                if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
+                long updateStarted = Stopwatch.GetTimestamp();
                 if (shampoo is not null) await shampoo.StepAsync(ct);
                 else adamw!.step();
                 if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
-                if (step >= warmup) seconds[step - warmup] = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                if (step >= warmup)
+                {
+                    seconds[step - warmup] = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    updateSeconds[step - warmup] = Stopwatch.GetElapsedTime(updateStarted).TotalSeconds;
+                }
             }
         }
         await comm.AllReduceAsync<double>(seconds, ReduceOp.Max, ct);
-        return new ShampooBenchRow(frequency is null ? "adamw" : "shampoo", frequency, warmup, seconds, shampoo?.AllGatherBytesPerStep ?? 0);
+        await comm.AllReduceAsync<double>(updateSeconds, ReduceOp.Max, ct);
+        return new ShampooBenchRow(frequency is null ? "adamw" : "shampoo", frequency, warmup, seconds, updateSeconds, shampoo?.AllGatherBytesPerStep ?? 0);
     }
 
     /// <summary>The reference's recipe (../shared/reference/shampoo.md, section 8) at this benchmark's max dim.</summary>

@@ -51,7 +51,7 @@ public class BenchTests
 
         Assert.True(code == 0, $"exit code {code}: {stderr}");
         Assert.Contains($"# dtrain bench shampoo: {ranks} rank{(ranks == 1 ? "" : "s")} over grpc (auto data channel) on cpu", stdout);
-        var rows = Regex.Matches(stdout, @"^\s+(adamw|shampoo)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\d+)\s*$", RegexOptions.Multiline)
+        var rows = Regex.Matches(stdout, @"^\s+(adamw|shampoo)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\d+)\s*$", RegexOptions.Multiline)
             .Select(r => r.Groups.Values.Skip(1).Select(g => g.Value).ToArray())
             .ToArray();
         Assert.Equal(["adamw", "shampoo", "shampoo"], rows.Select(r => r[0]));
@@ -59,8 +59,10 @@ public class BenchTests
         // Frequency 3: warm-up up to its start step, timed steps rounded up to whole cycles.
         Assert.Equal(["1", "1", "3"], rows.Select(r => r[2]));
         Assert.Equal(["4", "4", "6"], rows.Select(r => r[3]));
-        Assert.Equal([0, allGatherBytes, allGatherBytes], rows.Select(r => long.Parse(r[8])));
-        Assert.All(rows.SelectMany(r => r[4..8]), ms => Assert.True(double.Parse(ms, CultureInfo.InvariantCulture) > 0, ms));
+        Assert.Equal([0, allGatherBytes, allGatherBytes], rows.Select(r => long.Parse(r[9])));
+        Assert.All(rows.SelectMany(r => r[4..9]), ms => Assert.True(double.Parse(ms, CultureInfo.InvariantCulture) > 0, ms));
+        // The update is part of the step.
+        Assert.All(rows, r => Assert.True(double.Parse(r[8], CultureInfo.InvariantCulture) < double.Parse(r[4], CultureInfo.InvariantCulture), string.Join(' ', r)));
         Assert.Equal(["1.00", "1.00"], rows[0][6..8]);
     }
 
