@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Contracts.Placement;
 using Dtrain.Distributed.Checkpoints;
 using Dtrain.Distributed.Runtime;
 using static TorchSharp.torch;
@@ -74,8 +75,8 @@ public sealed class DistributedContext
         TrainingSteps.Finished(Progress, Rank.ToString(), stepsTaken - 1, started, samplesPerStep, loss);
     }
 
-    /// <summary>Asks the coordinator's shard map who owns each unit of <paramref name="work"/> (the same answer on every rank).</summary>
-    public Task<int[]> PlaceShardsAsync(ShardedWork work, CancellationToken ct) => coordinator.PlaceShardsAsync(Epoch, work, ct);
+    /// <summary>The coordinator's shard map: who owns each unit of sharded work in this epoch (the same answer on every rank).</summary>
+    public IShardPlacement ShardMap => new ShardMapPlacement(coordinator, Epoch);
 
     private Task ReportCheckpointAsync(int shard, long step, string file, string checksum, CancellationToken ct) =>
         coordinator.ReportCheckpointAsync(Epoch, shard, step, file, checksum, ct);

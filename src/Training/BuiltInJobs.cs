@@ -2,7 +2,7 @@ using Dtrain.Contracts.Jobs;
 using Dtrain.Distributed;
 using Dtrain.Distributed.Checkpoints;
 using Dtrain.Graph.Service;
-using Dtrain.Optimizers.Shampoo.Distributor;
+using Dtrain.Contracts.Placement;
 using Dtrain.TensorParallel.Grid;
 
 namespace Dtrain.Training;
@@ -19,25 +19,23 @@ public static class BuiltInJobs
     {
         var (job, comm, device, epoch) = (context.Job, context.Communicator, context.Device, context.Epoch);
         var checkpoint = new DataParallelCheckpoint(job, context.Checkpoints.Report);
-        var placeBlocks = new ShardMapBlockPlacement(context);
-        CellPlacement placeCells = (costs, token) =>
-            context.PlaceShardsAsync(new ShardedWork("grid-cells", costs, epoch.WorldSize, "bytes", OnePerRank: true), token);
+        var shardMap = context.ShardMap;
         switch (job.Model)
         {
             case ModelKind.CannonMlp:
-                return await new TensorParallelTrainer(comm, job, device, new TensorParallelCheckpoint(job, checkpoint.Report), placeCells)
+                return await new TensorParallelTrainer(comm, job, device, new TensorParallelCheckpoint(job, checkpoint.Report), shardMap)
                     .TrainAsync(context.Progress, ct);
             case ModelKind.Graphsage:
                 try
                 {
-                    return await (await GraphTrainerAsync(context, served, checkpoint, placeBlocks, ct)).TrainAsync(context.Progress, ct);
+                    return await (await GraphTrainerAsync(context, served, checkpoint, shardMap, ct)).TrainAsync(context.Progress, ct);
                 }
                 finally
                 {
                     served.Withdraw();
                 }
             default:
-                return await new DataParallelTrainer(comm, job, device, checkpoint, placeBlocks).TrainAsync(context.Progress, ct);
+                return await new DataParallelTrainer(comm, job, device, checkpoint, shardMap).TrainAsync(context.Progress, ct);
         }
     }
 
@@ -46,13 +44,13 @@ public static class BuiltInJobs
     /// their owners' peer endpoints.
     /// </summary>
     private static async Task<GraphTrainer> GraphTrainerAsync(
-        DistributedContext context, ServedPartition served, DataParallelCheckpoint checkpoint, IBlockPlacement placeBlocks, CancellationToken ct)
+        DistributedContext context, ServedPartition served, DataParallelCheckpoint checkpoint, IShardPlacement shardMap, CancellationToken ct)
     {
         var (job, epoch) = (context.Job, context.Epoch);
         var graph = GraphInputs.Open(job, epoch.WorldSize);
-        var owners = await context.PlaceShardsAsync(new ShardedWork("graph-partitions", graph.EdgeCounts, epoch.WorldSize, "edges", OnePerRank: true), ct);
+        var owners = await shardMap.PlaceAsync(new ShardedWork(ShardKind.GraphPartitions, graph.EdgeCounts, epoch.WorldSize), ct);
         var servedAt = owners.Select(owner => context.PeerAddresses[owner]).ToArray();
         var graphPeers = new GraphPeers(served, servedAt, context.Options.JobToken, context.Options.Tls, TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds));
-        return new GraphTrainer(context.Communicator, job, context.Device, graph.Load(Array.IndexOf(owners, epoch.Rank)), graphPeers, checkpoint, placeBlocks);
+        return new GraphTrainer(context.Communicator, job, context.Device, graph.Load(Array.IndexOf(owners, epoch.Rank)), graphPeers, checkpoint, shardMap);
     }
 }

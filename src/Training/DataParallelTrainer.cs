@@ -1,6 +1,6 @@
 using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
-using Dtrain.Optimizers.Shampoo.Distributor;
+using Dtrain.Contracts.Placement;
 using Dtrain.Training.DataParallelTasks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,7 +15,7 @@ namespace Dtrain.Training;
 /// </summary>
 /// <param name="checkpoint">Writes and loads the job's checkpoints; null for a job that takes none.</param>
 /// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
-public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device, DataParallelCheckpoint? checkpoint = null, IBlockPlacement? placeBlocks = null)
+public sealed class DataParallelTrainer(Communicator comm, JobSpec job, Device device, DataParallelCheckpoint? checkpoint = null, IShardPlacement? placeBlocks = null)
 {
     /// <summary>The task of the job's model.</summary>
     public static IDataParallelTask TaskOf(JobSpec job, int rank, int worldSize) => job.Model == ModelKind.TransformerLm

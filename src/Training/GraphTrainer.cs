@@ -7,7 +7,7 @@ using Dtrain.Contracts.Randomness;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
 using Dtrain.Models.Graph;
-using Dtrain.Optimizers.Shampoo.Distributor;
+using Dtrain.Contracts.Placement;
 using Dtrain.Training.GraphTasks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,7 +24,7 @@ namespace Dtrain.Training;
 /// <param name="checkpoint">Writes and loads the job's checkpoints; null for a job that takes none.</param>
 /// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
 public sealed class GraphTrainer(
-    Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers, DataParallelCheckpoint? checkpoint = null, IBlockPlacement? placeBlocks = null)
+    Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers, DataParallelCheckpoint? checkpoint = null, IShardPlacement? placeBlocks = null)
 {
     public const int HiddenWidth = 64;
     private const long BatchStream = 11, SampleStream = 12, EvaluationStream = 13;

@@ -2,7 +2,7 @@ using Dtrain.Collectives;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Optimizers.Flat;
 using Dtrain.Optimizers.Shampoo;
-using Dtrain.Optimizers.Shampoo.Distributor;
+using Dtrain.Contracts.Placement;
 using Dtrain.Telemetry;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -37,7 +37,7 @@ public sealed class ReplicatedOptimizer : IDisposable
 
     /// <param name="ct">The training's token; it also cancels the all-reduces that overlap backward.</param>
     /// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
-    public static async Task<ReplicatedOptimizer> CreateAsync(nn.Module model, Communicator comm, JobSpec job, CancellationToken ct, IBlockPlacement? placeBlocks = null)
+    public static async Task<ReplicatedOptimizer> CreateAsync(nn.Module model, Communicator comm, JobSpec job, CancellationToken ct, IShardPlacement? placeBlocks = null)
     {
         if (job.Optimizer == OptimizerKind.Shampoo)
         {

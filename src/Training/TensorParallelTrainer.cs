@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Placement;
 using Dtrain.Collectives;
 using Dtrain.Training.DataParallelTasks;
 using Dtrain.Contracts.Jobs;
@@ -18,14 +19,14 @@ namespace Dtrain.Training;
 /// elementwise: stepping each block alone is stepping the whole weight. Any square number of workers follows the
 /// loss curve of one process, up to float rounding.
 /// </summary>
-/// <param name="placeCells">Places the grid's cells (the coordinator's shard map); null: cell c on rank c.</param>
-public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device device, TensorParallelCheckpoint? checkpoint = null, CellPlacement? placeCells = null)
+/// <param name="placement">Places the grid's cells (the coordinator's shard map); null: cell c on rank c.</param>
+public sealed class TensorParallelTrainer(Communicator comm, JobSpec job, Device device, TensorParallelCheckpoint? checkpoint = null, IShardPlacement? placement = null)
 {
     public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
     {
         var data = new SyntheticClassification(job.Seed);
         int q = ProcessGrid.SquareSide(comm.Size);
-        var cellOwners = placeCells is null ? null : await placeCells(CellBytes(q, data), ct);
+        var cellOwners = placement is null ? null : await placement.PlaceAsync(new ShardedWork(ShardKind.GridCells, CellBytes(q, data), comm.Size), ct);
         await using var grid = await ProcessGrid.CreateSquareAsync(comm, cellOwners, ct);
         // The whole batch on every rank: the sampler of a world of one.
         var sampler = new DistributedSampler(data.TrainSize, rank: 0, worldSize: 1, job.BatchSize, job.Seed);

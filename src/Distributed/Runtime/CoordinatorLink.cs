@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Placement;
 using System.Diagnostics;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Coordinator;
@@ -202,7 +203,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
     {
         var request = new PlacementRequest
         {
-            JobToken = options.JobToken, Epoch = epoch.Number, Rank = epoch.Rank, Kind = work.Kind, Ranks = work.Ranks,
+            JobToken = options.JobToken, Epoch = epoch.Number, Rank = epoch.Rank, Kind = work.KindName, Ranks = work.Ranks,
             CostUnit = work.CostUnit, OnePerRank = work.OnePerRank,
         };
         request.Costs.AddRange(work.Costs);
@@ -212,7 +213,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
         {
-            throw new DtrainException($"the coordinator refused to place {work.Kind}: {e.Status.Detail}");
+            throw new DtrainException($"the coordinator refused to place {work.KindName}: {e.Status.Detail}");
         }
     }
 

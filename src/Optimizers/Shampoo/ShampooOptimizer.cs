@@ -1,6 +1,7 @@
 using Dtrain.Collectives;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Contracts.Placement;
 using Dtrain.Optimizers.Shampoo.Blocking;
 using Dtrain.Optimizers.Shampoo.Distributor;
 using static TorchSharp.torch;
@@ -13,7 +14,7 @@ namespace Dtrain.Optimizers.Shampoo;
 /// the inverse roots of its Kronecker factors, with its step size grafted from a diagonal optimizer. The
 /// algorithm, option names and defaults follow the reference implementation (../shared/reference/shampoo.md).
 /// With a group of ranks, each rank keeps state for and computes only the blocks placed on it
-/// (<see cref="IBlockPlacement"/>), and the search directions are all-gathered (<see cref="DirectionExchange"/>)
+/// (<see cref="IShardPlacement"/>), and the search directions are all-gathered (<see cref="DirectionExchange"/>)
 /// so that every rank applies all of them: the parameters stay identical on every rank. The gradients must
 /// already be identical on every rank (averaged by data parallelism).
 /// A rank's blocks of equal shape step together as one <see cref="BlockStack"/>; nothing is read back to the
@@ -31,7 +32,7 @@ public sealed class ShampooOptimizer : IDisposable
 
     /// <param name="parameters">The parameters, with the names errors use.</param>
     /// <param name="options">The settings.</param>
-    /// <param name="group">The ranks that share the preconditioner work (num_trainers_per_group); null for one process. Its blocks are placed by <see cref="LocalBlockPlacement"/>.</param>
+    /// <param name="group">The ranks that share the preconditioner work (num_trainers_per_group); null for one process. Its blocks are placed by <see cref="LocalShardPlacement"/>.</param>
     public ShampooOptimizer(IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options, Communicator? group = null)
         : this(parameters.ToArray(), options, group, owners: null)
     {
@@ -47,7 +48,7 @@ public sealed class ShampooOptimizer : IDisposable
         var merged = Merged(parameters, options);
         blocks = Blocks(merged, options);
         int ranks = group?.Size ?? 1;
-        owners ??= LocalBlockPlacement.Instance.Place(Costs(blocks, options), ranks);
+        owners ??= LocalShardPlacement.Instance.Place(new ShardedWork(ShardKind.ShampooBlocks, Costs(blocks, options), ranks));
         if (owners.Length != blocks.Length || owners.Any(owner => owner < 0 || owner >= ranks))
         {
             throw new ArgumentException($"the block owners name {owners.Length} blocks on ranks 0..{owners.DefaultIfEmpty().Max()}; this optimizer has {blocks.Length} blocks on {ranks} ranks");
@@ -87,10 +88,10 @@ public sealed class ShampooOptimizer : IDisposable
     /// Splits <paramref name="world"/> into groups of <see cref="ShampooOptions.NumTrainersPerGroup"/> consecutive
     /// ranks, as the reference does, and shares the blocks within this rank's group. Every rank must call it.
     /// </summary>
-    /// <param name="placement">Places the blocks on a group's ranks; null places them here (<see cref="LocalBlockPlacement"/>).</param>
+    /// <param name="placement">Places the blocks on a group's ranks (in a job, the coordinator's shard map); null places them here (<see cref="LocalShardPlacement"/>).</param>
     public static async Task<ShampooOptimizer> CreateAsync(
         IEnumerable<(string Name, Parameter Parameter)> parameters, ShampooOptions options, Communicator world, CancellationToken ct = default,
-        IBlockPlacement? placement = null)
+        IShardPlacement? placement = null)
     {
         int perGroup = options.NumTrainersPerGroup ?? world.Size;
         if (perGroup < 1 || world.Size % perGroup != 0)
@@ -100,7 +101,7 @@ public sealed class ShampooOptimizer : IDisposable
         var group = perGroup == world.Size ? world : await world.SplitAsync(world.Rank / perGroup, world.Rank, ct);
         var named = parameters.ToArray();
         var costs = Costs(Blocks(Merged(named, options), options), options);
-        var owners = await (placement ?? LocalBlockPlacement.Instance).PlaceAsync(costs, group?.Size ?? 1, ct);
+        var owners = await (placement ?? LocalShardPlacement.Instance).PlaceAsync(new ShardedWork(ShardKind.ShampooBlocks, costs, group?.Size ?? 1), ct);
         return new ShampooOptimizer(named, options, group, owners);
     }
 
