@@ -243,8 +243,8 @@ internal sealed class BlockStack : IDisposable
     private Tensor Graft(Tensor direction, StepScalars step) => options.Grafting switch
     {
         GraftingType.None or GraftingType.Sgd => direction,
-        GraftingType.Adagrad or GraftingType.Rmsprop => direction / graftingMoment!.sqrt().add_(constants.GraftingEpsilon),
-        GraftingType.Adam => direction / graftingMoment!.div(step.GraftingCorrection).sqrt_().add_(constants.GraftingEpsilon),
+        GraftingType.Adagrad or GraftingType.Rmsprop => direction / graftingMoment!.sqrt().add_(constants.GraftingEpsilon, constants.One),
+        GraftingType.Adam => direction / graftingMoment!.div(step.GraftingCorrection).sqrt_().add_(constants.GraftingEpsilon, constants.One),
         _ => throw new ArgumentOutOfRangeException(nameof(options.Grafting)),
     };
 
@@ -261,7 +261,7 @@ internal sealed class BlockStack : IDisposable
         direction = direction.to(filtered.dtype);
         if (graftedNorms is null) return direction;
         var norms = linalg.vector_norm(direction, 2, blockDims, keepdim: true);
-        return direction.mul_(graftedNorms.div_(norms.add_(constants.NormFloor)));
+        return direction.mul_(graftedNorms.div_(norms.add_(constants.NormFloor, constants.One)));
     }
 
     /// <summary>One block's state tensors, always in the same order (absent ones, say no momentum, skipped): what a checkpoint holds.</summary>

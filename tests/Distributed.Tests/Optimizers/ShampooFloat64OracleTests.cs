@@ -132,12 +132,12 @@ public class ShampooFloat64OracleTests
             {
                 var others = Enumerable.Range(0, order).Where(d => d != k).Select(d => (long)d).ToArray();
                 var outer = order == 1 ? g.outer(g) : tensordot(g, g, others, others);
-                state.Factors[k] = state.Factors[k] * s.Of(options.Beta2) + outer * s.Of(1 - options.Beta2);
+                state.Factors[k] = (state.Factors[k] * s.Of(options.Beta2)).add(outer * s.Of(1 - options.Beta2), s.One);
             }
             state.Second = options.Grafting switch
             {
-                GraftingType.Adagrad => state.Second + g * g,
-                GraftingType.Rmsprop or GraftingType.Adam => state.Second * s.Of(options.GraftingBeta2) + g * g * s.Of(1 - options.GraftingBeta2),
+                GraftingType.Adagrad => state.Second.add(g * g, s.One),
+                GraftingType.Rmsprop or GraftingType.Adam => (state.Second * s.Of(options.GraftingBeta2)).add(g * g * s.Of(1 - options.GraftingBeta2), s.One),
                 _ => state.Second,
             };
             long start = options.StartStep;
@@ -148,13 +148,13 @@ public class ShampooFloat64OracleTests
                     state.Roots[k] = InverseRoot(state.Factors[k] / s.Of(1 - Math.Pow(options.Beta2, step)), 1.0 / (2 * order), s);
                 }
             }
-            var filtered = state.First * s.Of(options.Beta1) + g * s.Of(1 - options.Beta1);
+            var filtered = (state.First * s.Of(options.Beta1)).add(g * s.Of(1 - options.Beta1), s.One);
             state.First = filtered.clone();
             filtered = filtered / s.Of(1 - Math.Pow(options.Beta1, step));
             var grafted = options.Grafting switch
             {
-                GraftingType.Adagrad or GraftingType.Rmsprop => filtered / (state.Second.sqrt() + s.Of(options.GraftingEpsilon)),
-                GraftingType.Adam => filtered / ((state.Second / s.Of(1 - Math.Pow(options.GraftingBeta2, step))).sqrt() + s.Of(options.GraftingEpsilon)),
+                GraftingType.Adagrad or GraftingType.Rmsprop => filtered / state.Second.sqrt().add(s.Of(options.GraftingEpsilon), s.One),
+                GraftingType.Adam => filtered / (state.Second / s.Of(1 - Math.Pow(options.GraftingBeta2, step))).sqrt().add(s.Of(options.GraftingEpsilon), s.One),
                 _ => filtered,
             };
             var direction = grafted;
@@ -168,18 +168,18 @@ public class ShampooFloat64OracleTests
                 }
                 if (options.Grafting != GraftingType.None)
                 {
-                    direction = direction * (grafted.norm() / (direction.norm() + s.Of(1e-16)));
+                    direction = direction * (grafted.norm() / direction.norm().add(s.Of(1e-16), s.One));
                 }
             }
-            return direction + weights * s.Of(options.WeightDecay);
+            return direction.add(weights * s.Of(options.WeightDecay), s.One);
         }
 
         /// <summary>(A + εI)^(-exponent) by eigendecomposition; a spectrum below ε is shifted up to it.</summary>
         private Tensor InverseRoot(Tensor a, double exponent, HeldScalars s)
         {
-            var (values, vectors) = linalg.eigh(a + eye(a.shape[0], dtype: ScalarType.Float64) * s.Of(options.Epsilon));
+            var (values, vectors) = linalg.eigh(a.add(eye(a.shape[0], dtype: ScalarType.Float64) * s.Of(options.Epsilon), s.One));
             double smallest = values.min().item<double>();
-            if (smallest < options.Epsilon) values = values - s.Of(smallest) + s.Of(options.Epsilon);
+            if (smallest < options.Epsilon) values = (values - s.Of(smallest)).add(s.Of(options.Epsilon), s.One);
             return vectors.matmul(diag(values.pow(s.Of(-exponent)))).matmul(vectors.T);
         }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dtrain.Optimizers.Shampoo.Blocking;
@@ -12,6 +13,8 @@ internal sealed class BlockSegment : IDisposable
     private readonly long[] merged, starts, counts, chunks;
     /// <summary>Per dim, each block's position along that dim of the grid.</summary>
     private readonly Tensor[] positions;
+    /// <summary>The alpha of the updates' adds, held (<see cref="HeldScalars"/>).</summary>
+    private readonly Scalar one = 1.0.ToScalar();
     /// <summary>Whether the blocks are the whole grid (in row-major order, as blocks are numbered).</summary>
     private readonly bool wholeGrid;
 
@@ -47,8 +50,8 @@ internal sealed class BlockSegment : IDisposable
     public void AddTo(Tensor parameter, Tensor values)
     {
         var grid = Grid(parameter.view(merged));
-        if (wholeGrid) grid.add_(values.view([.. counts, .. chunks]));
-        else grid.index_put_(grid.index(positions).add_(values), positions);
+        if (wholeGrid) grid.add_(values.view([.. counts, .. chunks]), one);
+        else grid.index_put_(grid.index(positions).add_(values, one), positions);
     }
 
     private Tensor Grid(Tensor tensor)
@@ -66,5 +69,6 @@ internal sealed class BlockSegment : IDisposable
     public void Dispose()
     {
         foreach (var position in positions) position.Dispose();
+        one.Dispose();
     }
 }
