@@ -1,19 +1,83 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Dtrain.Contracts;
+using System.Globalization;
 using Dtrain.Graph.Generators;
+using Dtrain.Graph.Import;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Storage;
+using static System.FormattableString;
 
 namespace Dtrain.Launcher.Commands;
 
-/// <summary>`dtrain graph`: preparing graphs for GNN training, one subcommand per step (`generate`, `partition`).</summary>
+/// <summary>`dtrain graph`: preparing graphs for GNN training, one subcommand per step (`import` or `generate`, then `partition`).</summary>
 public static class GraphCommand
 {
     private static readonly Dictionary<string, PartitionMethod> Methods =
         Enum.GetValues<PartitionMethod>().ToDictionary(method => method.ToString().ToLowerInvariant());
 
-    public static Command Create() => new("graph", "Prepare graphs for GNN training") { Generate(), Partition() };
+    public static Command Create() => new("graph", "Prepare graphs for GNN training") { Import(), Generate(), Partition() };
+
+    private static Command Import()
+    {
+        var edges = new Argument<string>("edges") { Description = "the edge list: CSV, TSV or space-separated text with two columns (source, destination; an optional header), or an int64 .npy of shape (E, 2)" };
+        var features = new Option<string?>("--features") { Description = "node features: a float32 .npy of shape (N, F), or text with one row of F numbers per node" };
+        var labels = new Option<string?>("--labels") { Description = "node labels: an int64 .npy of shape (N), or text with one class number per line" };
+        var trainMask = new Option<string?>("--train-mask") { Description = "the training nodes: a bool/uint8 .npy of shape (N), or text with 0 or 1 per line" };
+        var validationMask = new Option<string?>("--val-mask") { Description = "the validation nodes, as --train-mask" };
+        var testMask = new Option<string?>("--test-mask") { Description = "the test nodes, as --train-mask" };
+        var split = new Option<string>("--split") { Description = "without masks: the train, validation and test fractions of a seeded random split", DefaultValueFactory = _ => "0.6,0.2,0.2" };
+        var seed = new Option<long>("--seed") { Description = "seed of the split", DefaultValueFactory = _ => 0 };
+        var nodes = new Option<int?>("--nodes") { Description = "the node count (default: the feature rows, else the labels, else the largest node id + 1)" };
+        var directed = new Option<bool>("--directed") { Description = "keep each edge's direction (default: every edge both ways)" };
+        var output = new Option<string>("--out") { Description = "the graph file to write", Required = true };
+
+        var command = new Command("import", "Write a dtrain graph file from an edge list, with optional node features, labels and split masks; self-loops and duplicate edges are dropped")
+        {
+            edges, features, labels, trainMask, validationMask, testMask, split, seed, nodes, directed, output,
+        };
+        command.SetAction(parse =>
+        {
+            var fractions = ParseSplit(parse.GetValue(split)!);
+            if (parse.GetValue(nodes) is < 1) throw new UsageException($"--nodes must be at least 1, got {parse.GetValue(nodes)}");
+            var inputs = new[] { parse.GetValue(edges), parse.GetValue(features), parse.GetValue(labels), parse.GetValue(trainMask), parse.GetValue(validationMask), parse.GetValue(testMask) };
+            if (inputs.OfType<string>().FirstOrDefault(file => !File.Exists(file)) is { } missing) throw new UsageException($"no such file: {missing}");
+            var clock = Stopwatch.StartNew();
+            ImportedGraph imported;
+            try
+            {
+                imported = GraphImport.Read(new GraphImportOptions
+                {
+                    Edges = parse.GetValue(edges)!, Features = parse.GetValue(features), Labels = parse.GetValue(labels),
+                    TrainMask = parse.GetValue(trainMask), ValidationMask = parse.GetValue(validationMask), TestMask = parse.GetValue(testMask),
+                    Nodes = parse.GetValue(nodes), Directed = parse.GetValue(directed), Split = fractions, Seed = parse.GetValue(seed),
+                });
+            }
+            catch (DtrainException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            string path = parse.GetValue(output)!;
+            var graph = imported.Graph;
+            GraphFile.Write(path, graph);
+            Console.WriteLine(Invariant($"{path}: {graph.NodeCount} nodes, {graph.EdgeCount} edges ({(parse.GetValue(directed) ? "directed" : "both ways")}) from {imported.EdgeRows} edge rows, ") +
+                Invariant($"{graph.FeatureDim} features, {graph.ClassCount} classes, {graph.NodesIn(NodeSplit.Train).Length} training nodes, in {clock.Elapsed.TotalSeconds:F2} s"));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>"train,val,test" fractions, each in [0, 1], summing to at most 1.</summary>
+    private static SplitFractions ParseSplit(string text)
+    {
+        var parts = text.Split(',');
+        var values = parts.Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : double.NaN).ToArray();
+        if (values.Length != 3 || values.Any(v => !(v is >= 0 and <= 1)) || values.Sum() > 1 + 1e-9)
+        {
+            throw new UsageException($"--split takes three fractions train,val,test in [0, 1] that sum to at most 1, got '{text}'");
+        }
+        return new SplitFractions(values[0], values[1], values[2]);
+    }
 
     private static Command Generate()
     {

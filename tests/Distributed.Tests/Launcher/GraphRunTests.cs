@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Dtrain.Tests.Graph;
+using static System.FormattableString;
 
 namespace Dtrain.Tests.Launcher;
 
@@ -39,6 +40,31 @@ public class GraphRunTests
         Assert.True(partition.ExitCode == 0, partition.Stderr);
 
         var run = await DtrainProcess.RunAsync(Limit, "run", "--model", "graphsage", "--graph", parts, "--workers", "3", "--steps", "40",
+            "--fanouts", "8,4", "--batch-size", "64", "--device", "cpu", "--port", TestPorts.FreePair().ToString());
+        Assert.True(AccuracyOf(run) >= 85, run.Stdout);
+    }
+
+    /// <summary>A user's own graph: CSV edges, features and labels, imported, partitioned and trained by the CLI.</summary>
+    [Fact]
+    public async Task A_csv_graph_with_features_and_labels_imports_partitions_and_trains()
+    {
+        using var directory = new TempDirectory();
+        var graph = TestGraphs.Clustered(seed: 5, weighted: false);
+        string edges = directory.File("edges.csv"), features = directory.File("features.csv"), labels = directory.File("labels.csv");
+        File.WriteAllLines(edges, Enumerable.Range(0, graph.NodeCount)
+            .SelectMany(v => graph.InNeighbours(v).ToArray().Select(u => Invariant($"{u},{v}"))).Prepend("source,target"));
+        File.WriteAllLines(features, Enumerable.Range(0, graph.NodeCount)
+            .Select(v => string.Join(',', graph.FeaturesOf(v).ToArray().Select(f => f.ToString("R", CultureInfo.InvariantCulture)))));
+        File.WriteAllLines(labels, graph.Labels.Select(l => l.ToString(CultureInfo.InvariantCulture)));
+        string imported = directory.File("mine.dtg"), parts = directory.File("parts");
+
+        var import = await DtrainProcess.RunAsync(Limit, "graph", "import", edges, "--features", features, "--labels", labels, "--seed", "2", "--out", imported);
+        Assert.True(import.ExitCode == 0, import.Stderr);
+        Assert.StartsWith($"{imported}: {graph.NodeCount} nodes, ", import.Stdout);
+        var partition = await DtrainProcess.RunAsync(Limit, "graph", "partition", imported, "--parts", "2", "--out", parts);
+        Assert.True(partition.ExitCode == 0, partition.Stderr);
+
+        var run = await DtrainProcess.RunAsync(Limit, "run", "--model", "graphsage", "--graph", parts, "--workers", "2", "--steps", "30",
             "--fanouts", "8,4", "--batch-size", "64", "--device", "cpu", "--port", TestPorts.FreePair().ToString());
         Assert.True(AccuracyOf(run) >= 85, run.Stdout);
     }
