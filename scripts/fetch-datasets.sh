@@ -5,7 +5,10 @@
 #  - DIR/fortunes/: the fortune files of the `fortunes` package (about 2.5 MB of English text, without the
 #    .dat indexes and .u8 links), a text corpus for byte-level language models;
 #  - DIR/digits.csv.gz: scikit-learn's 1797 8x8 handwritten digits from `python3-sklearn` (64 pixel columns of
-#    0 to 16, then the label 0 to 9; no header).
+#    0 to 16, then the label 0 to 9; no header);
+#  - DIR/polblogs.gt.gz: Adamic and Glance's 2005 network of hyperlinks between 1490 US political blogs, each
+#    labelled liberal or conservative, from `python3-graph-tool`'s collection (graph-tool's binary format; public
+#    domain): the real labelled graph the GNN tests import, partition and train on.
 # `apt-get download` needs no root; only refreshing missing or stale package lists does (as scripts/setup.sh).
 # Usage: scripts/fetch-datasets.sh [DIR]
 set -euo pipefail
@@ -17,6 +20,7 @@ fail() { echo "fetch-datasets: $*" >&2; exit 1; }
 packages=()
 [ -d "$dir/fortunes" ] || packages+=(fortunes)
 [ -f "$dir/digits.csv.gz" ] || packages+=(python3-sklearn)
+[ -f "$dir/polblogs.gt.gz" ] || packages+=(python3-graph-tool)
 [ ${#packages[@]} -gt 0 ] || exit 0
 command -v apt-get >/dev/null || fail "apt-get not found: the datasets come from Debian packages"
 
@@ -45,4 +49,9 @@ if [ ! -f "$dir/digits.csv.gz" ]; then
   digits=$(find "$work/root" -path '*/sklearn/datasets/data/digits.csv.gz' -print -quit)
   [ -n "$digits" ] || fail "python3-sklearn has no sklearn/datasets/data/digits.csv.gz"
   mv "$digits" "$dir/digits.csv.gz"
+fi
+if [ ! -f "$dir/polblogs.gt.gz" ]; then
+  polblogs=$(find "$work/root" -path '*/graph_tool/collection/polblogs.gt.gz' -print -quit)
+  [ -n "$polblogs" ] || fail "python3-graph-tool has no graph_tool/collection/polblogs.gt.gz"
+  mv "$polblogs" "$dir/polblogs.gt.gz"
 fi

@@ -1,9 +1,11 @@
+using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Distributed;
 using Dtrain.Distributed.Checkpoints;
 using Dtrain.Graph.Service;
 using Dtrain.Contracts.Placement;
 using Dtrain.TensorParallel.Grid;
+using Dtrain.Training.GraphTasks;
 
 namespace Dtrain.Training;
 
@@ -14,8 +16,8 @@ namespace Dtrain.Training;
 /// </summary>
 public static class BuiltInJobs
 {
-    /// <summary>Trains the job's model in one epoch of <paramref name="context"/>; a graph job serves its partition through <paramref name="served"/>.</summary>
-    public static async Task<TrainingResult> TrainAsync(DistributedContext context, ServedPartition served, CancellationToken ct)
+    /// <summary>Trains the job's model in one epoch of <paramref name="context"/>; a graph job serves its partitions through <paramref name="served"/>.</summary>
+    public static async Task<TrainingResult> TrainAsync(DistributedContext context, ServedPartitions served, CancellationToken ct)
     {
         var (job, comm, device, epoch) = (context.Job, context.Communicator, context.Device, context.Epoch);
         var checkpoint = new DataParallelCheckpoint(job, context.Checkpoints.Report);
@@ -40,17 +42,22 @@ public static class BuiltInJobs
     }
 
     /// <summary>
-    /// GraphSAGE on the partition the shard map gives this rank in its epoch (one per rank), reaching the others at
-    /// their owners' peer endpoints.
+    /// GraphSAGE on the partitions the shard map gives this rank in its epoch (balanced by edges; one or several),
+    /// reaching the others at their owners' peer endpoints.
     /// </summary>
     private static async Task<GraphTrainer> GraphTrainerAsync(
-        DistributedContext context, ServedPartition served, DataParallelCheckpoint checkpoint, IShardPlacement shardMap, CancellationToken ct)
+        DistributedContext context, ServedPartitions served, DataParallelCheckpoint checkpoint, IShardPlacement shardMap, CancellationToken ct)
     {
         var (job, epoch) = (context.Job, context.Epoch);
         var graph = GraphInputs.Open(job, epoch.WorldSize);
         var owners = await shardMap.PlaceAsync(new ShardedWork(ShardKind.GraphPartitions, graph.EdgeCounts, epoch.WorldSize), ct);
+        var held = Enumerable.Range(0, owners.Length).Where(partition => owners[partition] == epoch.Rank).ToArray();
+        if (held.Length == 0)
+        {
+            throw new DtrainException($"the shard map gave rank {epoch.Rank} none of the graph's {owners.Length} partitions");
+        }
         var servedAt = owners.Select(owner => context.PeerAddresses[owner]).ToArray();
         var graphPeers = new GraphPeers(served, servedAt, context.Options.JobToken, context.Options.Tls, TimeSpan.FromSeconds(job.CollectiveTimeoutSeconds));
-        return new GraphTrainer(context.Communicator, job, context.Device, graph.Load(Array.IndexOf(owners, epoch.Rank)), graphPeers, checkpoint, shardMap);
+        return new GraphTrainer(context.Communicator, job, context.Device, new HeldPartitions(held.Select(graph.Load)), graphPeers, checkpoint, shardMap);
     }
 }

@@ -4,7 +4,7 @@ using Dtrain.Graph.Partitioning;
 
 namespace Dtrain.Training;
 
-/// <summary>The partitioned graph of a graphsage job: each partition's size, for the shard map, and the partition a rank holds.</summary>
+/// <summary>The partitioned graph of a graphsage job: each partition's size, for the shard map, and the partitions a rank holds.</summary>
 public sealed class GraphInputs
 {
     private readonly Func<int, GraphPartition> load;
@@ -17,7 +17,7 @@ public sealed class GraphInputs
     public GraphPartition Load(int partition) => load(partition);
 
     /// <summary>
-    /// The job's partitioned graph directory, which must hold one partition per worker. Without one, the default
+    /// The job's partitioned graph directory, which must hold at least one partition per worker. Without one, the default
     /// graph: the stochastic block model generated from the job's seed and cut by METIS into one part per worker.
     /// Every worker computes the same partitioning (both are deterministic) and keeps the part it is given, which
     /// costs each a second or so and needs no shared files.

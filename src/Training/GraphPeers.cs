@@ -9,9 +9,9 @@ namespace Dtrain.Training;
 /// has loaded it.
 /// </summary>
 /// <param name="servedAt">Partition p's server: the peer address of its owner.</param>
-public sealed class GraphPeers(ServedPartition served, IReadOnlyList<string> servedAt, string jobToken, GrpcTls tls, TimeSpan timeout)
+public sealed class GraphPeers(ServedPartitions served, IReadOnlyList<string> servedAt, string jobToken, GrpcTls tls, TimeSpan timeout)
 {
-    public ServedPartition Served { get; } = served;
+    public ServedPartitions Served { get; } = served;
 
     public RemotePartition Connect(int partition, int featureDim) =>
         new(partition, featureDim, servedAt[partition], jobToken, tls, timeout);

@@ -16,15 +16,17 @@ namespace Dtrain.Training;
 
 /// <summary>
 /// Data-parallel GraphSAGE on a partitioned graph (`--model graphsage`), as DistDGL trains: each rank holds one
-/// partition and serves sampling and feature requests for it; each step it samples a mini-batch of its own
-/// training examples (nodes, or edges for link prediction) across all partitions, runs forward and backward,
+/// or more partitions and serves sampling and feature requests for them; each step it samples a mini-batch of its
+/// own training examples (nodes, or edges for link prediction) across all partitions, runs forward and backward,
 /// and averages gradients with the other ranks. Every rank takes the same number of steps per epoch (the largest
 /// count of any rank, smaller shards wrapping around), so no rank waits in an all-reduce another never joins.
+/// A rank's batches and samples are keyed by its first partition, not by its rank, so they follow the partitions
+/// wherever the shard map puts them.
 /// </summary>
 /// <param name="checkpoint">Writes and loads the job's checkpoints; null for a job that takes none.</param>
 /// <param name="placeBlocks">Places Shampoo's blocks (the coordinator's shard map); null places them on this rank.</param>
 public sealed class GraphTrainer(
-    Communicator comm, JobSpec job, Device device, GraphPartition partition, GraphPeers peers, DataParallelCheckpoint? checkpoint = null, IShardPlacement? placeBlocks = null)
+    Communicator comm, JobSpec job, Device device, HeldPartitions partitions, GraphPeers peers, DataParallelCheckpoint? checkpoint = null, IShardPlacement? placeBlocks = null)
 {
     public const int HiddenWidth = 64;
     private const long BatchStream = 11, SampleStream = 12, EvaluationStream = 13;
@@ -32,18 +34,18 @@ public sealed class GraphTrainer(
     public async Task<TrainingResult> TrainAsync(IProgress<StepReport>? progress, CancellationToken ct)
     {
         IGraphTask task = job.Graph.Task == GraphTaskKind.Link
-            ? new LinkPrediction(partition, job.Seed, HiddenWidth, device)
-            : new NodeClassification(partition, device);
-        var local = new LocalPartition(partition);
+            ? new LinkPrediction(partitions, job.Seed, HiddenWidth, device)
+            : new NodeClassification(partitions, device);
+        var local = partitions.All.Select(partition => new LocalPartition(partition)).ToArray();
         peers.Served.Serve(local);
-        var sources = Enumerable.Range(0, comm.Size)
-            .Select(p => p == partition.Id ? local : (IPartitionSource)peers.Connect(p, partition.FeatureDim))
+        var sources = Enumerable.Range(0, partitions.Book.PartitionCount)
+            .Select(p => local.FirstOrDefault(held => held.PartitionId == p) ?? (IPartitionSource)peers.Connect(p, partitions.FeatureDim))
             .ToArray();
         try
         {
-            var cache = job.Graph.FeatureCache > 0 ? new FeatureCache(job.Graph.FeatureCache, partition.FeatureDim) : null;
+            var cache = job.Graph.FeatureCache > 0 ? new FeatureCache(job.Graph.FeatureCache, partitions.FeatureDim) : null;
             var options = new SamplingOptions(job.Graph.Fanouts, holdout: task.Holdout);
-            var sampler = new MiniBatchSampler(partition.Book, sources, options, new FeatureFetcher(partition.Book, local, sources, cache));
+            var sampler = new MiniBatchSampler(partitions.Book, sources, options, new FeatureFetcher(partitions.Book, sources, cache));
             return await TrainAsync(task, sampler, progress, ct);
         }
         finally
@@ -58,17 +60,20 @@ public sealed class GraphTrainer(
         int examples = task.TrainingExampleCount;
         if (examples == 0)
         {
-            throw new DtrainException($"partition {partition.Id} owns no training examples; partition the graph into fewer parts");
+            string held = string.Join(", ", partitions.All.Select(partition => partition.Id));
+            throw new DtrainException($"partition {held} owns no training examples; partition the graph into fewer parts");
         }
         int batchSize = Math.Min(job.BatchSize, examples);
         int batchesPerEpoch = await LargestAsync((examples + batchSize - 1) / batchSize, ct);
         int layers = job.Graph.Fanouts.Length;
-        using var model = TrainingSteps.CreateSeeded(job.Seed, () => new GraphSage(partition.FeatureDim, HiddenWidth, task.OutputWidth, layers));
+        using var model = TrainingSteps.CreateSeeded(job.Seed, () => new GraphSage(partitions.FeatureDim, HiddenWidth, task.OutputWidth, layers));
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct, placeBlocks);
         int first = DataParallelCheckpoint.StartStep(checkpoint, job, model, optimizer);
         var loop = new TrainingLoop(job, comm.Rank, batchSize, checkpoint?.WriterOf(comm.Rank, comm.Size, model, optimizer), progress);
 
+        // Random streams are numbered by partition: a rank draws from its first partition's, whichever rank it is.
+        int streams = partitions.Book.PartitionCount, stream = partitions.First.Id;
         int[] order = [];
         int orderEpoch = -1;
         double loss = await loop.RunAsync(first, StepAsync, ct);
@@ -81,12 +86,12 @@ public sealed class GraphTrainer(
             int epoch = step / batchesPerEpoch, index = step % batchesPerEpoch;
             if (epoch != orderEpoch)
             {
-                order = Permutation(examples, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * comm.Size + partition.Id));
+                order = Permutation(examples, CounterRandom.Key(job.Seed, BatchStream, (long)epoch * streams + stream));
                 orderEpoch = epoch;
             }
             // Positions wrap around the shard, so a batch is always full and its examples distinct.
             var batchExamples = Enumerable.Range(index * batchSize, batchSize).Select(i => order[i % order.Length]).ToArray();
-            ulong key = CounterRandom.Key(job.Seed, SampleStream, (long)step * comm.Size + partition.Id);
+            ulong key = CounterRandom.Key(job.Seed, SampleStream, (long)step * streams + stream);
             var batch = task.TrainingBatch(batchExamples, key);
             using var sampled = await sampler.SampleAsync(batch.Seeds, key, token);
             double batchLoss = ComputeGradients(model, optimizer, sampled, batch);
@@ -108,7 +113,7 @@ public sealed class GraphTrainer(
     private async Task<(double Loss, double Accuracy)> EvaluateAsync(IGraphTask task, GraphSage model, MiniBatchSampler sampler, double lastLoss, CancellationToken ct)
     {
         double correct = 0, total = 0;
-        ulong key = CounterRandom.Key(job.Seed, EvaluationStream, partition.Id);
+        ulong key = CounterRandom.Key(job.Seed, EvaluationStream, partitions.First.Id);
         foreach (var batch in task.EvaluationBatches(key))
         {
             using var sampled = await sampler.SampleAsync(batch.Seeds, CounterRandom.Mix(key ^ (ulong)total), ct);
@@ -146,7 +151,7 @@ public sealed class GraphTrainer(
     /// </summary>
     private async Task CheckSamePartitioningAsync(CancellationToken ct)
     {
-        long hash = (long)(XxHash64.HashToUInt64(MemoryMarshal.AsBytes(partition.Book.Boundaries.AsSpan())) >> 2);
+        long hash = (long)(XxHash64.HashToUInt64(MemoryMarshal.AsBytes(partitions.Book.Boundaries.AsSpan())) >> 2);
         var extremes = new[] { hash, -hash };
         await comm.AllReduceAsync<long>(extremes, Collectives.ReduceOp.Max, ct);
         if (extremes[0] != -extremes[1])

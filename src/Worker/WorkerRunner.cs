@@ -14,7 +14,7 @@ public static class WorkerRunner
 {
     public static async Task<TrainingResult> RunAsync(WorkerOptions options, TextWriter log, CancellationToken ct)
     {
-        var sampling = new SamplingEndpoint(new ServedPartition(presented => JobToken.Matches(options.JobToken, presented)));
+        var sampling = new SamplingEndpoint(new ServedPartitions(presented => JobToken.Matches(options.JobToken, presented)));
         await using var job = await DistributedJob.InitAsync(options, log, [sampling], ct);
         return await job.RunAsync((context, epochCt) => BuiltInJobs.TrainAsync(context, sampling.Served, epochCt), ct);
     }

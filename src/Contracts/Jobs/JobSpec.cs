@@ -193,7 +193,7 @@ public sealed record ElasticSection
     [JsonPropertyName("heartbeat_timeout_s")]
     public double HeartbeatTimeoutSeconds { get; init; } = 5;
 
-    [Flag("--min-workers", "fewest workers an epoch may train with after a loss (torchrun's --nnodes MIN:MAX; mlp, graphsage on the generated graph) [default: --workers]", HideDefault = true)]
+    [Flag("--min-workers", "fewest workers an epoch may train with after a loss (torchrun's --nnodes MIN:MAX; mlp, graphsage) [default: --workers]", HideDefault = true)]
     public int? MinWorkers { get; init; }
 
     [Flag("--last-call", "seconds an epoch with at least --min-workers (but fewer than all) waits for the rest before it starts")]
@@ -209,9 +209,9 @@ public sealed record ElasticSection
         if (MaxRestarts < 0) yield return $"elastic.max_restarts must be 0 or more, got {MaxRestarts}";
         if (!JobSpec.IsPositive(HeartbeatTimeoutSeconds)) yield return $"elastic.heartbeat_timeout_s must be a positive number, got {HeartbeatTimeoutSeconds}";
         if (MinWorkers is < 1 || MinWorkers > job.Workers) yield return $"elastic.min_workers must be between 1 and workers ({job.Workers}), got {MinWorkers}";
-        if (job.MinimumWorkers < job.Workers && (job.Model == ModelKind.CannonMlp || job.Graph.Dir != "" || job.Transport == TransportKind.Mpi))
+        if (job.MinimumWorkers < job.Workers && (job.Model == ModelKind.CannonMlp || job.Transport == TransportKind.Mpi))
         {
-            yield return "elastic.min_workers below workers needs a world that may shrink: model mlp or graphsage on the generated graph, over grpc";
+            yield return "elastic.min_workers below workers needs a world that may shrink: model mlp or graphsage, over grpc";
         }
         if (!(LastCallSeconds >= 0) || double.IsInfinity(LastCallSeconds)) yield return $"elastic.last_call_s must be 0 or more seconds, got {LastCallSeconds}";
         if (!JobSpec.IsPositive(JoinTimeoutSeconds)) yield return $"elastic.join_timeout_s must be a positive number, got {JoinTimeoutSeconds}";

@@ -7,7 +7,7 @@ public enum ShardKind
     ShampooBlocks,
     /// <summary>The cells of Cannon's process grid, costed in bytes; one per rank.</summary>
     GridCells,
-    /// <summary>A pre-partitioned graph's partitions, costed in edges; one per rank.</summary>
+    /// <summary>A graph's partitions, costed in edges; a rank may hold several (a graph cut in more parts than workers).</summary>
     GraphPartitions,
 }
 
@@ -27,5 +27,5 @@ public sealed record ShardedWork(ShardKind Kind, IReadOnlyList<long> Costs, int 
 
     public string CostUnit => Kind == ShardKind.GraphPartitions ? "edges" : "bytes";
 
-    public bool OnePerRank => Kind != ShardKind.ShampooBlocks;
+    public bool OnePerRank => Kind == ShardKind.GridCells;
 }

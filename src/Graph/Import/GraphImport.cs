@@ -8,14 +8,23 @@ namespace Dtrain.Graph.Import;
 /// <summary>What `dtrain graph import` reads: an edge list and, optionally, node features, labels and split masks.</summary>
 public sealed record GraphImportOptions
 {
-    /// <summary>CSV/TSV/space-separated text (two columns, source and destination) or an int64 .npy of shape (E, 2).</summary>
+    /// <summary>
+    /// CSV/TSV/space-separated text (two columns, source and destination), an int64 .npy of shape (E, 2), or a
+    /// graph-tool file (.gt or .gt.gz), which also gives the node count.
+    /// </summary>
     public required string Edges { get; init; }
 
     /// <summary>float32 .npy (N, F) or a text table of N rows of F numbers.</summary>
     public string? Features { get; init; }
 
+    /// <summary>Each node's features are its one-hot ID (N features), as a graph without features is usually given them.</summary>
+    public bool IdentityFeatures { get; init; }
+
     /// <summary>int64 .npy (N) or text, one class number per line.</summary>
     public string? Labels { get; init; }
+
+    /// <summary>The graph-tool file's vertex property that holds the labels.</summary>
+    public string? LabelProperty { get; init; }
 
     /// <summary>Masks of the train, validation and test nodes: bool/uint8 .npy (N) or text, 0/1 per line. Without any, <see cref="Split"/> draws them.</summary>
     public string? TrainMask { get; init; }
@@ -46,25 +55,52 @@ public static class GraphImport
 {
     public static ImportedGraph Read(GraphImportOptions options)
     {
+        CheckChoices(options);
+        var graphTool = GraphToolFile.IsGraphTool(options.Edges) ? GraphToolFile.Read(options.Edges, options.LabelProperty) : null;
         var features = options.Features is null ? null : ReadFeatures(options.Features);
-        var labels = options.Labels is null ? null : ReadIntegers(options.Labels, "labels", value => value >= 0 && value <= int.MaxValue, "a class number");
+        string? labelSource = options.LabelProperty is { } property ? $"{options.Edges}'s vertex property '{property}'" : options.Labels;
+        var labels = graphTool?.Labels ?? (options.Labels is null ? null : ReadIntegers(options.Labels, "labels", value => value >= 0 && value <= int.MaxValue, "a class number"));
         var (nodes, origin) = options.Nodes is { } given ? (given, "--nodes")
+            : graphTool is not null ? (graphTool.NodeCount, $"the {graphTool.NodeCount} vertices of {options.Edges}")
             : features is not null ? (features.Value.Rows, $"the {features.Value.Rows} feature rows of {options.Features}")
             : labels is not null ? (labels.Length, $"the {labels.Length} labels of {options.Labels}")
             : ((int?)null, "");
         if (nodes is { } n)
         {
             if (features is { } f && f.Rows != n) throw new DtrainException($"{options.Features}: {f.Rows} feature rows for {n} nodes ({origin})");
-            if (labels is not null && labels.Length != n) throw new DtrainException($"{options.Labels}: {labels.Length} labels for {n} nodes ({origin})");
+            if (labels is not null && labels.Length != n) throw new DtrainException($"{labelSource}: {labels.Length} labels for {n} nodes ({origin})");
         }
-        var (sources, destinations, rows, largest) = ReadEdges(options.Edges, nodes, origin);
+        var (sources, destinations, rows, largest) = graphTool is null
+            ? ReadEdges(options.Edges, nodes, origin)
+            : (graphTool.Sources, graphTool.Targets, graphTool.Sources.Count, graphTool.NodeCount - 1);
         int nodeCount = nodes ?? largest + 1;
+        if (options.IdentityFeatures) features = Identity(nodeCount);
         var split = ReadSplit(options, nodeCount);
         var (offsets, inSources, _) = GraphBuilder.ToCsc(nodeCount, sources.ToArray(), destinations.ToArray(), undirected: !options.Directed);
         var nodeLabels = labels is null ? new int[nodeCount] : labels.Select(l => (int)l).ToArray();
         int classes = labels is null || labels.Length == 0 ? 0 : (int)labels.Max() + 1;
         var graph = new GraphData(offsets, inSources, null, features?.Dim ?? 0, features?.Values ?? [], classes, nodeLabels, split);
         return new ImportedGraph(graph, rows);
+    }
+
+    /// <summary>Options that exclude each other, or need a graph-tool file.</summary>
+    private static void CheckChoices(GraphImportOptions options)
+    {
+        bool graphTool = GraphToolFile.IsGraphTool(options.Edges);
+        if (options.LabelProperty is not null && !graphTool) throw new DtrainException($"--label-property reads a vertex property of a graph-tool file (.gt, .gt.gz), and {options.Edges} is not one");
+        if (options.LabelProperty is not null && options.Labels is not null) throw new DtrainException("give the labels with --labels or with --label-property, not both");
+        if (options.IdentityFeatures && options.Features is not null) throw new DtrainException("give the features with --features or with --identity-features, not both");
+        if (graphTool && options.Nodes is not null) throw new DtrainException($"{options.Edges} gives the node count: --nodes does not apply");
+    }
+
+    /// <summary>One-hot rows: node v's feature v is 1.</summary>
+    private static (int Rows, int Dim, float[] Values) Identity(int nodes)
+    {
+        const long Limit = 1L << 28; // 1 GiB of float32
+        if ((long)nodes * nodes > Limit) throw new DtrainException($"--identity-features would make {nodes} x {nodes} features, more than {Limit:N0} values (1 GiB)");
+        var values = new float[(long)nodes * nodes];
+        for (int v = 0; v < nodes; v++) values[(long)v * nodes + v] = 1;
+        return (nodes, nodes, values);
     }
 
     private static (List<int> Sources, List<int> Destinations, long Rows, int Largest) ReadEdges(string path, int? nodes, string origin)

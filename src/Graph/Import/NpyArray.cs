@@ -1,17 +1,14 @@
-using System.Globalization;
-using System.Text;
-using System.Text.RegularExpressions;
 using Dtrain.Contracts;
+using Dtrain.Contracts.Storage;
 
 namespace Dtrain.Graph.Import;
 
 /// <summary>
-/// A NumPy .npy file opened for streaming: its header (dtype, C order, shape) read, its elements read one by one
-/// from a buffered stream, never the whole array at once. Little-endian integer, float and bool dtypes only.
+/// A NumPy .npy file opened for streaming: its header (<see cref="NpyHeader"/>) read, its elements read one by
+/// one from a buffered stream, never the whole array at once.
 /// </summary>
-internal sealed partial class NpyArray : IDisposable
+internal sealed class NpyArray : IDisposable
 {
-    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
     private readonly BinaryReader reader;
 
     private NpyArray(string path, string dtype, long[] shape, BinaryReader reader)
@@ -26,32 +23,20 @@ internal sealed partial class NpyArray : IDisposable
 
     public long[] Shape { get; }
 
+    /// <summary>The dtypes the importer reads; <see cref="Require"/> names the ones each input takes.</summary>
+    private static readonly string[] Readable = ["<i8", "<i4", "<f4", "<f8", "|b1", "|u1"];
+
     public static NpyArray Open(string path)
     {
-        var reader = new BinaryReader(new BufferedStream(File.OpenRead(path), 1 << 16));
+        var stream = new BufferedStream(File.OpenRead(path), 1 << 16);
         try
         {
-            if (!reader.ReadBytes(Magic.Length).SequenceEqual(Magic)) throw new DtrainException($"{path}: not a .npy file");
-            int major = reader.ReadByte();
-            reader.ReadByte();
-            int headerLength = major == 1 ? reader.ReadUInt16() : (int)reader.ReadUInt32();
-            string header = Encoding.UTF8.GetString(reader.ReadBytes(headerLength));
-            var dtype = DescrPattern().Match(header);
-            var shape = ShapePattern().Match(header);
-            if (!dtype.Success || !shape.Success) throw new DtrainException($"{path}: the .npy header names no dtype or shape");
-            if (FortranPattern().IsMatch(header)) throw new DtrainException($"{path}: the array is in Fortran order; save it in C order");
-            var dims = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(d => long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
-            return new NpyArray(path, dtype.Groups[1].Value, dims, reader);
-        }
-        catch (Exception e) when (e is EndOfStreamException or FormatException or OverflowException)
-        {
-            reader.Dispose();
-            throw new DtrainException($"{path}: not a readable .npy file ({e.Message})");
+            var header = NpyHeader.Read(path, stream, Readable);
+            return new NpyArray(path, header.DType, header.Shape, new BinaryReader(stream));
         }
         catch
         {
-            reader.Dispose();
+            stream.Dispose();
             throw;
         }
     }
@@ -75,13 +60,4 @@ internal sealed partial class NpyArray : IDisposable
     public float NextSingle() => reader.ReadSingle();
 
     public void Dispose() => reader.Dispose();
-
-    [GeneratedRegex(@"'descr'\s*:\s*'([^']+)'")]
-    private static partial Regex DescrPattern();
-
-    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
-    private static partial Regex ShapePattern();
-
-    [GeneratedRegex(@"'fortran_order'\s*:\s*True")]
-    private static partial Regex FortranPattern();
 }

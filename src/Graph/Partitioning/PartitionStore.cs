@@ -104,12 +104,12 @@ public static class PartitionStore
         return read;
     }
 
-    /// <summary>A job trains on a partitioned graph with one worker per partition; anything else is an error before training starts.</summary>
+    /// <summary>A job trains on a partitioned graph with at least one partition per worker; fewer is an error before training starts.</summary>
     public static void CheckPartitionCount(string directory, PartitionManifest manifest, int workers)
     {
-        if (manifest.PartitionCount != workers)
+        if (manifest.PartitionCount < workers)
         {
-            throw new DtrainException($"the graph in {directory} has {manifest.PartitionCount} partitions but the job has {workers} workers: partition it with --parts {workers}");
+            throw new DtrainException($"the graph in {directory} has {manifest.PartitionCount} partitions, fewer than the job's {workers} workers: partition it with --parts {workers} or more");
         }
     }
 

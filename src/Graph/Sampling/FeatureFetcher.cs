@@ -4,16 +4,17 @@ using Dtrain.Telemetry;
 namespace Dtrain.Graph.Sampling;
 
 /// <summary>
-/// Gathers the feature rows of a batch's input nodes: rows this worker owns are copied from its partition, rows in
+/// Gathers the feature rows of a batch's input nodes: rows of the partitions this worker holds are copied from them, rows in
 /// the remote-feature cache from there, and the rest are fetched with one request per owning partition, all
 /// requests in flight together while the local rows are copied. Counts the bytes from each place.
 /// </summary>
-public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IReadOnlyList<IPartitionSource> partitions, FeatureCache? cache)
+/// <param name="partitions">One source per partition, indexed by partition ID: those held here are <see cref="LocalPartition"/>s.</param>
+public sealed class FeatureFetcher(PartitionBook book, IReadOnlyList<IPartitionSource> partitions, FeatureCache? cache)
 {
     /// <summary>Rows per parallel chunk of local copies.</summary>
     private const int ChunkSize = 4096;
 
-    public int FeatureDim => local.FeatureDim;
+    public int FeatureDim => partitions[0].FeatureDim;
 
     public long LocalBytes { get; private set; }
 
@@ -31,14 +32,14 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
         for (int i = 0; i < nodes.Length; i++)
         {
             owners[i] = book.OwnerOf(nodes[i]);
-            if (owners[i] == local.PartitionId) localRows++;
+            if (partitions[owners[i]] is LocalPartition) localRows++;
         }
 
         var missing = new List<int>?[partitions.Count]; // positions in nodes, per owner
         for (int i = 0; i < nodes.Length; i++)
         {
             int owner = owners[i];
-            if (owner == local.PartitionId) continue;
+            if (partitions[owner] is LocalPartition) continue;
             if (cache is not null && cache.TryGet(nodes[i], rows.AsSpan(i * dim, dim))) cachedRows++;
             else (missing[owner] ??= []).Add(i);
         }
@@ -81,7 +82,7 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
             int end = Math.Min(nodes.Length, (chunk + 1) * ChunkSize);
             for (int i = chunk * ChunkSize; i < end; i++)
             {
-                if (owners[i] == local.PartitionId) local.Partition.FeaturesOf(nodes[i]).CopyTo(rows.AsSpan(i * dim, dim));
+                if (partitions[owners[i]] is LocalPartition local) local.Partition.FeaturesOf(nodes[i]).CopyTo(rows.AsSpan(i * dim, dim));
             }
         });
     }

@@ -8,10 +8,10 @@ namespace Dtrain.Graph.Service;
 
 /// <summary>
 /// The server side of protos/sampling.proto: checks the caller's token and the request, then delegates to the
-/// served <see cref="LocalPartition"/>. Bad requests (a node this partition does not own, a fanout of 0) come
+/// served <see cref="LocalPartition"/> it names. Bad requests (a node this partition does not own, a fanout of 0) come
 /// back as InvalidArgument with the partition's own message.
 /// </summary>
-public sealed class SamplingService(ServedPartition served) : GraphSampling.GraphSamplingBase
+public sealed class SamplingService(ServedPartitions served) : GraphSampling.GraphSamplingBase
 {
     public const string JobTokenHeader = "dtrain-job-token";
 
@@ -41,10 +41,11 @@ public sealed class SamplingService(ServedPartition served) : GraphSampling.Grap
             DtrainMetrics.RejectedConnections.WithLabels("sampling", "token").Inc();
             throw new RpcException(new Status(StatusCode.Unauthenticated, "this caller does not hold the job's token"));
         }
-        var partition = await served.WhenServingAsync(context.CancellationToken);
-        if (partitionId != partition.PartitionId)
+        var partitions = await served.WhenServingAsync(context.CancellationToken);
+        if (!partitions.TryGetValue(partitionId, out var partition))
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this worker serves partition {partition.PartitionId}, not {partitionId}"));
+            string held = $"{(partitions.Count == 1 ? "partition" : "partitions")} {string.Join(", ", partitions.Keys.Order())}";
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this worker serves {held}, not {partitionId}"));
         }
         return partition;
     }

@@ -11,7 +11,7 @@ public static class SamplingServiceExtensions
     public const int MaxMessageBytes = 1 << 30;
 
     /// <summary>Registers the sampling service for <paramref name="served"/>; call after AddGrpc.</summary>
-    public static IServiceCollection AddGraphSampling(this IServiceCollection services, ServedPartition served)
+    public static IServiceCollection AddGraphSampling(this IServiceCollection services, ServedPartitions served)
     {
         services.AddGrpc().AddServiceOptions<SamplingService>(options =>
         {
@@ -29,9 +29,9 @@ public static class SamplingServiceExtensions
 }
 
 /// <summary>The sampling service of <paramref name="served"/> on a worker's endpoint.</summary>
-public sealed class SamplingEndpoint(ServedPartition served) : IEndpointService
+public sealed class SamplingEndpoint(ServedPartitions served) : IEndpointService
 {
-    public ServedPartition Served => served;
+    public ServedPartitions Served => served;
 
     public void Register(WebApplicationBuilder builder) => builder.Services.AddGraphSampling(served);
 

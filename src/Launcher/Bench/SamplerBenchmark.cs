@@ -82,10 +82,10 @@ public sealed record SamplerBenchmark(
                 for (int p = 0; parts > 1 && p < parts; p++)
                 {
                     var inbox = new PeerInbox(Token);
-                    var sampling = new SamplingEndpoint(new ServedPartition(inbox.Admits));
+                    var sampling = new SamplingEndpoint(new ServedPartitions(inbox.Admits));
                     var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [sampling], ct);
                     endpoints.Add(endpoint);
-                    sampling.Served.Serve(new LocalPartition(partitioned.Partitions[p]));
+                    sampling.Served.Serve([new LocalPartition(partitioned.Partitions[p])]);
                 }
                 var addresses = endpoints.Select(endpoint => endpoint.PeerAddress).ToArray();
                 var ranks = Enumerable.Range(0, parts)

@@ -37,7 +37,7 @@ public sealed class SamplerRank : IDisposable
             .Select(p => p == rank ? local : (IPartitionSource)remotes.Single(remote => remote.PartitionId == p))
             .ToArray();
         var cache = cacheRows > 0 ? new FeatureCache(cacheRows, partition.FeatureDim) : null;
-        fetcher = new FeatureFetcher(graph.Book, local, sources, cache);
+        fetcher = new FeatureFetcher(graph.Book, sources, cache);
         sampler = new MiniBatchSampler(graph.Book, sources, options, fetcher);
         order = partition.NodesIn(NodeSplit.Train);
         new CounterRandom(CounterRandom.Key(seed, OrderStream, rank)).Shuffle<int>(order);

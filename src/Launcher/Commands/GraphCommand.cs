@@ -20,9 +20,11 @@ public static class GraphCommand
 
     private static Command Import()
     {
-        var edges = new Argument<string>("edges") { Description = "the edge list: CSV, TSV or space-separated text with two columns (source, destination; an optional header), or an int64 .npy of shape (E, 2)" };
+        var edges = new Argument<string>("edges") { Description = "the edge list: CSV, TSV or space-separated text with two columns (source, destination; an optional header), an int64 .npy of shape (E, 2), or a graph-tool file (.gt, .gt.gz)" };
         var features = new Option<string?>("--features") { Description = "node features: a float32 .npy of shape (N, F), or text with one row of F numbers per node" };
+        var identityFeatures = new Option<bool>("--identity-features") { Description = "for a graph without features: each node's features are its one-hot ID (N features)" };
         var labels = new Option<string?>("--labels") { Description = "node labels: an int64 .npy of shape (N), or text with one class number per line" };
+        var labelProperty = new Option<string?>("--label-property") { Description = "node labels: the graph-tool file's vertex property that holds them (whole numbers)" };
         var trainMask = new Option<string?>("--train-mask") { Description = "the training nodes: a bool/uint8 .npy of shape (N), or text with 0 or 1 per line" };
         var validationMask = new Option<string?>("--val-mask") { Description = "the validation nodes, as --train-mask" };
         var testMask = new Option<string?>("--test-mask") { Description = "the test nodes, as --train-mask" };
@@ -34,7 +36,7 @@ public static class GraphCommand
 
         var command = new Command("import", "Write a dtrain graph file from an edge list, with optional node features, labels and split masks; self-loops and duplicate edges are dropped")
         {
-            edges, features, labels, trainMask, validationMask, testMask, split, seed, nodes, directed, output,
+            edges, features, identityFeatures, labels, labelProperty, trainMask, validationMask, testMask, split, seed, nodes, directed, output,
         };
         command.SetAction(parse =>
         {
@@ -48,7 +50,8 @@ public static class GraphCommand
             {
                 imported = GraphImport.Read(new GraphImportOptions
                 {
-                    Edges = parse.GetValue(edges)!, Features = parse.GetValue(features), Labels = parse.GetValue(labels),
+                    Edges = parse.GetValue(edges)!, Features = parse.GetValue(features), IdentityFeatures = parse.GetValue(identityFeatures),
+                    Labels = parse.GetValue(labels), LabelProperty = parse.GetValue(labelProperty),
                     TrainMask = parse.GetValue(trainMask), ValidationMask = parse.GetValue(validationMask), TestMask = parse.GetValue(testMask),
                     Nodes = parse.GetValue(nodes), Directed = parse.GetValue(directed), Split = fractions, Seed = parse.GetValue(seed),
                 });

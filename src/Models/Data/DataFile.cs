@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Dtrain.Contracts.Storage;
 
 namespace Dtrain.Models.Data;
 

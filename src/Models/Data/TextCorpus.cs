@@ -1,3 +1,5 @@
+using Dtrain.Contracts.Storage;
+
 namespace Dtrain.Models.Data;
 
 /// <summary>

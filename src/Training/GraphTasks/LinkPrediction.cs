@@ -9,8 +9,8 @@ namespace Dtrain.Training.GraphTasks;
 /// Link prediction with negative sampling, as DGL's and PyG's examples do it: the model embeds nodes, an edge
 /// u -> v scores h_u · h_v, and each positive edge is paired with a negative u -> w, w drawn uniformly from all
 /// nodes; the loss is binary cross-entropy. A share of node pairs is held out (<see cref="EdgeHoldout"/>) and
-/// never sampled, so test edges carry no messages. Each rank trains on the remaining edges its partition owns
-/// (those into its nodes) and is scored on its held-out ones: the share of them that outscore their negative
+/// never sampled, so test edges carry no messages. Each rank trains on the remaining edges its partitions own
+/// (those into their nodes) and is scored on its held-out ones: the share of them that outscore their negative
 /// (an estimate of ROC AUC), which the job reports as its held-out accuracy.
 /// </summary>
 public sealed class LinkPrediction : IGraphTask
@@ -18,23 +18,26 @@ public sealed class LinkPrediction : IGraphTask
     public const double HeldOutShare = 0.1;
     private const long HoldoutStream = 21, NegativeStream = 22;
     private const int EvaluationBatchSize = 512;
-    private readonly GraphPartition partition;
+    private readonly PartitionBook book;
     private readonly Device device;
     private readonly (int[] Sources, int[] Destinations) trainEdges, testEdges;
 
-    public LinkPrediction(GraphPartition partition, long seed, int embeddingWidth, Device device)
+    public LinkPrediction(HeldPartitions partitions, long seed, int embeddingWidth, Device device)
     {
-        (this.partition, this.device, OutputWidth) = (partition, device, embeddingWidth);
+        (book, this.device, OutputWidth) = (partitions.Book, device, embeddingWidth);
         Holdout = new EdgeHoldout(CounterRandom.Key(seed, HoldoutStream, 0), HeldOutShare);
         var train = (new List<int>(), new List<int>());
         var test = (new List<int>(), new List<int>());
-        for (int v = partition.FirstNode; v < partition.FirstNode + partition.NodeCount; v++)
+        foreach (var partition in partitions.All)
         {
-            foreach (int u in partition.InNeighbours(v))
+            for (int v = partition.FirstNode; v < partition.FirstNode + partition.NodeCount; v++)
             {
-                var (sources, destinations) = Holdout.IsHeldOut(u, v) ? test : train;
-                sources.Add(u);
-                destinations.Add(v);
+                foreach (int u in partition.InNeighbours(v))
+                {
+                    var (sources, destinations) = Holdout.IsHeldOut(u, v) ? test : train;
+                    sources.Add(u);
+                    destinations.Add(v);
+                }
             }
         }
         trainEdges = ([.. train.Item1], [.. train.Item2]);
@@ -91,7 +94,7 @@ public sealed class LinkPrediction : IGraphTask
         {
             sources[i] = PositionOf(edges.Sources[examples[i]]);
             destinations[i] = PositionOf(edges.Destinations[examples[i]]);
-            negatives[i] = PositionOf(random.NextInt(partition.Book.NodeCount));
+            negatives[i] = PositionOf(random.NextInt(book.NodeCount));
         }
         return new Pairs([.. seeds], sources, destinations, negatives);
     }

@@ -1,17 +1,16 @@
-using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
 using Dtrain.Graph.Storage;
 using static TorchSharp.torch;
 
 namespace Dtrain.Training.GraphTasks;
 
-/// <summary>Node classification: each rank trains on the training nodes its partition owns and is tested on its test nodes.</summary>
-public sealed class NodeClassification(GraphPartition partition, Device device) : IGraphTask
+/// <summary>Node classification: each rank trains on the training nodes its partitions own and is tested on their test nodes.</summary>
+public sealed class NodeClassification(HeldPartitions partitions, Device device) : IGraphTask
 {
     private const int EvaluationBatchSize = 1024;
-    private readonly int[] trainNodes = partition.NodesIn(NodeSplit.Train);
+    private readonly int[] trainNodes = partitions.NodesIn(NodeSplit.Train);
 
-    public int OutputWidth => partition.ClassCount;
+    public int OutputWidth => partitions.ClassCount;
 
     public int TrainingExampleCount => trainNodes.Length;
 
@@ -23,10 +22,10 @@ public sealed class NodeClassification(GraphPartition partition, Device device) 
         return new TrainingBatch(seeds, logits => nn.functional.cross_entropy(logits, Labels(seeds)));
     }
 
-    public IEnumerable<EvaluationBatch> EvaluationBatches(ulong key) => partition.NodesIn(NodeSplit.Test)
+    public IEnumerable<EvaluationBatch> EvaluationBatches(ulong key) => partitions.NodesIn(NodeSplit.Test)
         .Chunk(EvaluationBatchSize)
         .Select(seeds => new EvaluationBatch(seeds, logits => logits.argmax(1).eq(Labels(seeds)).sum().item<long>(), seeds.Length));
 
     private Tensor Labels(int[] seeds) =>
-        tensor(seeds.Select(node => (long)partition.Labels[node - partition.FirstNode]).ToArray()).to(device);
+        tensor(seeds.Select(node => (long)partitions.LabelOf(node)).ToArray()).to(device);
 }

@@ -107,18 +107,20 @@ public class ElasticRunTests
     }
 
     /// <summary>
-    /// Elastic membership without a launcher: a standalone coordinator for 2 to 3 workers loses one, the two
-    /// survivors train on after the last call, and a worker started later grows the world back to 3. The result
-    /// equals three plain runs chained through the same checkpoints: 3 workers, then 2, then 3.
+    /// Elastic membership without a launcher, on a graph partitioned beforehand into 3 parts: a standalone
+    /// coordinator for 2 to 3 workers loses one, the two survivors share the 3 partitions anew and train on after
+    /// the last call, and a worker started later grows the world back to 3. The result equals three plain runs
+    /// chained through the same checkpoints: 3 workers, then 2, then 3.
     /// </summary>
     [Fact]
-    public async Task Survivors_train_on_short_handed_and_a_late_worker_grows_the_world_again()
+    public async Task Survivors_of_a_pre_partitioned_graph_share_its_partitions_and_a_late_worker_grows_the_world_again()
     {
         using var directory = new TempDirectory();
         string checkpoints = Path.Combine(directory.Path, "elastic"), port = TestPorts.FreePair().ToString();
+        string[] model = ["--model", "graphsage", "--graph", await PartitionedGraphAsync(directory), "--batch-size", "64", "--device", "cpu"];
         var secret = new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "elastic-secret" };
         var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("elastic-secret", "elastic") };
-        string[] settings = ["--steps", "600", "--device", "cpu", "--checkpoint-every", "10", "--checkpoint-dir", checkpoints, "--keep-checkpoints", "1000"];
+        string[] settings = [.. model, "--steps", ElasticSteps, "--checkpoint-every", "10", "--checkpoint-dir", checkpoints, "--keep-checkpoints", "1000"];
         // The last call is long enough for all three to join the first epoch on a loaded machine (their start-up
         // varies by seconds), and it is what the survivors of the kill wait before they train on short-handed.
         using var coordinator = DtrainProcess.Start(
@@ -138,12 +140,12 @@ public class ElasticRunTests
             Assert.Equal(0, await coordinator.WaitAsync(Limit));
             Assert.All(workers.Where((_, i) => i != 1), w => Assert.Equal(0, w.WaitAsync(Limit).Result));
             Assert.Contains("/3 of epoch 3", workers[3].Stdout);
-            Assert.Contains("done: 600 steps on 3 workers", coordinator.Stdout);
+            Assert.Contains($"done: {ElasticSteps} steps on 3 workers", coordinator.Stdout);
 
             var resumed = Regex.Matches(coordinator.Stdout, @"restarting from step (\d+)").Select(m => m.Groups[1].Value).ToArray();
             Assert.Equal(2, resumed.Length);
             Assert.Matches(@"a worker joined epoch 2, which trained with fewer than 3 workers; reached step \d+, restarting from step \d+ \(\d+ steps lost\)", coordinator.Stdout);
-            Assert.Equal(await ChainedDigestAsync(Path.Combine(directory.Path, "oracle"), resumed[0], resumed[1]), DtrainProcess.ParameterDigest(coordinator.Stdout));
+            Assert.Equal(await ChainedDigestAsync(Path.Combine(directory.Path, "oracle"), model, resumed[0], resumed[1]), DtrainProcess.ParameterDigest(coordinator.Stdout));
         }
         finally
         {
@@ -151,13 +153,27 @@ public class ElasticRunTests
         }
     }
 
+    private const string ElasticSteps = "300";
+
+    /// <summary>A small stochastic block model, cut by METIS into 3 partitions.</summary>
+    private static async Task<string> PartitionedGraphAsync(TempDirectory directory)
+    {
+        string graph = directory.File("sbm.dtg"), parts = directory.File("parts");
+        foreach (var command in new[] { new[] { "graph", "generate", "sbm", "nodes=3000", "seed=5", "--out", graph }, ["graph", "partition", graph, "--parts", "3", "--out", parts] })
+        {
+            var run = await DtrainProcess.RunAsync(Limit, command);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+        }
+        return parts;
+    }
+
     /// <summary>The oracle of the elastic job: plain runs of 3, 2 and 3 workers, each resuming from the last one's final checkpoint.</summary>
-    private static async Task<string> ChainedDigestAsync(string checkpoints, string firstEnd, string secondEnd)
+    private static async Task<string> ChainedDigestAsync(string checkpoints, string[] model, string firstEnd, string secondEnd)
     {
         string last = "";
-        foreach (var (workers, steps, resume) in new[] { ("3", firstEnd, false), ("2", secondEnd, true), ("3", "600", true) })
+        foreach (var (workers, steps, resume) in new[] { ("3", firstEnd, false), ("2", secondEnd, true), ("3", ElasticSteps, true) })
         {
-            string[] run = ["run", "--workers", workers, "--steps", steps, "--device", "cpu", "--checkpoint-every", "10", "--checkpoint-dir", checkpoints, "--port", TestPorts.FreePair().ToString()];
+            string[] run = ["run", .. model, "--workers", workers, "--steps", steps, "--checkpoint-every", "10", "--checkpoint-dir", checkpoints, "--port", TestPorts.FreePair().ToString()];
             var result = await DtrainProcess.RunAsync(Limit, resume ? [.. run, "--resume"] : run);
             Assert.True(result.ExitCode == 0, result.Stderr);
             last = DtrainProcess.ParameterDigest(result.Stdout);

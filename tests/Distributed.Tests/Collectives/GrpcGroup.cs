@@ -13,7 +13,7 @@ namespace Dtrain.Tests.Collectives;
 internal sealed class GrpcGroup : IAsyncDisposable
 {
     private GrpcGroup(
-        IReadOnlyList<WorkerEndpoint> endpoints, IReadOnlyList<ServedPartition> graphs, IReadOnlyList<PeerInbox> inboxes, IReadOnlyList<GrpcTransport> transports,
+        IReadOnlyList<WorkerEndpoint> endpoints, IReadOnlyList<ServedPartitions> graphs, IReadOnlyList<PeerInbox> inboxes, IReadOnlyList<GrpcTransport> transports,
         IReadOnlyList<Communicator> communicators)
     {
         Endpoints = endpoints;
@@ -26,7 +26,7 @@ internal sealed class GrpcGroup : IAsyncDisposable
     public IReadOnlyList<WorkerEndpoint> Endpoints { get; }
 
     /// <summary>The graph partition each rank's endpoint serves.</summary>
-    public IReadOnlyList<ServedPartition> Graphs { get; }
+    public IReadOnlyList<ServedPartitions> Graphs { get; }
 
     public IReadOnlyList<PeerInbox> Inboxes { get; }
 
@@ -39,7 +39,7 @@ internal sealed class GrpcGroup : IAsyncDisposable
     {
         var inboxes = Enumerable.Range(0, ranks).Select(_ => new PeerInbox(token, System.Net.IPAddress.Loopback)).ToArray();
         var endpoints = new List<WorkerEndpoint>();
-        var graphs = inboxes.Select(inbox => new ServedPartition(inbox.Admits)).ToArray();
+        var graphs = inboxes.Select(inbox => new ServedPartitions(inbox.Admits)).ToArray();
         for (int rank = 0; rank < ranks; rank++)
         {
             endpoints.Add(await WorkerEndpoint.StartAsync(

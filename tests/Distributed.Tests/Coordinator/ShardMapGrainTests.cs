@@ -41,16 +41,27 @@ public sealed class ShardMapGrainTests : ClusterTest
     public async Task Work_held_one_unit_per_rank_goes_unit_p_to_rank_p_whatever_it_costs()
     {
         var map = Grains.GetGrain<IShardMapGrain>(Guid.NewGuid().ToString());
-        var partitions = new WorkToPlace { Epoch = 1, Rank = 2, Kind = "graph-partitions", Costs = [900, 100, 5000], Ranks = 3, CostUnit = "edges", OnePerRank = true };
+        var cells = new WorkToPlace { Epoch = 1, Rank = 2, Kind = "grid-cells", Costs = [900, 100, 5000], Ranks = 3, CostUnit = "bytes", OnePerRank = true };
 
-        Assert.Equal(new[] { 0, 1, 2 }, await map.PlaceAsync(partitions));
+        Assert.Equal(new[] { 0, 1, 2 }, await map.PlaceAsync(cells));
         var placed = Assert.Single(await map.GetAsync());
         Assert.Equal(new long[] { 900, 100, 5000 }, placed.CostPerRank());
-        Assert.Equal("edges", placed.CostUnit);
+        Assert.Equal("bytes", placed.CostUnit);
 
-        var tooMany = await Assert.ThrowsAsync<ArgumentException>(() => map.PlaceAsync(partitions with { Kind = "grid-cells", Costs = [4, 4, 4, 4] }));
+        var tooMany = await Assert.ThrowsAsync<ArgumentException>(() => map.PlaceAsync(cells with { Costs = [4, 4, 4, 4] }));
         Assert.Equal("rank 2 has 4 grid-cells for 3 ranks, which hold one each", tooMany.Message);
-        await Assert.ThrowsAsync<ArgumentException>(() => map.PlaceAsync(partitions with { OnePerRank = false }));
+        await Assert.ThrowsAsync<ArgumentException>(() => map.PlaceAsync(cells with { OnePerRank = false }));
+    }
+
+    [Fact]
+    public async Task Graph_partitions_beyond_one_per_rank_are_balanced_by_edges()
+    {
+        var map = Grains.GetGrain<IShardMapGrain>(Guid.NewGuid().ToString());
+        var partitions = new WorkToPlace { Epoch = 1, Rank = 0, Kind = "graph-partitions", Costs = [900, 100, 5000, 300], Ranks = 3, CostUnit = "edges", OnePerRank = false };
+
+        // Largest first, each to the least loaded rank: 5000 to rank 0, 900 to rank 1, 300 to rank 2, then 100 to rank 2.
+        Assert.Equal(new[] { 1, 2, 0, 2 }, await map.PlaceAsync(partitions));
+        Assert.Equal(new long[] { 5000, 900, 400 }, Assert.Single(await map.GetAsync()).CostPerRank());
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using Dtrain.Contracts;
+using Dtrain.Contracts.Storage;
 using Dtrain.Graph.Import;
 using Dtrain.Graph.Storage;
+using Dtrain.Tests.Models.Data;
 
 namespace Dtrain.Tests.Graph;
 
@@ -121,7 +123,30 @@ public class GraphImportTests
         Npy.Write(features, "<f8", [2, 1], w => { w.Write(1.0); w.Write(2.0); });
         Assert.Equal($"{features}: features must have dtype <f4, got <f8", Assert.Throws<DtrainException>(() => GraphImport.Read(new() { Edges = edges, Features = features })).Message);
         File.WriteAllText(text, "0,1\n");
-        Assert.Equal($"{text}: not a .npy file", Assert.Throws<DtrainException>(() => GraphImport.Read(new() { Edges = text })).Message);
+        Assert.Equal($"{text}: byte 0: not a .npy file (it does not start with \\x93NUMPY)", Assert.Throws<DataFormatException>(() => GraphImport.Read(new() { Edges = text })).Message);
+    }
+
+    /// <summary>The real polblogs file: graph-tool's format read whole, its leanings as labels, one-hot features; bad uses named.</summary>
+    [DatasetFact("polblogs.gt.gz")]
+    public void A_graph_tool_file_gives_the_graph_and_a_vertex_property_as_labels()
+    {
+        using var directory = new TempDirectory();
+        string path = Datasets.PathOf("polblogs.gt.gz"), truncated = directory.File("truncated.gt.gz");
+        var imported = GraphImport.Read(new() { Edges = path, LabelProperty = "value", IdentityFeatures = true });
+
+        var graph = imported.Graph;
+        Assert.Equal((1490, 19090L, 2, 1490), (graph.NodeCount, imported.EdgeRows, graph.ClassCount, graph.FeatureDim));
+        Assert.Equal(732, graph.Labels.Count(label => label == 1)); // the conservative blogs, as the dataset's readme counts them
+        Assert.Equal(Enumerable.Range(0, 1490).Select(column => column == 7 ? 1f : 0f), graph.FeaturesOf(7).ToArray());
+
+        string Error(GraphImportOptions options) => Assert.ThrowsAny<DtrainException>(() => GraphImport.Read(options)).Message;
+        Assert.Equal($"{path}: no vertex property 'nope'", Error(new() { Edges = path, LabelProperty = "nope" }));
+        Assert.Equal($"{path}: vertex property 'label' holds values of type 6, not numbers", Error(new() { Edges = path, LabelProperty = "label" }));
+        File.WriteAllBytes(truncated, File.ReadAllBytes(path)[..3000]);
+        Assert.StartsWith($"{truncated}: not a whole graph-tool file", Error(new() { Edges = truncated }));
+        string csv = directory.File("edges.csv");
+        File.WriteAllLines(csv, ["0,1"]);
+        Assert.Equal($"--label-property reads a vertex property of a graph-tool file (.gt, .gt.gz), and {csv} is not one", Error(new() { Edges = csv, LabelProperty = "value" }));
     }
 
     /// <summary>Writes a version-1 .npy file: magic, header dict padded to 64 bytes, then the elements.</summary>

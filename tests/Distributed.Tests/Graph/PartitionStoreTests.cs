@@ -102,13 +102,14 @@ public class PartitionStoreTests
     }
 
     [Fact]
-    public void A_partition_count_that_does_not_match_the_workers_is_an_error()
+    public void Fewer_partitions_than_workers_is_an_error_and_more_are_shared_out()
     {
         using var directory = Written();
         var manifest = PartitionStore.ReadManifest(directory.Path);
         PartitionStore.CheckPartitionCount(directory.Path, manifest, workers: 3);
-        var error = Assert.Throws<DtrainException>(() => PartitionStore.CheckPartitionCount(directory.Path, manifest, workers: 2));
-        Assert.Equal($"the graph in {directory.Path} has 3 partitions but the job has 2 workers: partition it with --parts 2", error.Message);
+        PartitionStore.CheckPartitionCount(directory.Path, manifest, workers: 1);
+        var error = Assert.Throws<DtrainException>(() => PartitionStore.CheckPartitionCount(directory.Path, manifest, workers: 4));
+        Assert.Equal($"the graph in {directory.Path} has 3 partitions, fewer than the job's 4 workers: partition it with --parts 4 or more", error.Message);
     }
 
     private static TempDirectory Written()

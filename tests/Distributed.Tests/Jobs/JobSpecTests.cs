@@ -169,7 +169,7 @@ public class JobSpecTests
         var badElastic = new JobSpec { Workers = 4, Elastic = new() { MinWorkers = 5, LastCallSeconds = -1, JoinTimeoutSeconds = 0 } };
         Assert.Equal(["elastic.min_workers", "elastic.last_call_s", "elastic.join_timeout_s"], badElastic.Problems().Select(p => p.Split(' ')[0]));
         // A world that may shrink must be one whose work can be split anew.
-        Assert.Equal(["elastic.min_workers below workers needs a world that may shrink: model mlp or graphsage on the generated graph, over grpc"],
+        Assert.Equal(["elastic.min_workers below workers needs a world that may shrink: model mlp or graphsage, over grpc"],
             new JobSpec { Workers = 4, Elastic = new() { MinWorkers = 2 }, Model = ModelKind.CannonMlp }.Problems());
     }
 }

@@ -8,6 +8,7 @@ using Dtrain.Models;
 using Dtrain.Optimizers;
 using Dtrain.Tests.Collectives;
 using Dtrain.Training;
+using Dtrain.Training.GraphTasks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,18 +22,21 @@ public class GraphTrainerTests
 {
     private static readonly JobSpec Job = new() { Model = ModelKind.Graphsage, Steps = 60, BatchSize = 128, LearningRate = 0.01, Seed = 3, CollectiveTimeoutSeconds = 60 };
 
-    /// <param name="owners">The rank holding each partition, as a shard map places them; null: partition p on rank p.</param>
+    /// <param name="owners">
+    /// The rank holding each partition of the default graph cut into that many parts, as a shard map places them;
+    /// null: one partition per rank, partition p on rank p.
+    /// </param>
     private static async Task<TrainingResult[]> TrainAsync(int ranks, JobSpec job, int[]? owners = null)
     {
         owners ??= Enumerable.Range(0, ranks).ToArray();
         await using var group = await GrpcGroup.StartAsync(ranks);
         var servedAt = owners.Select(owner => group.Endpoints[owner].PeerAddress).ToArray();
-        var graph = GraphInputs.Open(job, ranks);
+        var graph = GraphInputs.Open(job, owners.Length);
         return await Task.WhenAll(Enumerable.Range(0, ranks).Select(rank => Task.Run(() =>
         {
             var peers = new GraphPeers(group.Graphs[rank], servedAt, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60));
-            var partition = graph.Load(Array.IndexOf(owners, rank));
-            return new GraphTrainer(group.Communicators[rank], job with { Workers = ranks }, CPU, partition, peers).TrainAsync(null, default);
+            var held = new HeldPartitions(Enumerable.Range(0, owners.Length).Where(p => owners[p] == rank).Select(graph.Load));
+            return new GraphTrainer(group.Communicators[rank], job with { Workers = ranks }, CPU, held, peers).TrainAsync(null, default);
         })));
     }
 
@@ -86,6 +90,18 @@ public class GraphTrainerTests
     }
 
     [Fact]
+    public async Task Ranks_holding_several_partitions_learn_and_train_bitwise_alike_wherever_the_partitions_are_placed()
+    {
+        // Three partitions on two ranks: the rank holding two samples across both locally and serves both.
+        var twoThenOne = await TrainAsync(2, Job, owners: [0, 0, 1]);
+        var oneThenTwo = await TrainAsync(2, Job, owners: [1, 1, 0]);
+
+        Assert.Single(twoThenOne.Concat(oneThenTwo).Select(r => r.ParameterDigest).Distinct());
+        Assert.Equal(twoThenOne[0].TestAccuracy, oneThenTwo[0].TestAccuracy);
+        Assert.True(twoThenOne[0].TestAccuracy >= 0.90, $"GraphSAGE test accuracy {twoThenOne[0].TestAccuracy:P2}");
+    }
+
+    [Fact]
     public async Task Ranks_holding_partitions_of_different_partitionings_are_refused()
     {
         var graph = StochasticBlockModel.Generate(new StochasticBlockModelOptions { Seed = Job.Seed });
@@ -96,7 +112,7 @@ public class GraphTrainerTests
         var partitions = new[] { metis.Partitions[0], random.Partitions[1] };
 
         var runs = Enumerable.Range(0, 2).Select(rank => Task.Run(() => new GraphTrainer(group.Communicators[rank], Job with { Workers = 2 }, CPU,
-            partitions[rank], new GraphPeers(group.Graphs[rank], addresses, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60))).TrainAsync(null, default))).ToArray();
+            new HeldPartitions([partitions[rank]]), new GraphPeers(group.Graphs[rank], addresses, "test-token", GrpcTls.None, TimeSpan.FromSeconds(60))).TrainAsync(null, default))).ToArray();
 
         foreach (var run in runs)
         {

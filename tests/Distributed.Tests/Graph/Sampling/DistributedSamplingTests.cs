@@ -25,7 +25,7 @@ public class DistributedSamplingTests
         var oracleGraph = GraphPartitioner.Partition(partitioned.Relabelled, PartitionMethod.Random, 1, seed: 0);
         var options = new SamplingOptions([10, 5, 3]);
         var oracleLocal = new LocalPartition(oracleGraph.Partitions[0]);
-        var oracle = new MiniBatchSampler(oracleGraph.Book, [oracleLocal], options, new FeatureFetcher(oracleGraph.Book, oracleLocal, [oracleLocal], null));
+        var oracle = new MiniBatchSampler(oracleGraph.Book, [oracleLocal], options, new FeatureFetcher(oracleGraph.Book, [oracleLocal], null));
 
         await using var cluster = await SamplingCluster.StartAsync(partitioned);
         for (int rank = 0; rank < parts; rank++)

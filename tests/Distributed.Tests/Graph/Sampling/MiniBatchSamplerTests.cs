@@ -13,7 +13,7 @@ public class MiniBatchSamplerTests
     private static MiniBatchSampler SamplerOf(PartitionedGraph graph, SamplingOptions options)
     {
         var local = new LocalPartition(graph.Partitions[0]);
-        return new MiniBatchSampler(graph.Book, [local], options, new FeatureFetcher(graph.Book, local, [local], cache: null));
+        return new MiniBatchSampler(graph.Book, [local], options, new FeatureFetcher(graph.Book, [local], cache: null));
     }
 
     /// <summary>Distinct random nodes.</summary>

@@ -29,9 +29,9 @@ internal sealed class SamplingCluster : IAsyncDisposable
         foreach (var partition in graph.Partitions)
         {
             var inbox = new PeerInbox(Token);
-            var sampling = new SamplingEndpoint(new ServedPartition(inbox.Admits));
+            var sampling = new SamplingEndpoint(new ServedPartitions(inbox.Admits));
             var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [sampling], default);
-            sampling.Served.Serve(new LocalPartition(partition));
+            sampling.Served.Serve([new LocalPartition(partition)]);
             endpoints.Add(endpoint);
         }
         return new SamplingCluster(graph, endpoints);
@@ -51,7 +51,7 @@ internal sealed class SamplingCluster : IAsyncDisposable
         var sources = Enumerable.Range(0, Graph.Partitions.Length)
             .Select(p => p == rank ? local : (IPartitionSource)Remote(p))
             .ToArray();
-        return new MiniBatchSampler(Graph.Book, sources, options, new FeatureFetcher(Graph.Book, local, sources, cache));
+        return new MiniBatchSampler(Graph.Book, sources, options, new FeatureFetcher(Graph.Book, sources, cache));
     }
 
     public async ValueTask DisposeAsync()

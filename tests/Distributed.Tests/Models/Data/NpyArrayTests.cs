@@ -1,6 +1,7 @@
 using Dtrain.Models.Data;
 using Dtrain.Tests.Graph;
 using static TorchSharp.torch;
+using Dtrain.Contracts.Storage;
 
 namespace Dtrain.Tests.Models.Data;
 

@@ -2,6 +2,7 @@ using System.Text;
 using Dtrain.Models.Data;
 using Dtrain.Tests.Graph;
 using static TorchSharp.torch;
+using Dtrain.Contracts.Storage;
 
 namespace Dtrain.Tests.Models.Data;
 

@@ -1,6 +1,6 @@
 using Dtrain.Contracts;
 
-namespace Dtrain.Models.Data;
+namespace Dtrain.Contracts.Storage;
 
 /// <summary>
 /// A data file that cannot be read as asked: one line naming the file, where in it (line, field or byte offset)
