@@ -18,7 +18,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found = 1}')
 if ! grep -qa GLIBCXX_3.4.32 "${libstdcxx:-/nonexistent}"; then
   echo "setup: installing libstdc++6 from Debian trixie (pinned low) for TorchSharp" >&2
-  as_root sh -c "echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/trixie.list"
+  mirror=$("$(dirname "$0")/debian-mirror.sh")
+  as_root sh -c "echo 'deb $mirror trixie main' > /etc/apt/sources.list.d/trixie.list"
   as_root sh -c "printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/trixie-low"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie libstdc++6 >/dev/null

@@ -15,7 +15,7 @@ public class ElasticRunTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
     private static readonly Regex Restarting = new(@"reached step (\d+), restarting from step (\d+) \((\d+) steps lost, restart \d of 2\)");
-    private const string Steps = "400";
+    private const string Steps = "200";
 
     private static string[] Training(string model, string optimizer) =>
         ["run", "--workers", "4", "--steps", Steps, "--device", "cpu", "--model", model, "--optimizer", optimizer, "--port", TestPorts.FreePair().ToString()];
