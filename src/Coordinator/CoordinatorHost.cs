@@ -99,6 +99,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
         await GrpcWebHost.StartAsync(app, "the coordinator (choose another --port)", ct);
         DtrainMetrics.PublishBuildInfo("coordinator");
+        DtrainMetrics.ExposeRejectionCounters("coordinator");
         var host = new CoordinatorHost(app, options) { SkippedCheckpoints = skipped };
         var rendezvous = host.Grains.GetGrain<IRendezvousGrain>(options.JobId);
         await rendezvous.OpenAsync(new RendezvousRules

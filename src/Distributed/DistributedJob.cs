@@ -44,6 +44,7 @@ public sealed class DistributedJob : IAsyncDisposable
     public static async Task<DistributedJob> InitAsync(WorkerOptions options, TextWriter log, IReadOnlyList<IEndpointService> services, CancellationToken ct)
     {
         DtrainMetrics.PublishBuildInfo("worker");
+        DtrainMetrics.ExposeRejectionCounters("worker");
         if (options.ParentProcessId is { } parent) ParentWatch.Start(parent, Console.Error);
         var inbox = new PeerInbox(options.JobToken, System.Net.IPAddress.Parse(options.ListenAddress));
         try

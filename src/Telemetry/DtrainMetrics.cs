@@ -94,6 +94,18 @@ public static class DtrainMetrics
         "Calls refused by endpoint (coordinator, peer, sampling, data) and reason: token (not the job's or the channel's one-time token) or job (another job's id).",
         "endpoint", "reason");
 
+    /// <summary>
+    /// Exports the rejection counters of this process's endpoints at 0 from the start (coordinator: token and job;
+    /// worker: its peer, sampling and data endpoints' token), so that a rate over them is 0 rather than absent.
+    /// </summary>
+    public static void ExposeRejectionCounters(string process)
+    {
+        (string Endpoint, string Reason)[] counted = process == "coordinator"
+            ? [("coordinator", "token"), ("coordinator", "job")]
+            : [("peer", "token"), ("sampling", "token"), ("data", "token")];
+        foreach (var (endpoint, reason) in counted) RejectedConnections.WithLabels(endpoint, reason);
+    }
+
     /// <summary>Sets dtrain_build_info for this process; call once at start-up.</summary>
     public static void PublishBuildInfo(string process)
     {

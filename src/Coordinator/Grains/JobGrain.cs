@@ -16,6 +16,8 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
     }
 
     private readonly SortedDictionary<int, RankProgress> progress = [];
+    /// <summary>The restarts this activation has added to the process's counter: a coordinator that takes over a job adds the ones before it once.</summary>
+    private int countedRestarts;
     private Record State => stored.State;
 
     private string JobId => this.GetPrimaryKeyString();
@@ -119,7 +121,8 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
             DtrainMetrics.JobState.WithLabels(state.ToString().ToLowerInvariant()).Set(state == current ? 1 : 0);
         }
         DtrainMetrics.JobEpoch.Set(State.Epoch);
-        DtrainMetrics.JobRestarts.IncTo(State.Restarts);
+        DtrainMetrics.JobRestarts.Inc(State.Restarts - countedRestarts);
+        countedRestarts = State.Restarts;
     }
 
     public Task<JobStatus> GetStatusAsync() => Task.FromResult(new JobStatus

@@ -45,16 +45,23 @@ public class PrometheusScrapeTests(ScrapedRun run) : IClassFixture<ScrapedRun>
     }
 
     [Fact]
-    public async Task Prometheus_accepts_every_query_of_the_dashboard()
+    public async Task Prometheus_accepts_every_query_of_the_dashboard_and_has_series_of_every_metric_it_draws()
     {
         foreach (string query in Monitoring.DashboardQueries())
         {
-            // The dashboard's variables, as Grafana would fill them in; label_values(...) is Grafana's, not PromQL:
-            // Prometheus must know its metric.
+            // The dashboard's variables, as Grafana would fill them in; label_values(...) is Grafana's, not PromQL.
+            // A query that parses is accepted even where its metric is unknown, so each metric's series are counted too.
             string filledIn = query.Replace("$job", "worker").Replace("$coordinator", "coordinator");
             await Prometheus.QueryAsync(Regex.Replace(filledIn, @"^label_values\((\w+), \w+\)$", "$1"));
+            foreach (string metric in DrawnMetric.Matches(filledIn).Select(match => match.Value).Distinct())
+            {
+                await Prometheus.QueryUntilAsync($"count({metric})", r => r.Count == 1 && r[0].Value > 0, Limit);
+            }
         }
     }
+
+    /// <summary>A scraped metric or a recorded series: dtrain_... or job:dtrain_...:rate1m.</summary>
+    private static readonly Regex DrawnMetric = new(@"(?<![\w:])(\w+:)?dtrain_[\w:]+");
 
     [Fact]
     public async Task Every_series_the_processes_expose_is_documented_for_that_process()

@@ -1,6 +1,8 @@
 using Dtrain.Collectives.Transports.InProcess;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Distributed;
 using Dtrain.Training;
+using Dtrain.Training.DataParallelTasks;
 using Dtrain.Collectives.DataParallel;
 using Dtrain.Optimizers.Flat;
 using TorchSharp;
@@ -43,14 +45,27 @@ public class GradientBucketsTests
             Task.Run(() => new DataParallelTrainer(comm, job, CPU).TrainAsync(null, CancellationToken.None))));
 
     [Fact]
-    public async Task Many_small_buckets_give_the_same_parameters_as_one_bucket()
+    public async Task Many_small_buckets_give_every_rank_the_parameters_of_one_bucket_and_of_one_process()
     {
         var job = new JobSpec { Workers = 2, Steps = 20, BatchSize = 16, Seed = 3 };
+        var manyBuckets = job with { BucketMegabytes = 0.01 };
+        // The claim needs several buckets: the job's 0.01 MiB splits the default task's model into more than one, the default size does not.
+        using (var model = new SyntheticClassificationTask(job, 0, 2).CreateModel())
+        {
+            using var split = new GradientBuckets(model.named_parameters(), DataParallelOptions.From(manyBuckets).BucketBytes, compressToBFloat16: false);
+            using var whole = new GradientBuckets(model.named_parameters(), DataParallelOptions.From(job).BucketBytes, compressToBFloat16: false);
+            Assert.True(split.Count > 1, $"{split.Count} bucket at 0.01 MiB");
+            Assert.Equal(1, whole.Count);
+        }
         var one = await TrainAsync(2, job);
-        // 0.01 MiB buckets split the 21k-parameter MLP into several all-reduces.
-        var many = await TrainAsync(2, job with { BucketMegabytes = 0.01 });
-        // With two ranks every element is one addition, whatever the bucket boundaries: equal bitwise.
-        Assert.Equal(one[0].Parameters, many[0].Parameters);
+        var many = await TrainAsync(2, manyBuckets);
+
+        // With two ranks every element is one addition, whatever the bucket boundaries: equal bitwise, on both ranks.
+        Assert.All(one.Concat(many), result => Assert.Equal(one[0].Parameters, result.Parameters));
+        // Averaged, not summed or left alone: one process on the two ranks' batches together ends at the same point.
+        var single = await TrainAsync(1, job with { Workers = 1, BatchSize = 32 });
+        double difference = many[0].Parameters.Zip(single[0].Parameters, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(difference < 1e-4, $"two ranks with small buckets differ from one process by up to {difference}");
     }
 
     [Fact]
