@@ -15,7 +15,7 @@ failures=0
 port=29600
 
 # Held-out accuracy from a run's summary line.
-accuracy() { sed -n 's/.*held-out accuracy \([0-9.]*\) %.*/\1/p' <<<"$1"; }
+accuracy() { sed -n 's/.*held-out accuracy \([0-9.]*\) \{0,1\}%.*/\1/p' <<<"$1"; }
 
 # NAME TOLERANCE ARGS...: `dtrain run ARGS` on CUDA must succeed, run every rank on CUDA and end within TOLERANCE
 # points of held-out accuracy of the same job on the CPU.

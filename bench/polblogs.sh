@@ -24,7 +24,7 @@ for config in "1 1" "2 2" "3 2" "3 3"; do
   for seed in $(seq "$seeds"); do
     line=$("$dtrain" run --model graphsage --graph "$work/parts$parts" --workers "$workers" --steps 60 --fanouts 10,5 --batch-size 64 \
       --device cpu --seed "$seed" -q "$@")
-    accuracy=$(sed -n 's/.*held-out accuracy \([0-9.]*\) %.*/\1/p' <<<"$line")
+    accuracy=$(sed -n 's/.*held-out accuracy \([0-9.]*\) \{0,1\}%.*/\1/p' <<<"$line")
     printf '%-6s %-8s %-5s %s\n' "$parts" "$workers" "$seed" "$accuracy"
     accuracies+=("$accuracy")
   done

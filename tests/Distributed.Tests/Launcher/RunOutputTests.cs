@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Dtrain.Launcher.Monitoring;
 using Dtrain.Tests.Graph;
 
 namespace Dtrain.Tests.Launcher;
@@ -79,14 +80,31 @@ public class RunOutputTests
     }
 
     [Fact]
-    public async Task Quiet_prints_only_the_result_line()
+    public async Task Quiet_prints_only_the_result_line_in_the_same_form_under_any_locale()
     {
         using var directory = new TempDirectory();
-        var run = await DtrainProcess.RunAsync(Limit, "run", "--steps", "20", "--device", "cpu", "--port", FreePort(), "--quiet", "--run-dir", directory.Path);
-        Assert.True(run.ExitCode == 0, run.Stderr);
-        string line = Assert.Single(run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        Assert.StartsWith("done: 20 steps on 2 workers, final loss", line);
-        Assert.Equal("", run.Stderr.Trim());
+        // A German locale writes 0,0528 and "97,53 %", en_US "97.53%": the line must not depend on the host's.
+        var german = new Dictionary<string, string> { ["LANG"] = "de_DE.UTF-8", ["LC_ALL"] = "de_DE.UTF-8" };
+        using var dtrain = DtrainProcess.Start(["run", "--steps", "20", "--device", "cpu", "--port", FreePort(), "--quiet", "--run-dir", directory.Path], german);
+        Assert.True(await dtrain.WaitAsync(Limit) == 0, dtrain.Stderr);
+        string line = Assert.Single(dtrain.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Matches(@"^done: 20 steps on 2 workers, final loss \d+\.\d{4}, held-out accuracy \d+\.\d\d %, wall time \d+\.\d s, ", line);
+        Assert.Equal("", dtrain.Stderr.Trim());
+    }
+
+    [Fact]
+    public void Json_writes_a_number_that_is_not_finite_as_null()
+    {
+        var summary = new RunSummary { Status = RunSummary.Failed, Steps = 3, TotalSteps = 10, Workers = 2, FinalLoss = double.NaN, TestAccuracy = double.PositiveInfinity, WallTimeSeconds = 1.5, Restarts = 0, RunDir = "runs/x" };
+        string json = JsonSerializer.Serialize(summary, RunJson.Options);
+
+        using var strict = JsonDocument.Parse(json);
+        Assert.Equal(JsonValueKind.Null, strict.RootElement.GetProperty("final_loss").ValueKind);
+        Assert.Equal(JsonValueKind.Null, strict.RootElement.GetProperty("test_accuracy").ValueKind);
+        Assert.Equal(1.5, strict.RootElement.GetProperty("wall_time_seconds").GetDouble());
+        // Summaries that earlier versions wrote with "NaN" still read.
+        var earlier = JsonSerializer.Deserialize<RunSummary>(json.Replace("\"final_loss\":null", "\"final_loss\":\"NaN\""), RunJson.Options)!;
+        Assert.True(double.IsNaN(earlier.FinalLoss!.Value));
     }
 
     [Fact]
