@@ -36,13 +36,13 @@ public sealed partial record JobDeployment
     public IEnumerable<string> Problems()
     {
         // The longest name built on the job id, the worker pods' host names "ID-workers-INDEX", must stay a DNS label.
-        if (!DnsLabel().IsMatch(JobId) || JobId.Length > 40)
+        if (!JobIds.IsDnsLabel(JobId, maxLength: 40))
         {
-            yield return $"job id '{JobId}' must be a DNS label of at most 40 characters: lower-case letters, digits and '-'";
+            yield return $"job id {JobIds.Quoted(JobId)} must be a DNS label of at most 40 characters: lower-case letters, digits and '-'";
         }
-        if (!DnsLabel().IsMatch(Namespace) || Namespace.Length > 63)
+        if (!JobIds.IsDnsLabel(Namespace))
         {
-            yield return $"namespace '{Namespace}' must be a DNS label: lower-case letters, digits and '-'";
+            yield return $"namespace {JobIds.Quoted(Namespace)} must be a DNS label: lower-case letters, digits and '-'";
         }
         if (string.IsNullOrWhiteSpace(Image)) yield return "the image must not be empty";
         if (Coordinators < 1) yield return $"coordinators must be at least 1, got {Coordinators}";
@@ -54,9 +54,6 @@ public sealed partial record JobDeployment
         if (GpusPerWorker > 0 && Job.Device == DeviceKind.Cpu) yield return "the job's device is cpu, but its workers would request GPUs";
         if (GpusPerWorker == 0 && Job.Device == DeviceKind.Cuda) yield return "the job's device is cuda, but its workers would request no GPU";
     }
-
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
-    private static partial Regex DnsLabel();
 }
 
 /// <summary>

@@ -35,6 +35,7 @@ public static class CoordinatorCommand
         jobOptions.AddTo(command);
         command.Options.Add(listen);
         command.Options.Add(jobId);
+        JobOptions.AcceptJobId(jobId);
         command.Options.Add(cluster);
         command.Options.Add(redis);
         command.Options.Add(dashboard);

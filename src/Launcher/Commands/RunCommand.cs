@@ -32,6 +32,7 @@ public static class RunCommand
             "Ctrl-C stops every worker and says where the last checkpoint is.");
         jobOptions.AddTo(command);
         command.Options.Add(jobId);
+        JobOptions.AcceptJobId(jobId);
         command.Options.Add(runDir);
         command.Options.Add(quiet);
         command.Options.Add(json);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Launcher.Jobs;
 
 namespace Dtrain.Launcher.Commands;
 
@@ -14,6 +15,7 @@ public static class TokenCommand
         {
             jobId,
         };
+        JobOptions.AcceptJobId(jobId);
         command.SetAction(parse =>
         {
             Console.WriteLine(JobToken.Derive(JobEnvironment.RequireJobSecret(), parse.GetValue(jobId)!));

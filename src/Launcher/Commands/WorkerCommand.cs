@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dtrain.Contracts.Network;
+using Dtrain.Launcher.Jobs;
 using Dtrain.Worker;
 
 namespace Dtrain.Launcher.Commands;
@@ -45,6 +46,7 @@ public static class WorkerCommand
         {
             coordinator, rank, worldSize, connectTimeout, listen, advertise, peerPort, metricsPort, parentPid, jobId,
         };
+        JobOptions.AcceptJobId(jobId, orEmpty: true);
         command.SetAction(async (parse, ct) =>
         {
             string token = JobEnvironment.RequireJobToken();

@@ -89,6 +89,15 @@ public sealed class JobOptions
         }
     }
 
+    /// <summary>Refuses a job id that is not a DNS label (<see cref="JobIds"/>), in one line; <paramref name="orEmpty"/> lets "" through.</summary>
+    public static void AcceptJobId(Option option, bool orEmpty = false) => option.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<string?>() is { } id && !(orEmpty && id == "") && JobIds.Problem(id) is { } problem)
+        {
+            result.AddError($"{option.Name}: {problem}");
+        }
+    });
+
     /// <summary>Refuses any value of <paramref name="option"/> but true and false, in one line naming the option.</summary>
     public static void AcceptTrueOrFalse(Option<string?> option) => option.Validators.Add(result =>
     {

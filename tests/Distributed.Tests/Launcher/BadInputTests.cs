@@ -44,6 +44,10 @@ public class BadInputTests
     [InlineData("Unrecognized command or argument 'trian'", "trian")]
     [InlineData("--quiet and --json cannot be combined", "run", "--quiet", "--json")]
     [InlineData("no run directory /nonexistent/run", "report", "/nonexistent/run")]
+    [InlineData("--job-id: job id '../../../x' must be a DNS label: 1 to 63 lower-case letters", "run", "--job-id", "../../../x")]
+    [InlineData("--job-id: job id 'a\\u000ab' must be a DNS label", "coordinator", "--job-id", "a\nb")]
+    [InlineData("--job-id: job id '' must be a DNS label", "token", "--job-id", "")]
+    [InlineData("--job-id: job id 'x y' must be a DNS label", "worker", "--job-id", "x y")]
     public async Task Usage_errors_exit_with_code_2(string expected, params string[] arguments)
     {
         var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, arguments);
