@@ -66,7 +66,7 @@ public sealed class GraphTrainer(
         int batchSize = Math.Min(job.BatchSize, examples);
         int batchesPerEpoch = await LargestAsync((examples + batchSize - 1) / batchSize, ct);
         int layers = job.Graph.Fanouts.Length;
-        using var model = TrainingSteps.CreateSeeded(job.Seed, () => new GraphSage(partitions.FeatureDim, HiddenWidth, task.OutputWidth, layers));
+        using var model = TrainingSteps.CreateSeeded(job.Seed, () => new GraphNetwork(job.Graph.Gnn, partitions.FeatureDim, HiddenWidth, task.OutputWidth, layers));
         model.to(device);
         using var optimizer = await ReplicatedOptimizer.CreateAsync(model, comm, job, ct, placeBlocks);
         int first = DataParallelCheckpoint.StartStep(checkpoint, job, model, optimizer);
@@ -100,7 +100,7 @@ public sealed class GraphTrainer(
         }
     }
 
-    private double ComputeGradients(GraphSage model, ReplicatedOptimizer optimizer, MiniBatch sampled, TrainingBatch batch)
+    private double ComputeGradients(GraphNetwork model, ReplicatedOptimizer optimizer, MiniBatch sampled, TrainingBatch batch)
     {
         using var scope = NewDisposeScope();
         optimizer.ZeroGrad();
@@ -110,7 +110,7 @@ public sealed class GraphTrainer(
     }
 
     /// <summary>The share of every rank's held-out examples predicted right, and the mean last-step loss, in one all-reduce.</summary>
-    private async Task<(double Loss, double Accuracy)> EvaluateAsync(IGraphTask task, GraphSage model, MiniBatchSampler sampler, double lastLoss, CancellationToken ct)
+    private async Task<(double Loss, double Accuracy)> EvaluateAsync(IGraphTask task, GraphNetwork model, MiniBatchSampler sampler, double lastLoss, CancellationToken ct)
     {
         double correct = 0, total = 0;
         ulong key = CounterRandom.Key(job.Seed, EvaluationStream, partitions.First.Id);
@@ -128,7 +128,7 @@ public sealed class GraphTrainer(
         return (totals[2] / comm.Size, totals[1] > 0 ? totals[0] / totals[1] : double.NaN);
     }
 
-    private Tensor Forward(GraphSage model, MiniBatch batch)
+    private Tensor Forward(GraphNetwork model, MiniBatch batch)
     {
         var inputs = empty(batch.InputNodes.Length, batch.FeatureDim);
         inputs.data<float>().CopyFrom(batch.InputFeatures);

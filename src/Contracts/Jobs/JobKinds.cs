@@ -64,3 +64,14 @@ public enum GraphTaskKind
     /// <summary>Link prediction, with negative sampling.</summary>
     Link,
 }
+
+/// <summary>The graph network's layer: GraphSAGE with the mean or the max-pooling aggregator, or graph attention.</summary>
+public enum GnnKind
+{
+    /// <summary>GraphSAGE, mean of the sampled neighbours.</summary>
+    SageMean,
+    /// <summary>GraphSAGE, element-wise max of the sampled neighbours after a ReLU layer.</summary>
+    SagePool,
+    /// <summary>GAT: multi-head attention over the sampled neighbours and the node itself.</summary>
+    Gat,
+}

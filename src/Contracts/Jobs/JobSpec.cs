@@ -135,7 +135,7 @@ public sealed record JobSpec
 /// <summary>The graph a graphsage job trains on, and how it samples it.</summary>
 public sealed record GraphSection
 {
-    [Flag("--graph", "graphsage: a directory written by 'dtrain graph partition' with one partition per worker [default: a generated stochastic block model graph]", HideDefault = true)]
+    [Flag("--graph", "graphsage: a directory written by 'dtrain graph partition' with at least one partition per worker [default: a generated stochastic block model graph]", HideDefault = true)]
     public string Dir { get; init; } = "";
 
     [Flag("--fanouts", "graphsage: neighbours sampled per hop from the seed nodes outwards, comma-separated, one GraphSAGE layer per hop")]
@@ -143,6 +143,9 @@ public sealed record GraphSection
 
     [Flag("--graph-task", "graphsage: node (node classification) or link (link prediction with negative sampling)")]
     public GraphTaskKind Task { get; init; } = GraphTaskKind.Node;
+
+    [Flag("--gnn", "graphsage: the layers: sage-mean or sage-pool (GraphSAGE's mean or max-pooling aggregator) or gat (4-head graph attention)")]
+    public GnnKind Gnn { get; init; } = GnnKind.SageMean;
 
     [Flag("--feature-cache", "graphsage: feature rows of other workers' nodes each worker caches; 0 turns the cache off")]
     public int FeatureCache { get; init; } = 65536;

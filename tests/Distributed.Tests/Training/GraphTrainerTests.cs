@@ -52,6 +52,17 @@ public class GraphTrainerTests
         Assert.True(results[0].TestAccuracy - mlp >= 0.2, $"GraphSAGE {results[0].TestAccuracy:P2} vs MLP on features {mlp:P2}");
     }
 
+    [Theory]
+    [InlineData(GnnKind.SagePool)]
+    [InlineData(GnnKind.Gat)]
+    public async Task Pooling_and_attention_layers_learn_the_default_graph_too(GnnKind gnn)
+    {
+        var results = await TrainAsync(2, Job with { Graph = new() { Gnn = gnn } });
+
+        Assert.Equal(results[0].ParameterDigest, results[1].ParameterDigest);
+        Assert.True(results[0].TestAccuracy >= 0.90, $"{gnn} test accuracy {results[0].TestAccuracy:P2}");
+    }
+
     [Fact]
     public async Task Link_prediction_ranks_held_out_edges_above_random_pairs()
     {
