@@ -13,7 +13,7 @@ public class JobSpecTests
         Workers = 3, Steps = 17, BatchSize = 5, LearningRate = 0.125, Optimizer = OptimizerKind.Shampoo, Seed = 99, Device = DeviceKind.Cpu,
         BucketMegabytes = 0.5, Compression = CompressionKind.Bf16, Overlap = false, Transport = TransportKind.Mpi, DataChannel = DataChannelKind.Tcp,
         CollectiveTimeoutSeconds = 42, Port = 31000, Model = ModelKind.Graphsage, Data = "/data/text", ShardOptimizerState = true,
-        Graph = new() { Dir = "/data/parts", Fanouts = [7, 3], Task = GraphTaskKind.Link, FeatureCache = 12 },
+        Graph = new() { Dir = "/data/parts", Fanouts = [7, 3], Task = GraphTaskKind.Link, Gnn = GnnKind.SagePool, FeatureCache = 12 },
         Checkpoints = new() { Dir = "/data/checkpoints", Every = 7, Keep = 2, Resume = true, ResumeStep = 14 },
         Elastic = new() { MaxRestarts = 4, HeartbeatTimeoutSeconds = 2.5, MinWorkers = 2, LastCallSeconds = 1.5, JoinTimeoutSeconds = 60 },
         Shampoo = new ShampooOptions
@@ -65,6 +65,7 @@ public class JobSpecTests
               dir: /data/parts
               fanouts: [7, 3]
               task: link
+              gnn: sage-pool
               feature_cache: 12
             checkpoints:
               dir: /data/checkpoints
@@ -117,7 +118,7 @@ public class JobSpecTests
             var parse = command.Parse([path, "-n", "3", "--steps", "17", "--batch-size", "5", "--lr", "0.125", "--model", "graphsage", "--data", "/data/text",
                 "--optimizer", "shampoo", "--shard-optimizer-state", "--seed", "99", "--device", "cpu", "--bucket-mb", "0.5", "--compression", "bf16",
                 "--overlap", "false", "--transport", "mpi", "--data-channel", "tcp", "--collective-timeout", "42", "--port", "31000",
-                "--graph", "/data/parts", "--fanouts", "7,3", "--graph-task", "link", "--feature-cache", "12",
+                "--graph", "/data/parts", "--fanouts", "7,3", "--graph-task", "link", "--gnn", "sage-pool", "--feature-cache", "12",
                 "--checkpoint-dir", "/data/checkpoints", "--checkpoint-every", "7", "--keep-checkpoints", "2", "--resume",
                 "--max-restarts", "4", "--heartbeat-timeout", "2.5", "--min-workers", "2", "--last-call", "1.5", "--join-timeout", "60"]);
             Assert.Empty(parse.Errors);
