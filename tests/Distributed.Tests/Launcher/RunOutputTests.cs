@@ -108,6 +108,16 @@ public class RunOutputTests
     }
 
     [Fact]
+    public async Task A_run_whose_loss_diverges_fails_naming_it()
+    {
+        using var directory = new TempDirectory();
+        var run = await DtrainProcess.RunAsync(Limit, "run", "--lr", "1e308", "--steps", "5", "--device", "cpu", "--port", FreePort(), "--quiet", "--run-dir", directory.Path);
+
+        Assert.Equal(1, run.ExitCode);
+        BadInputTests.AssertOneLineError(run.Stderr, "the training diverged: rank 0's final loss is NaN (try a lower --lr)");
+    }
+
+    [Fact]
     public async Task A_failed_job_exits_with_1_one_error_line_and_a_failed_summary()
     {
         using var directory = new TempDirectory();
