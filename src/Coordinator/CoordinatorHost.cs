@@ -75,6 +75,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
             // Decided once, here, so that every worker loads the same checkpoint.
             var latest = CheckpointStore.LatestValid(options.Job.Checkpoints.Dir, out skipped);
             options = options with { Job = options.Job with { Checkpoints = options.Job.Checkpoints with { ResumeStep = latest?.Step ?? 0 } } };
+            if (latest?.Step > options.Job.Steps)
+            {
+                throw new UsageException(
+                    $"the newest checkpoint in {options.Job.Checkpoints.Dir} is of step {latest.Step}, past the job's {options.Job.Steps} steps: give --steps {latest.Step} or more to resume it");
+            }
         }
         if (options.Redis is { } redis) await CheckRedisAsync(redis);
         var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1, options.Tls);

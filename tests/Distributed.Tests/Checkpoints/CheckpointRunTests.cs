@@ -109,10 +109,15 @@ public class CheckpointRunTests
     }
 
     [Fact]
-    public async Task A_checkpoint_from_two_workers_loads_onto_three()
+    public async Task A_checkpoint_from_two_workers_loads_onto_three_but_not_into_a_shorter_job()
     {
         using var directory = new TempDirectory();
         await RunAsync("--steps", "20", "--checkpoint-every", "20", "--checkpoint-dir", directory.Path);
+        var shorter = await DtrainProcess.RunAsync(Limit, "run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
+            "--steps", "10", "--checkpoint-dir", directory.Path, "--resume");
+        Assert.Equal(2, shorter.ExitCode);
+        BadInputTests.AssertOneLineError(shorter.Stderr, $"the newest checkpoint in {directory.Path} is of step 20, past the job's 10 steps: give --steps 20 or more to resume it");
+
         var resumed = await DtrainProcess.RunAsync(Limit, "run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
             "--workers", "3", "--steps", "30", "--checkpoint-dir", directory.Path, "--resume");
 
