@@ -7,6 +7,9 @@ public static class ParentWatch
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The exit code of a worker that stopped because its launcher was gone (listed in the README).</summary>
+    public const int LauncherGoneExitCode = 3;
+
     public static void Start(int parentProcessId, TextWriter log) => _ = Task.Run(async () =>
     {
         while (true)
@@ -15,7 +18,7 @@ public static class ParentWatch
             if (!IsAlive(parentProcessId))
             {
                 log.WriteLine($"error: the launcher (process {parentProcessId}) is gone; stopping this worker");
-                Environment.Exit(3);
+                Environment.Exit(LauncherGoneExitCode);
             }
         }
     });
