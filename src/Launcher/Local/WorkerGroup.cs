@@ -59,12 +59,15 @@ public sealed class WorkerGroup(
         }
     }
 
-    /// <summary>Replaces every failed or lost worker, after telling the job why its epoch cannot go on.</summary>
+    /// <summary>
+    /// Tells the job why its epoch cannot go on when a worker failed or was lost, and replaces the worker while the
+    /// job has restarts left; without one the job fails, and its error line says why.
+    /// </summary>
     public async Task SuperviseAsync(JobView status, CoordinatorHost coordinator)
     {
         if (status.LastRestart?.LostProcessId is { } lost && running.FirstOrDefault(c => c.ProcessId == lost) is { } hung)
         {
-            // Declared lost (it hangs): its epoch has ended already.
+            // Declared lost (it hangs): its epoch has ended already, and the restart was counted.
             hung.Stop();
             stopped.Add(hung);
             output.Say($"worker {hung.Index} was lost; starting a replacement");
@@ -76,18 +79,25 @@ public sealed class WorkerGroup(
             string failure = failed.DescribeFailure("worker");
             // The same command would fail again (a program that cannot start, a bad argument): replacing it would loop.
             if (job.Transport != TransportKind.Mpi && !joined.Contains(failed.ProcessId)) throw new DtrainException($"{failure} (before it joined the job, so it is not replaced)");
-            output.Say($"{failure}; starting a replacement");
+            bool replace = status.Restarts < job.Elastic.MaxRestarts;
+            if (replace) output.Say($"{failure}; starting a replacement");
             if (job.Transport == TransportKind.Mpi) await coordinator.EndEpochAsync(status.Epoch, failure);
             else await coordinator.ProcessExitedAsync(failed.ProcessId, failure);
-            Replace(failed);
+            if (replace) Replace(failed);
+            else Retire(failed);
         }
     }
 
     private void Replace(ChildProcess child)
     {
+        Retire(child);
+        StartOne();
+    }
+
+    private void Retire(ChildProcess child)
+    {
         running.Remove(child);
         ended.Add(child);
-        StartOne();
     }
 
     /// <summary>

@@ -43,8 +43,10 @@ public class CudaRunTests
     [WithoutCudaFact]
     public async Task Device_cuda_without_cuda_fails_the_run_with_one_line()
     {
-        var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, "run", "--device", "cuda", "--steps", "5", "--port", TestPorts.FreePair().ToString());
+        var (code, stdout, stderr) = await DtrainProcess.RunAsync(Limit, "run", "--device", "cuda", "--steps", "5", "--port", TestPorts.FreePair().ToString());
         Assert.Equal(1, code);
         BadInputTests.AssertOneLineError(stderr, "--device cuda: CUDA is not available");
+        // Without --max-restarts the failure ends the job: nothing is replaced, so nothing says it is.
+        Assert.DoesNotContain("replacement", stdout);
     }
 }
