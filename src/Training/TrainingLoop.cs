@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 
 namespace Dtrain.Training;
@@ -23,6 +25,11 @@ public sealed class TrainingLoop(
         {
             long started = Stopwatch.GetTimestamp();
             loss = await step(index, ct);
+            // A loss that is not a number means the parameters are not either: stop before a checkpoint keeps them.
+            if (!double.IsFinite(loss))
+            {
+                throw new DtrainException($"the training diverged at step {index + 1}: the loss is {loss.ToString(CultureInfo.InvariantCulture)} (try a lower --lr)");
+            }
             if (writeCheckpoint is not null && job.Checkpoints.IsDue(index + 1)) await writeCheckpoint(index + 1, ct);
             TrainingSteps.Finished(progress, rankLabel, index, started, samplesPerStep, loss);
         }

@@ -51,4 +51,28 @@ internal static class TestGraphs
             destinations.Add(destination);
         }
     }
+
+    /// <summary>
+    /// A small directed graph of random edges, not symmetric: a quarter of the nodes have no in-edges, the others
+    /// 1 to 8 from random nodes; Gaussian features, 3 classes, every node a training node.
+    /// </summary>
+    public static GraphData Sparse(int nodeCount, int featureDim, long seed)
+    {
+        var random = new CounterRandom(CounterRandom.Key(seed, 0, 0));
+        var sources = new List<int>();
+        var destinations = new List<int>();
+        for (int v = 0; v < nodeCount; v++)
+        {
+            int inDegree = random.NextDouble() < 0.25 ? 0 : 1 + random.NextInt(8);
+            for (int k = 0; k < inDegree; k++)
+            {
+                sources.Add(random.NextInt(nodeCount));
+                destinations.Add(v);
+            }
+        }
+        var (offsets, inSources, _) = GraphBuilder.ToCsc(nodeCount, sources.ToArray(), destinations.ToArray());
+        var features = Enumerable.Range(0, nodeCount * featureDim).Select(_ => (float)random.NextGaussian()).ToArray();
+        var labels = Enumerable.Range(0, nodeCount).Select(v => v % 3).ToArray();
+        return new GraphData(offsets, inSources, null, featureDim, features, 3, labels, Enumerable.Repeat(NodeSplit.Train, nodeCount).ToArray());
+    }
 }

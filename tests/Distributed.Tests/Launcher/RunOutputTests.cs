@@ -114,7 +114,8 @@ public class RunOutputTests
         var run = await DtrainProcess.RunAsync(Limit, "run", "--lr", "1e308", "--steps", "5", "--device", "cpu", "--port", FreePort(), "--quiet", "--run-dir", directory.Path);
 
         Assert.Equal(1, run.ExitCode);
-        BadInputTests.AssertOneLineError(run.Stderr, "the training diverged: rank 0's final loss is NaN (try a lower --lr)");
+        BadInputTests.AssertOneLineError(run.Stderr, "the training diverged at step ");
+        Assert.Contains("(try a lower --lr)", run.Stderr);
     }
 
     [Fact]

@@ -48,13 +48,15 @@ public class BlockingTests
     }
 
     [Fact]
-    public void Local_placement_balances_blocks_and_gives_one_cell_or_partition_per_rank()
+    public void Local_placement_balances_blocks_and_partitions_and_gives_one_cell_per_rank()
     {
         long[] costs = [448, 64, 512, 512, 128, 64];
         Assert.Equal(LongestProcessingTime.Assign(costs, 2), LocalShardPlacement.Instance.Place(new ShardedWork(ShardKind.ShampooBlocks, costs, 2)));
+        // Partitions by edges, largest first: 9 to rank 0, 5 to rank 1, then 1 to rank 1.
+        Assert.Equal([0, 1, 1], LocalShardPlacement.Instance.Place(new ShardedWork(ShardKind.GraphPartitions, [9, 1, 5], 2)));
         Assert.Equal([0, 1, 2, 3], LocalShardPlacement.Instance.Place(new ShardedWork(ShardKind.GridCells, [9, 1, 5, 2], 4)));
-        var error = Assert.Throws<ArgumentException>(() => LocalShardPlacement.Instance.Place(new ShardedWork(ShardKind.GraphPartitions, [9, 1, 5], 2)));
-        Assert.Equal("3 graph-partitions for 2 ranks, which hold one each", error.Message);
+        var error = Assert.Throws<ArgumentException>(() => LocalShardPlacement.Instance.Place(new ShardedWork(ShardKind.GridCells, [9, 1, 5], 2)));
+        Assert.Equal("3 grid-cells for 2 ranks, which hold one each", error.Message);
     }
 
     /// <summary>
