@@ -60,8 +60,8 @@ public sealed class WorkerGroup(
     }
 
     /// <summary>
-    /// Tells the job why its epoch cannot go on when a worker failed or was lost, and replaces the worker while the
-    /// job has restarts left; without one the job fails, and its error line says why.
+    /// Tells the job why its epoch cannot go on when a worker failed or was lost, and replaces the worker when the job
+    /// may restart at all; without restarts the job fails, and its error line says why.
     /// </summary>
     public async Task SuperviseAsync(JobView status, CoordinatorHost coordinator)
     {
@@ -79,7 +79,9 @@ public sealed class WorkerGroup(
             string failure = failed.DescribeFailure("worker");
             // The same command would fail again (a program that cannot start, a bad argument): replacing it would loop.
             if (job.Transport != TransportKind.Mpi && !joined.Contains(failed.ProcessId)) throw new DtrainException($"{failure} (before it joined the job, so it is not replaced)");
-            bool replace = status.Restarts < job.Elastic.MaxRestarts;
+            // Without restarts any failure ends the job. With them, a failure may still belong to an epoch whose
+            // restart was counted already (a peer that exited after the first loss), so it is replaced.
+            bool replace = job.Elastic.MaxRestarts > 0;
             if (replace) output.Say($"{failure}; starting a replacement");
             if (job.Transport == TransportKind.Mpi) await coordinator.EndEpochAsync(status.Epoch, failure);
             else await coordinator.ProcessExitedAsync(failed.ProcessId, failure);
