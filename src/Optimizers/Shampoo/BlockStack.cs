@@ -252,7 +252,7 @@ internal sealed class BlockStack : IDisposable
     private Tensor Precondition(Tensor filtered, StepScalars step)
     {
         var blockDims = Enumerable.Range(1, shape.Length).Select(d => (long)d).ToArray();
-        var graftedNorms = options.Grafting == GraftingType.None ? null : linalg.vector_norm(Graft(filtered, step), 2, blockDims, keepdim: true);
+        var graftedNorms = options.Grafting == GraftingType.None ? null : EuclideanNorms(Graft(filtered, step), blockDims);
         var direction = filtered.to(factorType);
         for (int k = 0; k < inverseRoots.Length; k++)
         {
@@ -260,9 +260,16 @@ internal sealed class BlockStack : IDisposable
         }
         direction = direction.to(filtered.dtype);
         if (graftedNorms is null) return direction;
-        var norms = linalg.vector_norm(direction, 2, blockDims, keepdim: true);
+        var norms = EuclideanNorms(direction, blockDims);
         return direction.mul_(graftedNorms.div_(norms.add_(constants.NormFloor, constants.One)));
     }
+
+    /// <summary>
+    /// Each block's 2-norm. Not linalg.vector_norm: TorchSharp 0.107 turns its double order into a Scalar that nothing
+    /// keeps alive during the native call, and a garbage collection then frees it mid-call (seen: "Expected false to be
+    /// true" from Scalar::toDouble, in ShampooGarbageCollectionTests).
+    /// </summary>
+    private static Tensor EuclideanNorms(Tensor blocks, long[] blockDims) => blocks.mul(blocks).sum(blockDims, keepdim: true).sqrt_();
 
     /// <summary>One block's state tensors, always in the same order (absent ones, say no momentum, skipped): what a checkpoint holds.</summary>
     public IEnumerable<Tensor> BlockState(int row) =>
