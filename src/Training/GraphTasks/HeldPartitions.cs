@@ -27,12 +27,10 @@ public sealed class HeldPartitions
 
     public int ClassCount => First.ClassCount;
 
-    public bool Holds(int partition) => All.Any(held => held.Id == partition);
-
     /// <summary>Global IDs of the held nodes in <paramref name="split"/>, partition by partition.</summary>
     public int[] NodesIn(NodeSplit split) => [.. All.SelectMany(partition => partition.NodesIn(split))];
 
-    public GraphPartition OwnerOf(int node) => All.First(partition => partition.Owns(node));
+    private GraphPartition OwnerOf(int node) => All.First(partition => partition.Owns(node));
 
     public int LabelOf(int node)
     {
