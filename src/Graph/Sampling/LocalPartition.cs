@@ -6,8 +6,8 @@ namespace Dtrain.Graph.Sampling;
 /// <summary>Sampling and feature lookups on a partition held in this process; the sampling service serves one of these.</summary>
 public sealed class LocalPartition(GraphPartition partition) : IPartitionSource
 {
-    /// <summary>Seeds per parallel chunk: big enough that scheduling costs little next to the draws.</summary>
-    private const int ChunkSize = 4096;
+    /// <summary>Seeds per parallel chunk: big enough that scheduling costs little next to the draws, small enough to balance two cores.</summary>
+    private const int ChunkSize = 1024;
 
     public GraphPartition Partition { get; } = partition;
 
@@ -22,35 +22,50 @@ public sealed class LocalPartition(GraphPartition partition) : IPartitionSource
 
     public SampledNeighbours Sample(ReadOnlySpan<int> seeds, HopRequest hop)
     {
+        var drawn = new DrawnNeighbours();
+        Sample(seeds.ToArray(), hop, drawn);
+        return drawn.ToSampledNeighbours();
+    }
+
+    /// <summary>Samples the seeds' in-neighbours into <paramref name="drawn"/>, the sampler's reused buffers.</summary>
+    internal void Sample(int[] seeds, HopRequest hop, DrawnNeighbours drawn)
+    {
         if (hop.Fanout <= 0) throw new DtrainException($"fanout must be positive, got {hop.Fanout}");
         if (hop.Weighted && Partition.EdgeWeights is null) throw new DtrainException($"weighted sampling needs edge weights, and partition {PartitionId} has none");
         CheckOwned(seeds);
-        var counts = new int[seeds.Length];
-        var starts = new int[seeds.Length + 1];
-        var scratch = new Scratch();
-        for (int i = 0; i < seeds.Length; i++)
+        drawn.Reset(seeds.Length);
+        int chunks = (seeds.Length + ChunkSize - 1) / ChunkSize;
+        var chunkStarts = new int[chunks + 1];
+        // Counting first gives every seed its own slice of the output, so chunks draw in parallel and the result
+        // does not depend on scheduling. Counting is parallel too: it is a cache miss per seed.
+        Parallel.For(0, chunks, () => new Scratch(), (chunk, _, scratch) =>
         {
-            var candidates = Candidates(seeds[i], hop.Holdout, scratch, out var weights);
-            counts[i] = Math.Min(hop.Fanout, hop.Weighted ? NeighbourDraw.Drawable(weights) : candidates.Length);
-            starts[i + 1] = starts[i] + counts[i];
-        }
-        var neighbours = new int[starts[^1]];
-        var seedArray = seeds.ToArray();
-        // Each seed writes its own slice, so chunks run in parallel and the result does not depend on scheduling.
-        Parallel.For(0, (seeds.Length + ChunkSize - 1) / ChunkSize, () => new Scratch(), (chunk, _, chunkScratch) =>
-        {
-            int end = Math.Min(seedArray.Length, (chunk + 1) * ChunkSize);
-            for (int i = chunk * ChunkSize; i < end; i++)
+            var counts = drawn.Counts;
+            int total = 0;
+            for (int i = chunk * ChunkSize, end = Math.Min(seeds.Length, i + ChunkSize); i < end; i++)
             {
-                int node = seedArray[i];
-                var candidates = Candidates(node, hop.Holdout, chunkScratch, out var weights);
-                var output = neighbours.AsSpan(starts[i], counts[i]);
-                if (hop.Weighted) NeighbourDraw.Weighted(candidates, weights, hop.Fanout, hop.Key, node, output);
-                else NeighbourDraw.Uniform(candidates, hop.Fanout, hop.Key, node, output);
+                var candidates = Candidates(seeds[i], hop.Holdout, scratch, out var weights);
+                total += counts[i] = Math.Min(hop.Fanout, hop.Weighted ? NeighbourDraw.Drawable(weights) : candidates.Length);
             }
-            return chunkScratch;
+            chunkStarts[chunk + 1] = total;
+            return scratch;
         }, _ => { });
-        return new SampledNeighbours(counts, neighbours);
+        for (int chunk = 0; chunk < chunks; chunk++) chunkStarts[chunk + 1] += chunkStarts[chunk];
+        drawn.SetNeighbourCount(chunkStarts[^1]);
+        Parallel.For(0, chunks, () => new Scratch(), (chunk, _, scratch) =>
+        {
+            var counts = drawn.Counts;
+            var output = drawn.Neighbours[chunkStarts[chunk]..];
+            for (int i = chunk * ChunkSize, end = Math.Min(seeds.Length, i + ChunkSize); i < end; i++)
+            {
+                int node = seeds[i];
+                var candidates = Candidates(node, hop.Holdout, scratch, out var weights);
+                if (hop.Weighted) NeighbourDraw.Weighted(candidates, weights, hop.Fanout, hop.Key, node, output[..counts[i]]);
+                else NeighbourDraw.Uniform(candidates, hop.Fanout, hop.Key, node, output[..counts[i]]);
+                output = output[counts[i]..];
+            }
+            return scratch;
+        }, _ => { });
     }
 
     public float[] Features(ReadOnlySpan<int> nodes)

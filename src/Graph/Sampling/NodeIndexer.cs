@@ -3,13 +3,21 @@ namespace Dtrain.Graph.Sampling;
 /// <summary>
 /// Global node ID -> local index within one block, with arrays over all nodes and a generation stamp instead of
 /// a hash map: a lookup is one array read, and starting a new block is O(1). Costs 8 bytes per graph node, stamp
-/// and index side by side so that a lookup of a random node is one cache miss, not two.
+/// and index side by side so that a lookup of a random node is one cache miss, not two. Also keeps the way back,
+/// <see cref="Nodes"/>, in a buffer reused from block to block.
 /// </summary>
 internal sealed class NodeIndexer(int nodeCount)
 {
+    /// <summary>How many nodes ahead the bulk methods prefetch: enough misses in flight to cover a memory access.</summary>
+    private const int Lookahead = 16;
+
     private readonly Entry[] entries = new Entry[nodeCount];
+    private int[] nodes = [];
     private int generation = 1;
     private int count;
+
+    /// <summary>The nodes indexed since the last <see cref="Reset"/>, by local index.</summary>
+    public ReadOnlySpan<int> Nodes => nodes.AsSpan(0, count);
 
     public void Reset()
     {
@@ -22,8 +30,43 @@ internal sealed class NodeIndexer(int nodeCount)
     {
         ref var entry = ref entries[node];
         added = entry.Stamp != generation;
-        if (added) entry = new Entry(generation, count++);
+        if (added) entry = new Entry(generation, Append(node));
         return entry.Index;
+    }
+
+    /// <summary>Gives nodes known to be distinct and not yet indexed the next indices, in order.</summary>
+    public void AddDistinct(ReadOnlySpan<int> distinct)
+    {
+        for (int i = 0; i < distinct.Length; i++)
+        {
+            if (i + Lookahead < distinct.Length) CachePrefetch.Read(in entries[distinct[i + Lookahead]]);
+            entries[distinct[i]] = new Entry(generation, Append(distinct[i]));
+        }
+    }
+
+    /// <summary><see cref="IndexOf"/> of every node in order, into <paramref name="indices"/>.</summary>
+    public void IndexAll(ReadOnlySpan<int> all, Span<int> indices)
+    {
+        for (int i = 0; i < all.Length; i++)
+        {
+            if (i + Lookahead < all.Length) CachePrefetch.Read(in entries[all[i + Lookahead]]);
+            indices[i] = IndexOf(all[i], out _);
+        }
+    }
+
+    private int Append(int node)
+    {
+        if (count == nodes.Length) nodes = Grown(nodes, count + 1);
+        nodes[count] = node;
+        return count++;
+    }
+
+    /// <summary>A larger buffer that keeps the nodes indexed so far.</summary>
+    private int[] Grown(int[] old, int length)
+    {
+        var grown = ReusedArray.AtLeast(old, Math.Max(length, 2 * old.Length));
+        old.AsSpan(0, count).CopyTo(grown);
+        return grown;
     }
 
     private record struct Entry(int Stamp, int Index);
