@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Telemetry;
 
@@ -13,6 +14,11 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
     /// <summary>Rows per parallel chunk of local copies.</summary>
     private const int ChunkSize = 4096;
 
+    /// <summary>How many rows ahead the local copy prefetches.</summary>
+    private const int Lookahead = 8;
+
+    private int[] owners = [];
+
     public int FeatureDim => local.FeatureDim;
 
     public long LocalBytes { get; private set; }
@@ -26,13 +32,8 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
     {
         int dim = FeatureDim;
         if (rows.Length < (long)nodes.Length * dim) throw new ArgumentException($"{rows.Length} floats cannot hold {nodes.Length} rows of {dim}");
-        var owners = new int[nodes.Length];
-        long localRows = 0, cachedRows = 0;
-        for (int i = 0; i < nodes.Length; i++)
-        {
-            owners[i] = book.OwnerOf(nodes[i]);
-            if (owners[i] == local.PartitionId) localRows++;
-        }
+        owners = ReusedArray.AtLeast(owners, nodes.Length);
+        long localRows = FindOwners(nodes), cachedRows = 0;
 
         var missing = new List<int>?[partitions.Count]; // positions in nodes, per owner
         for (int i = 0; i < nodes.Length; i++)
@@ -46,7 +47,7 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
         var requests = missing
             .Select((positions, owner) => positions is null ? null : partitions[owner].FetchFeaturesAsync([.. positions.Select(i => nodes[i])], ct))
             .ToArray();
-        CopyLocalRows(nodes, owners, rows); // while the remote requests are in flight
+        CopyLocalRows(nodes, rows); // while the remote requests are in flight
         await Task.WhenAll(requests.OfType<Task<float[]>>());
         long remoteRows = 0;
         for (int owner = 0; owner < requests.Length; owner++)
@@ -69,21 +70,61 @@ public sealed class FeatureFetcher(PartitionBook book, LocalPartition local, IRe
         RemoteBytes += Counted(remoteRows * rowBytes, "remote");
     }
 
+    /// <summary>Fills <see cref="owners"/> (reused from batch to batch) with each node's owner.</summary>
+    /// <returns>How many nodes this worker owns.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no slow first tier
+    private int FindOwners(int[] nodes)
+    {
+        var span = owners.AsSpan(0, nodes.Length);
+        if (book.PartitionCount == 1)
+        {
+            foreach (int node in nodes)
+            {
+                if ((uint)node >= (uint)book.NodeCount) book.OwnerOf(node); // names the unknown node
+            }
+            span.Fill(local.PartitionId);
+            return nodes.Length;
+        }
+        int localRows = 0;
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            span[i] = book.OwnerOf(nodes[i]);
+            if (span[i] == local.PartitionId) localRows++;
+        }
+        return localRows;
+    }
+
     /// <summary>
     /// Local rows are most of a batch and each is a likely cache miss in a large feature array, so chunks of them are
     /// copied in parallel to keep more misses in flight. Each row has its own slot, so the result does not depend on scheduling.
     /// </summary>
-    private void CopyLocalRows(int[] nodes, int[] owners, float[] rows)
+    private void CopyLocalRows(int[] nodes, float[] rows)
     {
         int dim = FeatureDim;
         Parallel.For(0, (nodes.Length + ChunkSize - 1) / ChunkSize, chunk =>
         {
-            int end = Math.Min(nodes.Length, (chunk + 1) * ChunkSize);
-            for (int i = chunk * ChunkSize; i < end; i++)
-            {
-                if (owners[i] == local.PartitionId) local.Partition.FeaturesOf(nodes[i]).CopyTo(rows.AsSpan(i * dim, dim));
-            }
+            int first = chunk * ChunkSize, end = Math.Min(nodes.Length, first + ChunkSize);
+            CopyLocalRows(nodes.AsSpan(first..end), owners.AsSpan(first..end), rows.AsSpan(first * dim, (end - first) * dim));
         });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CopyLocalRows(ReadOnlySpan<int> nodes, ReadOnlySpan<int> owners, Span<float> rows)
+    {
+        int dim = FeatureDim;
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            if (i + Lookahead < nodes.Length && owners[i + Lookahead] == local.PartitionId) PrefetchRow(local.Partition.FeaturesOf(nodes[i + Lookahead]));
+            if (owners[i] == local.PartitionId) local.Partition.FeaturesOf(nodes[i]).CopyTo(rows.Slice(i * dim, dim));
+        }
+    }
+
+    /// <summary>Every cache line of a row: 16 floats apart, and the last, as a row need not start on a line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRow(ReadOnlySpan<float> row)
+    {
+        for (int k = 0; k < row.Length; k += 16) CachePrefetch.Read(in row[k]);
+        if (!row.IsEmpty) CachePrefetch.Read(in row[^1]);
     }
 
     private static long Counted(long bytes, string source)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Randomness;
 using Dtrain.Graph.Partitioning;
@@ -146,6 +147,7 @@ public sealed class MiniBatchSampler
     /// The hop's block: its sources are the destinations followed by the neighbours not among them, in order of
     /// first appearance, and its edges point at local indices.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no slow first tier
     private SampledBlock Relabel(int[] destinations)
     {
         var counts = drawn.Counts;
@@ -155,7 +157,10 @@ public sealed class MiniBatchSampler
         var edgeSources = GC.AllocateUninitializedArray<int>(neighbours.Length);
         indexer.IndexAll(neighbours, edgeSources);
         var edgeDestinations = GC.AllocateUninitializedArray<int>(neighbours.Length);
-        for (int i = 0, edge = 0; i < destinations.Length; edge += counts[i++]) edgeDestinations.AsSpan(edge, counts[i]).Fill(i);
+        for (int i = 0, edge = 0; i < destinations.Length; i++)
+        {
+            for (int end = edge + counts[i]; edge < end; edge++) edgeDestinations[edge] = i;
+        }
         return new SampledBlock(indexer.Nodes.ToArray(), destinations.Length, edgeSources, edgeDestinations);
     }
 }

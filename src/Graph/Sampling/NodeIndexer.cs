@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Dtrain.Graph.Sampling;
 
 /// <summary>
@@ -26,6 +28,7 @@ internal sealed class NodeIndexer(int nodeCount)
     }
 
     /// <summary>The node's local index; a node seen for the first time gets the next one and <paramref name="added"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int IndexOf(int node, out bool added)
     {
         ref var entry = ref entries[node];
@@ -35,6 +38,7 @@ internal sealed class NodeIndexer(int nodeCount)
     }
 
     /// <summary>Gives nodes known to be distinct and not yet indexed the next indices, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no slow first tier
     public void AddDistinct(ReadOnlySpan<int> distinct)
     {
         for (int i = 0; i < distinct.Length; i++)
@@ -45,6 +49,7 @@ internal sealed class NodeIndexer(int nodeCount)
     }
 
     /// <summary><see cref="IndexOf"/> of every node in order, into <paramref name="indices"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void IndexAll(ReadOnlySpan<int> all, Span<int> indices)
     {
         for (int i = 0; i < all.Length; i++)
