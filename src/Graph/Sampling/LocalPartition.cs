@@ -5,7 +5,7 @@ using Dtrain.Graph.Partitioning;
 namespace Dtrain.Graph.Sampling;
 
 /// <summary>Sampling and feature lookups on a partition held in this process; the sampling service serves one of these.</summary>
-public sealed class LocalPartition(GraphPartition partition) : IPartitionSource
+public sealed class LocalPartition : IPartitionSource
 {
     /// <summary>Seeds per parallel chunk: big enough that scheduling costs little next to the draws, small enough to balance two cores.</summary>
     private const int ChunkSize = 1024;
@@ -13,7 +13,17 @@ public sealed class LocalPartition(GraphPartition partition) : IPartitionSource
     /// <summary>How many seeds ahead counting and drawing prefetch what the seed's draw will read.</summary>
     private const int Lookahead = 8;
 
-    public GraphPartition Partition { get; } = partition;
+    public LocalPartition(GraphPartition partition)
+    {
+        Partition = partition;
+        // Sampling and feature fetches read these at random.
+        HugePages.Request(partition.InOffsets);
+        HugePages.Request(partition.InSources);
+        HugePages.Request(partition.EdgeWeights);
+        HugePages.Request(partition.Features);
+    }
+
+    public GraphPartition Partition { get; }
 
     public int PartitionId => Partition.Id;
 
