@@ -63,7 +63,7 @@ public sealed class LocalPartition : IPartitionSource
         Parallel.For(0, chunks, () => new Scratch(), (chunk, _, scratch) =>
         {
             var (first, end) = ChunkBounds(chunk, seeds.Length);
-            Draw(seeds.AsSpan(first..end), hop, scratch, drawn.Counts[first..end], drawn.Neighbours[chunkStarts[chunk]..chunkStarts[chunk + 1]]);
+            Draw(seeds.AsSpan(first..end), hop, scratch, drawn.Counts[first..end], drawn.Neighbours.AsSpan(chunkStarts[chunk]..chunkStarts[chunk + 1]));
             return scratch;
         }, _ => { });
     }

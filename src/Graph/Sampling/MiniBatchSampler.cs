@@ -131,7 +131,7 @@ public sealed class MiniBatchSampler
             total += counts[i];
         }
         drawn.SetNeighbourCount(total);
-        var neighbours = drawn.Neighbours;
+        var neighbours = drawn.Neighbours.AsSpan();
         var neighbourCursor = new int[partitions.Count];
         int write = 0;
         for (int i = 0; i < owners.Length; i++)
@@ -151,12 +151,11 @@ public sealed class MiniBatchSampler
     private SampledBlock Relabel(int[] destinations)
     {
         var counts = drawn.Counts;
-        var neighbours = drawn.Neighbours;
+        var edgeSources = drawn.Neighbours;
         indexer.Reset();
         indexer.AddDistinct(destinations);
-        var edgeSources = GC.AllocateUninitializedArray<int>(neighbours.Length);
-        indexer.IndexAll(neighbours, edgeSources);
-        var edgeDestinations = GC.AllocateUninitializedArray<int>(neighbours.Length);
+        indexer.IndexAll(edgeSources, edgeSources);
+        var edgeDestinations = GC.AllocateUninitializedArray<int>(edgeSources.Length);
         for (int i = 0, edge = 0; i < destinations.Length; i++)
         {
             for (int end = edge + counts[i]; edge < end; edge++) edgeDestinations[edge] = i;

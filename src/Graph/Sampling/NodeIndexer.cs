@@ -8,15 +8,21 @@ namespace Dtrain.Graph.Sampling;
 /// and index side by side so that a lookup of a random node is one cache miss, not two. Also keeps the way back,
 /// <see cref="Nodes"/>, in a buffer reused from block to block.
 /// </summary>
-internal sealed class NodeIndexer(int nodeCount)
+internal sealed class NodeIndexer
 {
     /// <summary>How many nodes ahead the bulk methods prefetch: enough misses in flight to cover a memory access.</summary>
     private const int Lookahead = 16;
 
-    private readonly Entry[] entries = new Entry[nodeCount];
+    private readonly Entry[] entries;
     private int[] nodes = [];
     private int generation = 1;
     private int count;
+
+    public NodeIndexer(int nodeCount)
+    {
+        entries = new Entry[nodeCount];
+        HugePages.Request(entries);
+    }
 
     /// <summary>The nodes indexed since the last <see cref="Reset"/>, by local index.</summary>
     public ReadOnlySpan<int> Nodes => nodes.AsSpan(0, count);
@@ -48,14 +54,26 @@ internal sealed class NodeIndexer(int nodeCount)
         }
     }
 
-    /// <summary><see cref="IndexOf"/> of every node in order, into <paramref name="indices"/>.</summary>
+    /// <summary>
+    /// <see cref="IndexOf"/> of every node in order, into <paramref name="indices"/>, which may be the nodes' own
+    /// span: each node is read before its index is written. Without branches, as whether a node is new is a coin toss
+    /// the CPU cannot predict.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void IndexAll(ReadOnlySpan<int> all, Span<int> indices)
     {
+        if (nodes.Length < count + all.Length) nodes = Grown(nodes, count + all.Length);
         for (int i = 0; i < all.Length; i++)
         {
             if (i + Lookahead < all.Length) CachePrefetch.Read(in entries[all[i + Lookahead]]);
-            indices[i] = IndexOf(all[i], out _);
+            int node = all[i];
+            ref var entry = ref entries[node];
+            bool added = entry.Stamp != generation;
+            int index = added ? count : entry.Index;
+            entry = new Entry(generation, index);
+            nodes[count] = node; // kept only when added
+            count += added ? 1 : 0;
+            indices[i] = index;
         }
     }
 
