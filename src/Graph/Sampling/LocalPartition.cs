@@ -41,7 +41,7 @@ public sealed class LocalPartition : IPartitionSource
         return drawn.ToSampledNeighbours();
     }
 
-    /// <summary>Samples the seeds' in-neighbours into <paramref name="drawn"/>, the sampler's reused buffers.</summary>
+    /// <summary>Samples the seeds' in-neighbours into <paramref name="drawn"/>, which a sampler keeps from hop to hop.</summary>
     internal void Sample(int[] seeds, HopRequest hop, DrawnNeighbours drawn)
     {
         if (hop.Fanout <= 0) throw new DtrainException($"fanout must be positive, got {hop.Fanout}");

@@ -128,7 +128,7 @@ public sealed class MiniBatchSampler
         for (int i = 0; i < owners.Length; i++)
         {
             counts[i] = answers[owners[i]]!.Counts[seedCursor[owners[i]]++];
-            total += counts[i];
+            total = checked(total + counts[i]);
         }
         drawn.SetNeighbourCount(total);
         var neighbours = drawn.Neighbours.AsSpan();
