@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dtrain.Graph.Storage;
 
 namespace Dtrain.Graph.Partitioning;
@@ -42,24 +43,28 @@ public sealed class GraphPartition
 
     public long EdgeCount => InSources.Length;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // called per node in sampling's hot loops
     public bool Owns(int node) => Book.Owns(Id, node);
 
     /// <summary>In-edges whose source another partition owns: the edges the partitioning cut.</summary>
     public long CountRemoteEdges() => InSources.LongCount(source => !Owns(source));
 
     /// <summary>The in-neighbours (global IDs) of owned node <paramref name="node"/> (a global ID).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<int> InNeighbours(int node)
     {
         int local = node - FirstNode;
         return InSources.AsSpan(InOffsets[local], InOffsets[local + 1] - InOffsets[local]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<float> WeightsOf(int node)
     {
         int local = node - FirstNode;
         return EdgeWeights.AsSpan(InOffsets[local], InOffsets[local + 1] - InOffsets[local]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<float> FeaturesOf(int node) => Features.AsSpan((node - FirstNode) * FeatureDim, FeatureDim);
 
     /// <summary>Global IDs of the owned nodes in <paramref name="split"/>.</summary>

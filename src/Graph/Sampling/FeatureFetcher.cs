@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Telemetry;
 
@@ -14,6 +15,14 @@ public sealed class FeatureFetcher(PartitionBook book, IReadOnlyList<IPartitionS
     /// <summary>Rows per parallel chunk of local copies.</summary>
     private const int ChunkSize = 4096;
 
+    /// <summary>How many rows ahead the local copy prefetches.</summary>
+    private const int Lookahead = 8;
+
+    /// <summary>Per partition ID, the partition if this worker holds it, else null.</summary>
+    private readonly LocalPartition?[] held = [.. partitions.Select(source => source as LocalPartition)];
+
+    private int[] owners = [];
+
     public int FeatureDim => partitions[0].FeatureDim;
 
     public long LocalBytes { get; private set; }
@@ -27,27 +36,25 @@ public sealed class FeatureFetcher(PartitionBook book, IReadOnlyList<IPartitionS
     {
         int dim = FeatureDim;
         if (rows.Length < (long)nodes.Length * dim) throw new ArgumentException($"{rows.Length} floats cannot hold {nodes.Length} rows of {dim}");
-        var owners = new int[nodes.Length];
-        long localRows = 0, cachedRows = 0;
-        for (int i = 0; i < nodes.Length; i++)
-        {
-            owners[i] = book.OwnerOf(nodes[i]);
-            if (partitions[owners[i]] is LocalPartition) localRows++;
-        }
+        owners = ReusedArray.AtLeast(owners, nodes.Length);
+        long localRows = FindOwners(nodes), cachedRows = 0;
 
         var missing = new List<int>?[partitions.Count]; // positions in nodes, per owner
-        for (int i = 0; i < nodes.Length; i++)
+        if (localRows < nodes.Length)
         {
-            int owner = owners[i];
-            if (partitions[owner] is LocalPartition) continue;
-            if (cache is not null && cache.TryGet(nodes[i], rows.AsSpan(i * dim, dim))) cachedRows++;
-            else (missing[owner] ??= []).Add(i);
+            for (int i = 0; i < nodes.Length; i++)
+            {
+                int owner = owners[i];
+                if (held[owner] is not null) continue;
+                if (cache is not null && cache.TryGet(nodes[i], rows.AsSpan(i * dim, dim))) cachedRows++;
+                else (missing[owner] ??= []).Add(i);
+            }
         }
 
         var requests = missing
             .Select((positions, owner) => positions is null ? null : partitions[owner].FetchFeaturesAsync([.. positions.Select(i => nodes[i])], ct))
             .ToArray();
-        CopyLocalRows(nodes, owners, rows); // while the remote requests are in flight
+        CopyLocalRows(nodes, rows); // while the remote requests are in flight
         await Task.WhenAll(requests.OfType<Task<float[]>>());
         long remoteRows = 0;
         for (int owner = 0; owner < requests.Length; owner++)
@@ -70,21 +77,61 @@ public sealed class FeatureFetcher(PartitionBook book, IReadOnlyList<IPartitionS
         RemoteBytes += Counted(remoteRows * rowBytes, "remote");
     }
 
+    /// <summary>Fills <see cref="owners"/> (reused from batch to batch) with each node's owner.</summary>
+    /// <returns>How many nodes belong to partitions this worker holds.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no slow first tier
+    private int FindOwners(int[] nodes)
+    {
+        var span = owners.AsSpan(0, nodes.Length);
+        if (book.PartitionCount == 1)
+        {
+            foreach (int node in nodes)
+            {
+                if ((uint)node >= (uint)book.NodeCount) book.OwnerOf(node); // names the unknown node
+            }
+            span.Clear();
+            return held[0] is null ? 0 : nodes.Length;
+        }
+        int localRows = 0;
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            span[i] = book.OwnerOf(nodes[i]);
+            if (held[span[i]] is not null) localRows++;
+        }
+        return localRows;
+    }
+
     /// <summary>
     /// Local rows are most of a batch and each is a likely cache miss in a large feature array, so chunks of them are
     /// copied in parallel to keep more misses in flight. Each row has its own slot, so the result does not depend on scheduling.
     /// </summary>
-    private void CopyLocalRows(int[] nodes, int[] owners, float[] rows)
+    private void CopyLocalRows(int[] nodes, float[] rows)
     {
         int dim = FeatureDim;
         Parallel.For(0, (nodes.Length + ChunkSize - 1) / ChunkSize, chunk =>
         {
-            int end = Math.Min(nodes.Length, (chunk + 1) * ChunkSize);
-            for (int i = chunk * ChunkSize; i < end; i++)
-            {
-                if (partitions[owners[i]] is LocalPartition local) local.Partition.FeaturesOf(nodes[i]).CopyTo(rows.AsSpan(i * dim, dim));
-            }
+            int first = chunk * ChunkSize, end = Math.Min(nodes.Length, first + ChunkSize);
+            CopyLocalRows(nodes.AsSpan(first..end), owners.AsSpan(first..end), rows.AsSpan(first * dim, (end - first) * dim));
         });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CopyLocalRows(ReadOnlySpan<int> nodes, ReadOnlySpan<int> owners, Span<float> rows)
+    {
+        int dim = FeatureDim;
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            if (i + Lookahead < nodes.Length && held[owners[i + Lookahead]] is { } ahead) PrefetchRow(ahead.Partition.FeaturesOf(nodes[i + Lookahead]));
+            if (held[owners[i]] is { } local) local.Partition.FeaturesOf(nodes[i]).CopyTo(rows.Slice(i * dim, dim));
+        }
+    }
+
+    /// <summary>Every cache line of a row: 16 floats apart, and the last, as a row need not start on a line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRow(ReadOnlySpan<float> row)
+    {
+        for (int k = 0; k < row.Length; k += 16) CachePrefetch.Read(in row[k]);
+        if (!row.IsEmpty) CachePrefetch.Read(in row[^1]);
     }
 
     private static long Counted(long bytes, string source)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Randomness;
 using Dtrain.Graph.Partitioning;
@@ -13,6 +14,7 @@ namespace Dtrain.Graph.Sampling;
 /// destination order. The block's source nodes are its destinations followed by newly seen neighbours in order
 /// of first appearance, and they are the next hop's destinations. Finally the input nodes' features are fetched.
 /// Every step is deterministic, so with the same keys the result does not depend on how the graph is partitioned.
+/// Buffers are reused from batch to batch, so one sampler samples one batch at a time.
 /// </summary>
 public sealed class MiniBatchSampler
 {
@@ -21,6 +23,8 @@ public sealed class MiniBatchSampler
     private readonly SamplingOptions options;
     private readonly FeatureFetcher features;
     private readonly NodeIndexer indexer;
+    private readonly DrawnNeighbours drawn = new();
+    private int[] owners = [];
 
     /// <param name="book">Which partition owns which node.</param>
     /// <param name="partitions">One source per partition, indexed by partition ID: the local one and the remote ones.</param>
@@ -44,8 +48,8 @@ public sealed class MiniBatchSampler
         for (int hop = 0; hop < options.Hops; hop++)
         {
             ulong hopKey = CounterRandom.Mix(batchKey ^ CounterRandom.Mix((ulong)hop + 1));
-            var sampled = await SampleHopAsync(destinations, options.Fanouts[hop], hopKey, ct);
-            var block = Relabel(destinations, sampled);
+            await SampleHopAsync(destinations, new HopRequest(options.Fanouts[hop], hopKey, options.Weighted, options.Holdout), ct);
+            var block = Relabel(destinations);
             blocks[options.Hops - 1 - hop] = block;
             destinations = block.SourceNodes;
         }
@@ -75,63 +79,87 @@ public sealed class MiniBatchSampler
         }
     }
 
-    /// <summary>The sampled in-neighbours of every destination, merged back into destination order.</summary>
-    private async Task<SampledNeighbours> SampleHopAsync(int[] destinations, int fanout, ulong key, CancellationToken ct)
+    /// <summary>
+    /// Draws the in-neighbours of every destination into <see cref="drawn"/>, in destination order. When this
+    /// process owns them all (always, with one partition) they are drawn straight into it; otherwise split by owner.
+    /// </summary>
+    private async Task SampleHopAsync(int[] destinations, HopRequest hop, CancellationToken ct)
     {
-        var owners = new int[destinations.Length];
-        var perPartition = new List<int>?[partitions.Count];
-        for (int i = 0; i < destinations.Length; i++)
+        int soleOwner = FindOwners(destinations);
+        if (soleOwner >= 0 && partitions[soleOwner] is LocalPartition local)
         {
-            owners[i] = book.OwnerOf(destinations[i]);
-            (perPartition[owners[i]] ??= []).Add(destinations[i]);
+            local.Sample(destinations, hop, drawn);
+            return;
         }
+        var perPartition = new List<int>?[partitions.Count];
+        for (int i = 0; i < destinations.Length; i++) (perPartition[owners[i]] ??= []).Add(destinations[i]);
         var requests = new Task<SampledNeighbours>?[partitions.Count];
         for (int p = 0; p < partitions.Count; p++)
         {
-            if (perPartition[p] is { } seeds) requests[p] = partitions[p].SampleAsync([.. seeds], new HopRequest(fanout, key, options.Weighted, options.Holdout), ct);
+            if (perPartition[p] is { } seeds) requests[p] = partitions[p].SampleAsync([.. seeds], hop, ct);
         }
         await Task.WhenAll(requests.OfType<Task<SampledNeighbours>>());
+        Merge(destinations.Length, requests.Select(request => request?.Result).ToArray());
+    }
 
-        var answers = requests.Select(request => request?.Result).ToArray();
-        var counts = new int[destinations.Length];
+    /// <summary>Fills <see cref="owners"/> (reused from hop to hop) with each destination's owner.</summary>
+    /// <returns>The partition that owns all of them, or -1 when several do.</returns>
+    private int FindOwners(int[] destinations)
+    {
+        owners = ReusedArray.AtLeast(owners, destinations.Length);
+        var span = owners.AsSpan(0, destinations.Length);
+        if (partitions.Count == 1)
+        {
+            span.Clear(); // every node was checked against the book already
+            return 0;
+        }
+        for (int i = 0; i < destinations.Length; i++) span[i] = book.OwnerOf(destinations[i]);
+        return span.ContainsAnyExcept(span[0]) ? -1 : span[0];
+    }
+
+    /// <summary>The partitions' answers, each in the order of its own destinations, interleaved back into destination order.</summary>
+    private void Merge(int destinationCount, SampledNeighbours?[] answers)
+    {
+        var owners = this.owners.AsSpan(0, destinationCount);
+        drawn.Reset(destinationCount);
+        var counts = drawn.Counts;
         var seedCursor = new int[partitions.Count];
-        var neighbourCursor = new int[partitions.Count];
-        long total = 0;
-        for (int i = 0; i < destinations.Length; i++)
+        int total = 0;
+        for (int i = 0; i < owners.Length; i++)
         {
             counts[i] = answers[owners[i]]!.Counts[seedCursor[owners[i]]++];
-            total += counts[i];
+            total = checked(total + counts[i]);
         }
-        var neighbours = new int[total];
+        drawn.SetNeighbourCount(total);
+        var neighbours = drawn.Neighbours.AsSpan();
+        var neighbourCursor = new int[partitions.Count];
         int write = 0;
-        for (int i = 0; i < destinations.Length; i++)
+        for (int i = 0; i < owners.Length; i++)
         {
             int p = owners[i];
-            answers[p]!.Neighbours.AsSpan(neighbourCursor[p], counts[i]).CopyTo(neighbours.AsSpan(write));
+            answers[p]!.Neighbours.AsSpan(neighbourCursor[p], counts[i]).CopyTo(neighbours[write..]);
             neighbourCursor[p] += counts[i];
             write += counts[i];
         }
-        return new SampledNeighbours(counts, neighbours);
     }
 
-    private SampledBlock Relabel(int[] destinations, SampledNeighbours sampled)
+    /// <summary>
+    /// The hop's block: its sources are the destinations followed by the neighbours not among them, in order of
+    /// first appearance, and its edges point at local indices.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no slow first tier
+    private SampledBlock Relabel(int[] destinations)
     {
+        var counts = drawn.Counts;
+        var edgeSources = drawn.Neighbours;
         indexer.Reset();
-        foreach (int node in destinations) indexer.IndexOf(node, out _);
-        var newNodes = new List<int>();
-        var edgeSources = new int[sampled.Neighbours.Length];
-        var edgeDestinations = new int[sampled.Neighbours.Length];
-        int edge = 0;
-        for (int i = 0; i < destinations.Length; i++)
+        indexer.AddDistinct(destinations);
+        indexer.IndexAll(edgeSources, edgeSources);
+        var edgeDestinations = GC.AllocateUninitializedArray<int>(edgeSources.Length);
+        for (int i = 0, edge = 0; i < destinations.Length; i++)
         {
-            for (int k = 0; k < sampled.Counts[i]; k++, edge++)
-            {
-                int neighbour = sampled.Neighbours[edge];
-                edgeSources[edge] = indexer.IndexOf(neighbour, out bool added);
-                edgeDestinations[edge] = i;
-                if (added) newNodes.Add(neighbour);
-            }
+            for (int end = edge + counts[i]; edge < end; edge++) edgeDestinations[edge] = i;
         }
-        return new SampledBlock([.. destinations, .. newNodes], destinations.Length, edgeSources, edgeDestinations);
+        return new SampledBlock(indexer.Nodes.ToArray(), destinations.Length, edgeSources, edgeDestinations);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dtrain.Contracts.Randomness;
 
 namespace Dtrain.Graph.Sampling;
@@ -13,28 +14,48 @@ public static class NeighbourDraw
     /// <returns>How many were written to <paramref name="output"/> (min of fanout and degree).</returns>
     public static int Uniform(ReadOnlySpan<int> neighbours, int fanout, ulong key, int node, Span<int> output)
     {
-        int degree = neighbours.Length;
+        int count = UniformPositions(neighbours.Length, fanout, key, node, output);
+        for (int i = 0; i < count; i++) output[i] = neighbours[output[i]];
+        return count;
+    }
+
+    /// <summary>
+    /// The positions in a neighbour list of length <paramref name="degree"/> that <see cref="Uniform"/> picks, in
+    /// ascending order, so that a caller can fetch those neighbours ahead of time.
+    /// </summary>
+    /// <returns>How many were written to <paramref name="positions"/> (min of fanout and degree).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from a job's first batch: no slow first tier
+    public static int UniformPositions(int degree, int fanout, ulong key, int node, Span<int> positions)
+    {
         if (degree <= fanout)
         {
-            neighbours.CopyTo(output);
+            for (int i = 0; i < degree; i++) positions[i] = i;
             return degree;
         }
         // Floyd's algorithm: fanout draws give a uniform fanout-subset of [0, degree), without a degree-sized buffer.
+        // The subset is kept sorted as it grows. A draw t already taken means taking j instead, which is larger than
+        // everything taken so far and goes last; any other t is inserted in order.
         var random = new CounterRandom(CounterRandom.Mix(key ^ (ulong)node));
-        var chosen = output[..fanout];
         int count = 0;
         for (int j = degree - fanout; j < degree; j++)
         {
             int t = random.NextInt(j + 1);
-            int pick = chosen[..count].Contains(t) ? j : t;
-            chosen[count++] = pick;
+            int at = count;
+            while (at > 0 && positions[at - 1] > t) at--;
+            if (at > 0 && positions[at - 1] == t)
+            {
+                positions[count++] = j;
+                continue;
+            }
+            for (int k = count; k > at; k--) positions[k] = positions[k - 1];
+            positions[at] = t;
+            count++;
         }
-        chosen.Sort();
-        for (int i = 0; i < fanout; i++) chosen[i] = neighbours[chosen[i]];
         return fanout;
     }
 
     /// <summary>How many of a node's neighbours a weighted draw can return: those of positive weight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from a job's first batch: no slow first tier
     public static int Drawable(ReadOnlySpan<float> weights)
     {
         int count = 0;
@@ -47,6 +68,7 @@ public static class NeighbourDraw
     /// largest keys win; that is sampling without replacement with probability proportional to weight at every
     /// draw. Neighbours of weight 0 are never drawn.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Weighted(ReadOnlySpan<int> neighbours, ReadOnlySpan<float> weights, int fanout, ulong key, int node, Span<int> output)
     {
         var random = new CounterRandom(CounterRandom.Mix(key ^ (ulong)node));
