@@ -63,7 +63,8 @@ public sealed class JobWatch(StatusClient coordinator, int totalSteps)
     public async Task<JobOutcome> WaitAsync(Action<JobSnapshot> onProgress, Func<JobView, Task> supervise, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();
-        (long Epoch, TimeSpan At, long Samples, int Step)? first = null;
+        var throughput = new EpochThroughput();
+        (long Epoch, TimeSpan At, int Step)? first = null;
         while (true)
         {
             var status = await coordinator.GetJobAsync(ct);
@@ -71,10 +72,9 @@ public sealed class JobWatch(StatusClient coordinator, int totalSteps)
             var stepping = status.Ranks.Where(p => p.Step > 0).ToArray();
             if (stepping.Length > 0)
             {
-                long samples = stepping.Sum(p => p.Samples);
                 int step = stepping.Min(p => p.Step);
-                // Each epoch counts its samples afresh.
-                if (first?.Epoch != status.Epoch) first = (status.Epoch, started.Elapsed, samples, step);
+                // Each epoch measures its pace afresh.
+                if (first?.Epoch != status.Epoch) first = (status.Epoch, started.Elapsed, step);
                 double seconds = (started.Elapsed - first.Value.At).TotalSeconds;
                 double stepsPerSecond = seconds > 0 ? (step - first.Value.Step) / seconds : 0;
                 onProgress(new JobSnapshot(
@@ -82,7 +82,7 @@ public sealed class JobWatch(StatusClient coordinator, int totalSteps)
                     step,
                     totalSteps,
                     stepping.Average(p => p.Loss),
-                    seconds > 0 ? (samples - first.Value.Samples) / seconds : 0,
+                    throughput.Observe(status.Epoch, stepping, started.Elapsed),
                     stepsPerSecond > 0 ? TimeSpan.FromSeconds(Math.Max(0, totalSteps - step) / stepsPerSecond) : null,
                     status.Ranks));
             }
