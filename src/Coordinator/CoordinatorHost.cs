@@ -96,7 +96,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
             UseCluster(silo, options);
             if (options.Dashboard) silo.AddDashboard();
         });
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ClusterFaultInterceptor>());
         builder.Services.AddSingleton(options);
 
         var app = builder.Build();
@@ -151,6 +151,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
         // One cluster per job. A restarted coordinator comes back on the same silo endpoint (ports after the
         // gRPC and metrics ones), so the membership marks its dead predecessor's entry as superseded at once.
         silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.JobId, "dtrain"))
+            // A dead coordinator's grains are unreachable until the others declare it dead: after 2 missed probes of
+            // 2 s (Orleans' defaults, 3 of 5 s, would take longer than a worker retries the coordinator).
+            .Configure<ClusterMembershipOptions>(membership => (membership.ProbeTimeout, membership.NumMissedProbesLimit) = (TimeSpan.FromSeconds(2), 2))
             .ConfigureEndpoints(SiloAddress(options.ListenAddress), options.Job.Port + 2, options.Job.Port + 3)
             .UseRedisClustering(clustering => clustering.ConfigurationOptions = configuration)
             .AddRedisGrainStorageAsDefault(storage => storage.ConfigurationOptions = configuration);

@@ -43,6 +43,9 @@ public sealed class JobWatch(StatusClient coordinator, int totalSteps)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long the coordinator may stay unavailable (a coordinator of its cluster lost, seconds to recover) before the watch gives up.</summary>
+    private static readonly TimeSpan UnavailableLimit = TimeSpan.FromSeconds(30);
+
     /// <summary>Follows a job of <paramref name="totalSteps"/> steps, with a progress view, until it completes or fails.</summary>
     /// <param name="supervise">Also sees every status (a launcher reacts to lost and failed workers there).</param>
     /// <param name="observe">Also sees every snapshot.</param>
@@ -65,9 +68,21 @@ public sealed class JobWatch(StatusClient coordinator, int totalSteps)
         var started = Stopwatch.StartNew();
         var throughput = new EpochThroughput();
         (long Epoch, TimeSpan At, int Step)? first = null;
+        var unavailable = new Stopwatch();
         while (true)
         {
-            var status = await coordinator.GetJobAsync(ct);
+            JobView status;
+            try
+            {
+                status = await coordinator.GetJobAsync(ct);
+                unavailable.Reset();
+            }
+            catch (CoordinatorUnavailableException) when (unavailable.Elapsed < UnavailableLimit)
+            {
+                unavailable.Start();
+                await Task.Delay(PollInterval, ct);
+                continue;
+            }
             // Heartbeats before a rank's first step carry no progress.
             var stepping = status.Ranks.Where(p => p.Step > 0).ToArray();
             if (stepping.Length > 0)

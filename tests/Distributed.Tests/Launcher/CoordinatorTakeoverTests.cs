@@ -6,12 +6,33 @@ using Dtrain.Tests.Graph;
 namespace Dtrain.Tests.Launcher;
 
 /// <summary>
-/// Issue 7's test 4: with its state in a real Redis server, a coordinator killed in the middle of a job is
-/// restarted, takes the job over, and the job ends as if nothing had happened; the workers never stopped.
+/// With its state in a real Redis server, a job survives losing a coordinator: one killed in the middle of a job is
+/// restarted and takes the job over, or a second coordinator of the same cluster carries on; either way the job ends
+/// as if nothing had happened, and the workers never stopped.
 /// </summary>
 public class CoordinatorTakeoverTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+
+    private static readonly string[] Job = ["--steps", "1200", "--device", "cpu", "--checkpoint-every", "50", "--workers", "2"];
+
+    /// <summary>The digest of the same job run without interruption, computed once for both tests.</summary>
+    private static readonly Lazy<Task<string>> UninterruptedDigest = new(async () =>
+    {
+        var uninterrupted = await DtrainProcess.RunAsync(Limit, ["run", "--port", TestPorts.FreePair().ToString(), .. Job[..4], "--workers", "2"]);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Stderr);
+        return DtrainProcess.ParameterDigest(uninterrupted.Stdout);
+    });
+
+    private static async Task WaitForCheckpointsAsync(string directory, int count, DtrainProcess coordinator)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!Directory.Exists(directory) || Directory.GetFiles(directory, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length < count)
+        {
+            Assert.True(waited.Elapsed < Limit, $"no checkpoints within {Limit}: {coordinator.Stdout}");
+            await Task.Delay(20);
+        }
+    }
 
     [Fact]
     public async Task A_killed_coordinator_restarted_on_redis_takes_over_the_running_job()
@@ -22,7 +43,7 @@ public class CoordinatorTakeoverTests
         var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("takeover-secret", "takeover") };
         // gRPC on P, metrics on P + 1, the silo on P + 2 and its gateway on P + 3.
         string port = TestPorts.FreeRun(4).ToString();
-        string[] job = ["--steps", "1200", "--device", "cpu", "--checkpoint-every", "50", "--checkpoint-dir", directory.Path, "--workers", "2"];
+        string[] job = [.. Job, "--checkpoint-dir", directory.Path];
         string[] coordinator = ["coordinator", "--job-id", "takeover", "--cluster", "redis", "--redis", redis.Address, "--port", port, .. job];
 
         using var first = DtrainProcess.Start(coordinator, secret);
@@ -30,12 +51,7 @@ public class CoordinatorTakeoverTests
         string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{port}", "--job-id", "takeover"];
         using var a = DtrainProcess.Start(worker, token);
         using var b = DtrainProcess.Start(worker, token);
-        var waited = Stopwatch.StartNew();
-        while (!Directory.Exists(directory.Path) || Directory.GetFiles(directory.Path, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length < 2)
-        {
-            Assert.True(waited.Elapsed < Limit, $"no checkpoints within {Limit}: {first.Stdout}");
-            await Task.Delay(20);
-        }
+        await WaitForCheckpointsAsync(directory.Path, 2, first);
         Process.GetProcessById(first.Id).Kill();
         await first.WaitAsync(Limit);
 
@@ -48,9 +64,39 @@ public class CoordinatorTakeoverTests
         // Nobody rejoined: the workers trained on through the coordinator's absence.
         Assert.DoesNotContain("of epoch 2", a.Stdout + b.Stdout);
 
-        var uninterrupted = await DtrainProcess.RunAsync(Limit, ["run", "--port", TestPorts.FreePair().ToString(), .. job[..4], "--workers", "2"]);
-        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Stderr);
-        Assert.Equal(DtrainProcess.ParameterDigest(uninterrupted.Stdout), DtrainProcess.ParameterDigest(second.Stdout));
+        Assert.Equal(await UninterruptedDigest.Value, DtrainProcess.ParameterDigest(second.Stdout));
+    }
+
+    /// <summary>
+    /// Two coordinators of one cluster; the one the workers do not talk to is killed. It started first, so it holds the
+    /// job's grains. Until the cluster declares it dead they cannot be reached: the serving coordinator answers
+    /// Unavailable, which the workers retry, and then activates them itself from their state in Redis.
+    /// </summary>
+    [Fact]
+    public async Task Losing_the_other_coordinator_of_a_redis_cluster_ends_neither_the_job_nor_its_workers()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var directory = new TempDirectory();
+        var secret = new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "pair-secret" };
+        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("pair-secret", "pair") };
+        int ports = TestPorts.FreeRun(8);
+        string[] Coordinator(int port) => ["coordinator", "--job-id", "pair", "--cluster", "redis", "--redis", redis.Address, "--port", port.ToString(), .. Job, "--checkpoint-dir", directory.Path];
+
+        using var other = DtrainProcess.Start(Coordinator(ports + 4), secret);
+        await other.WaitForOutputAsync("waiting for 2 workers", Limit);
+        using var serving = DtrainProcess.Start(Coordinator(ports), secret);
+        await serving.WaitForOutputAsync("coordinator http", Limit);
+        string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{ports}", "--job-id", "pair"];
+        using var a = DtrainProcess.Start(worker, token);
+        using var b = DtrainProcess.Start(worker, token);
+        await WaitForCheckpointsAsync(directory.Path, 3, serving);
+        Process.GetProcessById(other.Id).Kill();
+
+        Assert.True(await serving.WaitAsync(Limit) == 0, $"the serving coordinator: {serving.Stderr}{serving.Stdout}");
+        Assert.True(await a.WaitAsync(Limit) == 0, $"worker a: {a.Stderr}");
+        Assert.True(await b.WaitAsync(Limit) == 0, $"worker b: {b.Stderr}");
+        Assert.DoesNotContain("of epoch 2", a.Stdout + b.Stdout);
+        Assert.Equal(await UninterruptedDigest.Value, DtrainProcess.ParameterDigest(serving.Stdout));
     }
 
     [Fact]
