@@ -26,7 +26,8 @@ for t in $(seq "$trials"); do
   redis=$(free_port); a_port=$((21000 + RANDOM % 1000 * 8)); b_port=$((a_port + 4))
   redis-server --port "$redis" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" > /dev/null & redis_pid=$!
   sleep 0.5
-  coordinator() { "$dtrain" coordinator --job-id pair --cluster redis --redis "127.0.0.1:$redis" --port "$1" "${job[@]}" --checkpoint-dir "$dir/ck"; }
+  # exec: the background job is then the coordinator itself, so $! is the process to kill.
+  coordinator() { exec "$dtrain" coordinator --job-id pair --cluster redis --redis "127.0.0.1:$redis" --port "$1" "${job[@]}" --checkpoint-dir "$dir/ck"; }
   coordinator "$b_port" > "$dir/b.out" 2>&1 & b=$!
   sleep 4
   coordinator "$a_port" > "$dir/a.out" 2>&1 & a=$!
@@ -37,7 +38,8 @@ for t in $(seq "$trials"); do
   done
   until [ "$(find "$dir/ck" -name manifest.json 2>/dev/null | wc -l)" -ge 3 ]; do sleep 0.1; done
   killed_at=$(ls "$dir/ck" | tail -1)
-  kill -9 "$b"
+  kill -9 "$b"; wait "$b" 2>/dev/null || true
+  if kill -0 "$b" 2>/dev/null; then echo "coordinator B (pid $b) survived SIGKILL" >&2; exit 1; fi
   codes=""
   for pid in "$w1" "$w2" "$a"; do code=0; timeout 150 tail --pid="$pid" -f /dev/null || code=124; wait "$pid" || code=$?; codes="$codes $code"; done
   kill "$redis_pid" 2>/dev/null || true
