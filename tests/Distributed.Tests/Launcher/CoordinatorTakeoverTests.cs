@@ -24,6 +24,25 @@ public class CoordinatorTakeoverTests
         return DtrainProcess.ParameterDigest(uninterrupted.Stdout);
     });
 
+    /// <summary>A job whose coordinators keep its state in <paramref name="Redis"/>: their command lines, the workers', and the environments of both.</summary>
+    private sealed record RedisJob(RedisServer Redis, string Id, string CheckpointDir, string Token)
+    {
+        public Dictionary<string, string> CoordinatorEnvironment => new() { ["DTRAIN_JOB_SECRET"] = $"{Id}-secret" };
+
+        public Dictionary<string, string> WorkerEnvironment => new() { ["DTRAIN_JOB_TOKEN"] = Token };
+
+        public static async Task<RedisJob> CreateAsync(RedisServer redis, string id, string checkpointDir) =>
+            new(redis, id, checkpointDir, await DtrainProcess.TokenAsync($"{id}-secret", id));
+
+        /// <summary>gRPC on <paramref name="port"/>, metrics on + 1, the silo on + 2 and its gateway on + 3.</summary>
+        public DtrainProcess StartCoordinator(int port) => DtrainProcess.Start(
+            ["coordinator", "--job-id", Id, "--cluster", "redis", "--redis", Redis.Address, "--port", port.ToString(), .. Job, "--checkpoint-dir", CheckpointDir],
+            CoordinatorEnvironment);
+
+        public DtrainProcess StartWorker(int coordinatorPort) =>
+            DtrainProcess.Start(["worker", "--coordinator", $"http://127.0.0.1:{coordinatorPort}", "--job-id", Id], WorkerEnvironment);
+    }
+
     private static async Task WaitForCheckpointsAsync(string directory, int count, DtrainProcess coordinator)
     {
         var waited = Stopwatch.StartNew();
@@ -39,23 +58,18 @@ public class CoordinatorTakeoverTests
     {
         using var redis = await RedisServer.StartAsync();
         using var directory = new TempDirectory();
-        var secret = new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "takeover-secret" };
-        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("takeover-secret", "takeover") };
-        // gRPC on P, metrics on P + 1, the silo on P + 2 and its gateway on P + 3.
-        string port = TestPorts.FreeRun(4).ToString();
-        string[] job = [.. Job, "--checkpoint-dir", directory.Path];
-        string[] coordinator = ["coordinator", "--job-id", "takeover", "--cluster", "redis", "--redis", redis.Address, "--port", port, .. job];
+        var job = await RedisJob.CreateAsync(redis, "takeover", directory.Path);
+        int port = TestPorts.FreeRun(4);
 
-        using var first = DtrainProcess.Start(coordinator, secret);
+        using var first = job.StartCoordinator(port);
         await first.WaitForOutputAsync("waiting for 2 workers", Limit);
-        string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{port}", "--job-id", "takeover"];
-        using var a = DtrainProcess.Start(worker, token);
-        using var b = DtrainProcess.Start(worker, token);
+        using var a = job.StartWorker(port);
+        using var b = job.StartWorker(port);
         await WaitForCheckpointsAsync(directory.Path, 2, first);
         Process.GetProcessById(first.Id).Kill();
         await first.WaitAsync(Limit);
 
-        using var second = DtrainProcess.Start(coordinator, secret);
+        using var second = job.StartCoordinator(port);
         Assert.True(await second.WaitAsync(Limit) == 0, $"the second coordinator: {second.Stderr}{second.Stdout}");
         Assert.True(await a.WaitAsync(Limit) == 0, $"worker a: {a.Stderr}");
         Assert.True(await b.WaitAsync(Limit) == 0, $"worker b: {b.Stderr}");
@@ -77,18 +91,15 @@ public class CoordinatorTakeoverTests
     {
         using var redis = await RedisServer.StartAsync();
         using var directory = new TempDirectory();
-        var secret = new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "pair-secret" };
-        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("pair-secret", "pair") };
+        var job = await RedisJob.CreateAsync(redis, "pair", directory.Path);
         int ports = TestPorts.FreeRun(8);
-        string[] Coordinator(int port) => ["coordinator", "--job-id", "pair", "--cluster", "redis", "--redis", redis.Address, "--port", port.ToString(), .. Job, "--checkpoint-dir", directory.Path];
 
-        using var other = DtrainProcess.Start(Coordinator(ports + 4), secret);
+        using var other = job.StartCoordinator(ports + 4);
         await other.WaitForOutputAsync("waiting for 2 workers", Limit);
-        using var serving = DtrainProcess.Start(Coordinator(ports), secret);
+        using var serving = job.StartCoordinator(ports);
         await serving.WaitForOutputAsync("coordinator http", Limit);
-        string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{ports}", "--job-id", "pair"];
-        using var a = DtrainProcess.Start(worker, token);
-        using var b = DtrainProcess.Start(worker, token);
+        using var a = job.StartWorker(ports);
+        using var b = job.StartWorker(ports);
         await WaitForCheckpointsAsync(directory.Path, 3, serving);
         Process.GetProcessById(other.Id).Kill();
 
