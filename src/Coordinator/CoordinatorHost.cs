@@ -95,10 +95,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
             UseCluster(silo, options);
             if (options.Dashboard) silo.AddDashboard();
         });
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = CoordinatorService.MaxRequestBytes);
         builder.Services.AddSingleton(options);
 
         var app = builder.Build();
+        MalformedMessages.RefuseOversized(app, CoordinatorService.MaxRequestBytes);
         app.MapGrpcService<CoordinatorService>();
         app.MapMetrics();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");

@@ -2,6 +2,7 @@ using Dtrain.Contracts.Coordinator;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator.Grains;
+using Dtrain.Hosting;
 using Dtrain.Telemetry;
 using Grpc.Core;
 
@@ -11,8 +12,22 @@ namespace Dtrain.Coordinator.Services;
 /// The workers' front door: checks the job id and token, that each call comes from the member of the epoch it
 /// claims to be (its worker id, epoch and rank), and refuses malformed requests, then delegates to the job's grains. Rendezvous waits here, polling the rendezvous grain, so that no grain call ever blocks on other workers.
 /// </summary>
+[BindServiceMethod(typeof(CoordinatorService), nameof(BindService))]
 public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions options) : Contracts.Coordinator.Coordinator.CoordinatorBase
 {
+    /// <summary>
+    /// The largest request taken (gRPC's usual limit): the largest a worker sends is a placement of a few bytes per
+    /// unit; anything larger is refused unread.
+    /// </summary>
+    public const int MaxRequestBytes = 4 << 20;
+
+    /// <summary>
+    /// Binds the generated methods with request deserializers that refuse malformed bytes by name. gRPC's binder
+    /// takes the second parameter's type for the base whose methods it binds.
+    /// </summary>
+    public static void BindService(ServiceBinderBase binder, Contracts.Coordinator.Coordinator.CoordinatorBase? service) =>
+        Contracts.Coordinator.Coordinator.BindService(MalformedMessages.Refusing(binder), service);
+
     private static readonly TimeSpan RendezvousPoll = TimeSpan.FromMilliseconds(20);
 
     private IRendezvousGrain RendezvousGrain => grains.GetGrain<IRendezvousGrain>(options.JobId);
