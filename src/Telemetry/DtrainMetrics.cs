@@ -102,7 +102,7 @@ public static class DtrainMetrics
     {
         (string Endpoint, string Reason)[] counted = process == "coordinator"
             ? [("coordinator", "token"), ("coordinator", "job"), ("coordinator", "member"), ("coordinator", "claim")]
-            : [("peer", "token"), ("peer", "member"), ("peer", "claim"), ("sampling", "token"), ("data", "token")];
+            : [("peer", "token"), ("peer", "claim"), ("sampling", "token"), ("data", "token")];
         foreach (var (endpoint, reason) in counted) RejectedConnections.WithLabels(endpoint, reason);
     }
 

@@ -51,7 +51,7 @@ public class PeerService(PeerInbox inbox)
 
     /// <summary>
     /// The caller's world rank and epoch, once it showed the job's token and claims a rank of an epoch this worker
-    /// is in (other than this worker's own); refuses the call otherwise.
+    /// is in; refuses the call otherwise.
     /// </summary>
     private async Task<(int Sender, long Epoch)> AuthenticateAsync(ServerCallContext context)
     {
@@ -81,7 +81,6 @@ public class PeerService(PeerInbox inbox)
         {
             throw Refuse("claim", StatusCode.InvalidArgument, $"rank {sender} is not a rank of epoch {epoch} ({world.WorldSize} workers)");
         }
-        if (sender == world.Rank) throw Refuse("member", StatusCode.PermissionDenied, $"rank {sender} of epoch {epoch} is this worker");
         return (sender, epoch);
     }
 
