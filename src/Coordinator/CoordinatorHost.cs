@@ -96,10 +96,15 @@ public sealed class CoordinatorHost : IAsyncDisposable
             UseCluster(silo, options);
             if (options.Dashboard) silo.AddDashboard();
         });
-        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ClusterFaultInterceptor>());
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = CoordinatorService.MaxRequestBytes;
+            grpc.Interceptors.Add<ClusterFaultInterceptor>();
+        });
         builder.Services.AddSingleton(options);
 
         var app = builder.Build();
+        MalformedMessages.RefuseOversized(app, CoordinatorService.MaxRequestBytes);
         app.MapGrpcService<CoordinatorService>();
         app.MapMetrics();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");

@@ -25,9 +25,19 @@ public class CheckpointReportTests
         await using var host = await CoordinatorHost.StartAsync(options);
         using var channel = GrpcChannel.ForAddress(host.Address);
         var client = new Contracts.Coordinator.Coordinator.CoordinatorClient(channel);
+        var workers = new string[2];   // the members of epoch 1, by rank
+        foreach (int port in new[] { 1001, 1002 })
+        {
+            string id = (await client.JoinAsync(new JoinRequest { JobToken = options.JobToken, PeerAddress = $"http://127.0.0.1:{port}" })).WorkerId;
+            workers[port - 1001] = id;
+        }
+        foreach (string id in workers.ToArray())
+        {
+            workers[(await client.RendezvousAsync(new RendezvousRequest { JobToken = options.JobToken, WorkerId = id })).Rank] = id;
+        }
         CheckpointReport Report(int rank, long step, string? token = null, int worldSize = 2, long epoch = 1) => new()
         {
-            JobToken = token ?? options.JobToken, Rank = rank, Step = step, File = CheckpointStore.ShardName(rank), WorldSize = worldSize, Epoch = epoch,
+            JobToken = token ?? options.JobToken, WorkerId = workers[Math.Min(rank, 1)], Rank = rank, Step = step, File = CheckpointStore.ShardName(rank), WorldSize = worldSize, Epoch = epoch,
             Checksum = CheckpointStore.WriteShard(directory.Path, step, rank, writer => writer.Write(rank * 31 + step)),
         };
         async Task<RpcException> RefusedAsync(CheckpointReport report) =>
