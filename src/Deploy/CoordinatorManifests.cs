@@ -101,12 +101,13 @@ internal static class CoordinatorManifests
         ],
     };
 
-    /// <summary>
-    /// `dtrain coordinator` on the job file, with the rendered number of workers, listening on the pod's addresses, and
-    /// lingering after the job so that Prometheus scrapes its final state.
-    /// </summary>
+    /// <summary>How long the coordinator keeps serving after the job, so that Prometheus scrapes its final state.</summary>
     private const int LingerSeconds = 30;
 
+    /// <summary>
+    /// `dtrain coordinator` on the job file, with the rendered number of workers, listening on the pod's addresses, and
+    /// lingering after the job.
+    /// </summary>
     private static List<string> Arguments(JobDeployment deployment, JobNames names)
     {
         List<string> arguments =

@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Jobs;
 using k8s.Models;
 
 namespace Dtrain.Deploy;
@@ -36,7 +37,7 @@ internal static class JobVolumes
         var job = deployment.Job;
         var mounts = new List<V1VolumeMount>();
         if (job.Checkpoints.Dir != "") mounts.Add(Mount(job.Checkpoints.Dir, "checkpoints"));
-        if (job.Model == Contracts.Jobs.ModelKind.Graphsage && job.Graph.Dir != "") mounts.Add(Mount(job.Graph.Dir, "graph"));
+        if (job.Model == ModelKind.Graphsage && job.Graph.Dir != "") mounts.Add(Mount(job.Graph.Dir, "graph"));
         return mounts;
     }
 
