@@ -39,7 +39,7 @@ public static class RunCommand
         command.Options.Add(ranks);
         command.SetAction(async (parse, ct) =>
         {
-            var job = jobOptions.Resolve(parse);
+            var job = jobOptions.Resolve(parse, builtIn: program.Count == 0, Console.Error);
             if (parse.GetValue(quiet) && parse.GetValue(json)) throw new UsageException("--quiet and --json cannot be combined: --json prints only JSON already");
             string id = parse.GetValue(jobId)!;
             using var directory = RunDirectory.Create(parse.GetValue(runDir) ?? Path.Combine("runs", id));
