@@ -116,7 +116,7 @@ public sealed record JobSpec
         if (!IsPositive(BucketMegabytes) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
         else if (BucketMegabytes > MaxBucketMegabytes) yield return $"bucket_mb must be at most {MaxBucketMegabytes} (1 TiB), got {BucketMegabytes}";
         if (Durations.Problem("collective_timeout_s", CollectiveTimeoutSeconds) is { } timeout) yield return timeout;
-        if (Port is < 1 or > 65534) yield return $"port must be between 1 and 65534, got {Port}";
+        if (Network.Endpoints.PortProblem("port", Port, following: 1) is { } port) yield return port;
     }
 
     private IEnumerable<string> ShampooProblems()

@@ -10,10 +10,14 @@ namespace Dtrain.Contracts.Network;
 public static class Endpoints
 {
     /// <param name="zeroPicksFree">Whether 0 means "any free port".</param>
-    public static string? PortProblem(string name, long port, bool zeroPicksFree = false) =>
-        port is >= 1 and <= IPEndPoint.MaxPort || (zeroPicksFree && port == 0)
+    /// <param name="following">How many ports after it the server also takes (the coordinator's /metrics is on port + 1).</param>
+    public static string? PortProblem(string name, long port, bool zeroPicksFree = false, int following = 0)
+    {
+        int highest = IPEndPoint.MaxPort - following;
+        return port >= 1 && port <= highest || (zeroPicksFree && port == 0)
             ? null
-            : $"{name} must be a TCP port, {(zeroPicksFree ? 0 : 1)} to {IPEndPoint.MaxPort}{(zeroPicksFree ? " (0 picks a free one)" : "")}, got {port.ToString(CultureInfo.InvariantCulture)}";
+            : $"{name} must be a TCP port, {(zeroPicksFree ? 0 : 1)} to {highest}{(zeroPicksFree ? " (0 picks a free one)" : "")}, got {port.ToString(CultureInfo.InvariantCulture)}";
+    }
 
     /// <summary>An IP address of this host to listen on, such as 127.0.0.1 or 0.0.0.0.</summary>
     public static string? ListenAddressProblem(string name, string address) =>

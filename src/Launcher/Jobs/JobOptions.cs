@@ -205,7 +205,7 @@ public sealed class JobOptions
 
     private static string FullPath(string path) => path == "" ? "" : Path.GetFullPath(path);
 
-    /// <summary>A checkpoint directory that cannot be written, found before any worker starts (and made when missing).</summary>
+    /// <summary>A checkpoint directory that cannot be written, found before any worker starts.</summary>
     private static IEnumerable<string> CheckpointProblems(JobSpec spec)
     {
         if (spec.Checkpoints.Every > 0 && spec.Checkpoints.Dir != "" && OutputPaths.DirectoryProblem("checkpoints.dir", spec.Checkpoints.Dir) is { } problem)

@@ -17,22 +17,21 @@ public static class OutputPaths
     }
 
     /// <summary>
-    /// What keeps <paramref name="path"/> from being a directory files are written to, or null when nothing does;
-    /// a directory that is not there yet is created.
+    /// What keeps <paramref name="path"/> from being a directory files are written to, or null when nothing does. A
+    /// directory that is not there yet is not made (the command makes it once its inputs are read); the nearest one
+    /// above it that is there must be writable.
     /// </summary>
     public static string? DirectoryProblem(string name, string path)
     {
         if (path == "") return $"{name} must name a directory";
         if (File.Exists(path)) return $"{name} {path} is a file, not a directory";
-        try
+        string existing = Path.GetFullPath(path);
+        while (!Directory.Exists(existing))
         {
-            Directory.CreateDirectory(path);
+            if (File.Exists(existing)) return $"{name} {path}: {existing} is a file, not a directory";
+            existing = Path.GetDirectoryName(existing)!;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return $"{name} {path}: cannot create the directory ({(e is UnauthorizedAccessException ? "permission denied" : e.Message)})";
-        }
-        return WritableProblem(name, path, path);
+        return WritableProblem(name, path, existing);
     }
 
     /// <summary>Throws a <see cref="UsageException"/> with <paramref name="problem"/>, if there is one.</summary>

@@ -28,7 +28,7 @@ public sealed class RunDirectory : IDisposable
     public static RunDirectory Create(string path)
     {
         OutputPaths.Refuse(OutputPaths.DirectoryProblem("--run-dir", path));
-        return new RunDirectory(System.IO.Path.GetFullPath(path));
+        return new RunDirectory(Directory.CreateDirectory(path).FullName);
     }
 
     /// <summary>Appends a timestamped line to one of the directory's logs; callable from any thread.</summary>

@@ -55,7 +55,7 @@ public class BadInputTests
     [InlineData("lr must be a number, got 'NaN'", "run", "--lr", "NaN")]
     [InlineData("batch_size 10000 on 2 workers takes 20000 samples a step, more than the 16384 training samples of model mlp", "run", "--batch-size", "10000")]
     [InlineData("checkpoints.dir /dev/null is a file, not a directory", "run", "--checkpoint-dir", "/dev/null", "--checkpoint-every", "5")]
-    [InlineData("checkpoints.dir /proc/dtrain-checkpoints: cannot create the directory", "run", "--checkpoint-dir", "/proc/dtrain-checkpoints", "--checkpoint-every", "5")]
+    [InlineData("checkpoints.dir /proc/dtrain-checkpoints: cannot write in /proc (not a writable directory)", "run", "--checkpoint-dir", "/proc/dtrain-checkpoints", "--checkpoint-every", "5")]
     [InlineData("--peer-port must be a TCP port, 0 to 65535 (0 picks a free one), got 99999", "worker", "--peer-port", "99999")]
     [InlineData("--metrics-port must be a TCP port, 0 to 65535 (0 picks a free one), got -1", "worker", "--metrics-port", "-1")]
     [InlineData("--listen must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0, got 'notanip'", "worker", "--listen", "notanip")]
