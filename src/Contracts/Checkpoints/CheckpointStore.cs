@@ -41,11 +41,12 @@ public static class CheckpointStore
     /// The newest committed checkpoint that is whole, or null if there is none. A checkpoint with a missing or
     /// corrupted shard is passed over for the one before it; <paramref name="skipped"/> says which and why.
     /// </summary>
-    public static CheckpointManifest? LatestValid(string root, out IReadOnlyList<string> skipped)
+    /// <param name="atMost">Only checkpoints of this step or earlier are considered.</param>
+    public static CheckpointManifest? LatestValid(string root, out IReadOnlyList<string> skipped, long atMost = long.MaxValue)
     {
         var reasons = new List<string>();
         skipped = reasons;
-        foreach (long step in CommittedSteps(root))
+        foreach (long step in CommittedSteps(root).Where(step => step <= atMost))
         {
             string? problem = Problem(root, step, out var manifest);
             if (problem is null) return manifest;

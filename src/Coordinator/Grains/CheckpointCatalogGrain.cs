@@ -14,6 +14,8 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
         [Id(1)] public long LastCommitted { get; set; }
         /// <summary>The shards reported so far of each step not yet committed.</summary>
         [Id(2)] public Dictionary<long, SortedDictionary<int, ShardReport>> Pending { get; set; } = [];
+        /// <summary>The step this epoch's workers start from, fixed when it began; null in the first epoch.</summary>
+        [Id(3)] public long? EpochResumeStep { get; set; }
     }
 
     public override Task OnActivateAsync(CancellationToken ct)
@@ -81,12 +83,34 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
 
     public Task<long> GetLastCommittedAsync() => Task.FromResult(stored.State.LastCommitted);
 
-    public Task<long> GetResumeStepAsync() => Task.FromResult(Math.Max(options.Job.Checkpoints.ResumeStep, stored.State.LastCommitted));
+    public Task<long> GetResumeStepAsync() => Task.FromResult(stored.State.EpochResumeStep ?? options.Job.Checkpoints.ResumeStep);
 
-    public async Task BeginEpochAsync(long next)
+    public async Task<IReadOnlyList<string>> BeginEpochAsync(long next)
     {
+        var (resume, skipped) = NewestWholeCheckpoint();
+        // The epoch retrains the steps after its resume step: their checkpoints may be committed again.
+        stored.State.LastCommitted = Math.Min(stored.State.LastCommitted, resume);
+        stored.State.EpochResumeStep = resume;
         stored.State.Pending.Clear();
         stored.State.Epoch = next;
         await stored.WriteStateAsync();
+        return skipped;
+    }
+
+    /// <summary>
+    /// The newest whole checkpoint of this run or the one it resumed from, as `--resume` chooses: a newer one that is
+    /// corrupted, or whose manifest is gone, is passed over (and named) for the one before it.
+    /// </summary>
+    private (long Step, IReadOnlyList<string> Skipped) NewestWholeCheckpoint()
+    {
+        long newest = Math.Max(options.Job.Checkpoints.ResumeStep, stored.State.LastCommitted);
+        if (newest == 0) return (0, []);
+        string root = options.Job.Checkpoints.Dir;
+        long whole = CheckpointStore.LatestValid(root, out var skipped, atMost: newest)?.Step ?? 0;
+        if (whole < newest && !skipped.Any(reason => reason.Contains(CheckpointStore.DirectoryOf(root, newest))))
+        {
+            skipped = [.. skipped.Prepend($"checkpoint {CheckpointStore.DirectoryOf(root, newest)} skipped: its manifest is gone")];
+        }
+        return (whole, skipped);
     }
 }

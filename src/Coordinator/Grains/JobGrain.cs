@@ -77,16 +77,18 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
 
     private async Task OpenNextEpochAsync(string reason, int? lostProcessId)
     {
-        long reached = progress.Count == 0 ? 0 : progress.Values.Max(p => p.Step);
         long next = await GrainFactory.GetGrain<IRendezvousGrain>(JobId).NewEpochAsync();
         var checkpoints = GrainFactory.GetGrain<ICheckpointCatalogGrain>(JobId);
-        await checkpoints.BeginEpochAsync(next);
+        var skipped = await checkpoints.BeginEpochAsync(next);
+        long resume = await checkpoints.GetResumeStepAsync();
+        // Progress reports lag the step a committed checkpoint proves was reached.
+        long reached = Math.Max(resume, progress.Count == 0 ? 0 : progress.Values.Max(p => p.Step));
         State.LastRestart = new EpochRestart
         {
             Epoch = next,
-            Reason = reason,
+            Reason = skipped.Count == 0 ? reason : $"{reason}; {string.Join("; ", skipped)}",
             ReachedStep = reached,
-            ResumeStep = await checkpoints.GetResumeStepAsync(),
+            ResumeStep = resume,
             At = DateTime.UtcNow,
             LostProcessId = lostProcessId,
         };

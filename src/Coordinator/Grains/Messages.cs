@@ -135,3 +135,29 @@ public sealed record JobStatus
     [Id(5)] public string? Failure { get; init; }
     [Id(6)] public EpochRestart? LastRestart { get; init; }
 }
+
+/// <summary>Who a call says it comes from: a worker id, and the epoch, rank and world it claims, where the call names them.</summary>
+[GenerateSerializer, Immutable]
+public sealed record MemberClaim
+{
+    [Id(0)] public required string WorkerId { get; init; }
+    [Id(1)] public long? Epoch { get; init; }
+    [Id(2)] public int? Rank { get; init; }
+    [Id(3)] public int? WorldSize { get; init; }
+}
+
+/// <summary>How a <see cref="MemberClaim"/> compares with the rendezvous' membership.</summary>
+public enum MembershipKind
+{
+    /// <summary>A member of the current epoch, as it claims.</summary>
+    Current,
+    /// <summary>A member, as it claims, of an epoch that has ended: it leaves that epoch and rejoins.</summary>
+    Ended,
+    /// <summary>Not a worker the rendezvous knows, or not the member it claims to be.</summary>
+    NotMember,
+    /// <summary>A rank outside the epoch's world, an epoch the job never reached, or another world size.</summary>
+    Invalid,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record Membership([property: Id(0)] MembershipKind Kind, [property: Id(1)] string? Refusal = null);
