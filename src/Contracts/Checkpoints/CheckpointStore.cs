@@ -90,10 +90,13 @@ public static class CheckpointStore
         }
         catch (Exception e) when (e is JsonException or IOException)
         {
-            throw new DtrainException($"checkpoint manifest {path} cannot be read: {e.Message}");
+            throw new DtrainException($"checkpoint manifest {path} cannot be read: {OneLine.Escaped(e.Message)}");
         }
+        // Null elements of a list pass the JSON reader's null checks, which cover properties only; a shard's file is
+        // one of the checkpoint's own, never a path elsewhere.
         if (manifest is null || manifest.FormatVersion != CheckpointManifest.CurrentFormatVersion || manifest.Step != step
-            || manifest.Shards.Length != manifest.WorldSize || manifest.Shards.Where((shard, rank) => shard.Rank != rank).Any())
+            || manifest.Shards.Length != manifest.WorldSize
+            || manifest.Shards.Where((shard, rank) => shard is null || shard.Rank != rank || shard.File == "" || shard.File != Path.GetFileName(shard.File)).Any())
         {
             throw new DtrainException($"checkpoint manifest {path} is malformed");
         }

@@ -55,7 +55,7 @@ public static class RunCommand
         command.Options.Add(linger);
         command.SetAction(async (parse, ct) =>
         {
-            var job = jobOptions.Resolve(parse);
+            var job = jobOptions.Resolve(parse, builtIn: program.Count == 0, Console.Error);
             if (parse.GetValue(quiet) && parse.GetValue(json)) throw new UsageException("--quiet and --json cannot be combined: --json prints only JSON already");
             if (parse.GetValue(workerMetricsPort) is not null && job.Transport == TransportKind.Mpi)
             {
