@@ -1,5 +1,6 @@
 using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
+using Dtrain.Coordinator.Checkpoints;
 using Dtrain.Telemetry;
 
 namespace Dtrain.Coordinator.Grains;
@@ -14,6 +15,10 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
         [Id(1)] public long LastCommitted { get; set; }
         /// <summary>The shards reported so far of each step not yet committed.</summary>
         [Id(2)] public Dictionary<long, SortedDictionary<int, ShardReport>> Pending { get; set; } = [];
+        /// <summary>The step the current epoch's workers start from, once an epoch after the first began; null in the first.</summary>
+        [Id(3)] public long? EpochResumeStep { get; set; }
+        /// <summary>The newest checkpoint the current epoch committed; 0 while it committed none.</summary>
+        [Id(4)] public long CommittedThisEpoch { get; set; }
     }
 
     public override Task OnActivateAsync(CancellationToken ct)
@@ -48,14 +53,24 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
         if (!shards.TryAdd(report.Rank, report)) throw new ArgumentException($"rank {report.Rank} already reported its shard of step {report.Step}");
         if (shards.Count == report.WorldSize)
         {
-            CheckpointStore.Commit(job.Checkpoints.Dir, new CheckpointManifest
+            try
             {
-                FormatVersion = CheckpointManifest.CurrentFormatVersion,
-                Step = report.Step,
-                WorldSize = report.WorldSize,
-                Shards = shards.Values.Select(s => new CheckpointShard { Rank = s.Rank, File = s.File, Checksum = s.Checksum }).ToArray(),
-            }, job.Checkpoints.Keep);
-            stored.State.LastCommitted = report.Step;
+                CheckpointStore.Commit(job.Checkpoints.Dir, new CheckpointManifest
+                {
+                    FormatVersion = CheckpointManifest.CurrentFormatVersion,
+                    Step = report.Step,
+                    WorldSize = report.WorldSize,
+                    Job = CheckpointIdentity.Of(options.JobId, job),
+                    Shards = shards.Values.Select(s => new CheckpointShard { Rank = s.Rank, File = s.File, Checksum = s.Checksum }).ToArray(),
+                }, job.Checkpoints.Keep);
+            }
+            catch (CheckpointWriteException cannot)
+            {
+                // The job fails in the coordinator's words (a full disk), not in the words of workers it turns away.
+                await GrainFactory.GetGrain<IJobGrain>(options.JobId).FailAsync($"the coordinator cannot commit the checkpoint of step {report.Step}: {cannot.Message}");
+                return false;
+            }
+            stored.State.LastCommitted = stored.State.CommittedThisEpoch = report.Step;
             DtrainMetrics.CheckpointLastCommittedStep.Set(report.Step);
             // Reports of earlier steps can no longer complete a newer checkpoint than this one.
             foreach (long step in pending.Keys.Where(step => step <= report.Step).ToArray()) pending.Remove(step);
@@ -81,12 +96,18 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
 
     public Task<long> GetLastCommittedAsync() => Task.FromResult(stored.State.LastCommitted);
 
-    public Task<long> GetResumeStepAsync() => Task.FromResult(Math.Max(options.Job.Checkpoints.ResumeStep, stored.State.LastCommitted));
+    public Task<long> GetResumeStepAsync() => Task.FromResult(stored.State.EpochResumeStep ?? options.Job.Checkpoints.ResumeStep);
 
-    public async Task BeginEpochAsync(long next)
+    public async Task<EpochResume> BeginEpochAsync(long next)
     {
+        // Decided once per epoch, here, so that every worker of it loads the same checkpoint.
+        var resume = ResumePoint.AfterFailure(options.JobId, options.Job, stored.State.LastCommitted);
+        long committed = stored.State.CommittedThisEpoch;
         stored.State.Pending.Clear();
         stored.State.Epoch = next;
+        stored.State.EpochResumeStep = resume.Step;
+        stored.State.CommittedThisEpoch = 0;
         await stored.WriteStateAsync();
+        return new EpochResume { Step = resume.Step, CommittedByEndedEpoch = committed, Skipped = resume.Skipped };
     }
 }

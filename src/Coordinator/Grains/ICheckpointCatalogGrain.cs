@@ -13,9 +13,13 @@ public interface ICheckpointCatalogGrain : IGrainWithStringKey
     /// <summary>The step of the newest checkpoint committed in this run, or 0 when none is.</summary>
     Task<long> GetLastCommittedAsync();
 
-    /// <summary>The step a new epoch's workers start from: the newest checkpoint committed in this run, else the one the job resumed from (or 0).</summary>
+    /// <summary>The step the current epoch's workers start from: what <see cref="BeginEpochAsync"/> chose, else the one the job resumed from (or 0).</summary>
     Task<long> GetResumeStepAsync();
 
-    /// <summary>Drops the shards of checkpoints the last epoch left incomplete; <paramref name="epoch"/> writes them again.</summary>
-    Task BeginEpochAsync(long epoch);
+    /// <summary>
+    /// Drops the shards of checkpoints the last epoch left incomplete (<paramref name="epoch"/> writes them again) and
+    /// chooses the step its workers start from: the newest whole checkpoint of this job, passing over one found
+    /// corrupted or gone.
+    /// </summary>
+    Task<EpochResume> BeginEpochAsync(long epoch);
 }

@@ -77,18 +77,20 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
 
     private async Task OpenNextEpochAsync(string reason, int? lostProcessId)
     {
-        long reached = progress.Count == 0 ? 0 : progress.Values.Max(p => p.Step);
+        long reported = progress.Count == 0 ? 0 : progress.Values.Max(p => p.Step);
         long next = await GrainFactory.GetGrain<IRendezvousGrain>(JobId).NewEpochAsync();
-        var checkpoints = GrainFactory.GetGrain<ICheckpointCatalogGrain>(JobId);
-        await checkpoints.BeginEpochAsync(next);
+        var resume = await GrainFactory.GetGrain<ICheckpointCatalogGrain>(JobId).BeginEpochAsync(next);
         State.LastRestart = new EpochRestart
         {
             Epoch = next,
             Reason = reason,
-            ReachedStep = reached,
-            ResumeStep = await checkpoints.GetResumeStepAsync(),
+            // Progress reports lag behind: the ranks had reached at least the checkpoints they committed and the
+            // step they resumed from, so that the line never says a restart goes back to a step after the one reached.
+            ReachedStep = Math.Max(reported, Math.Max(resume.CommittedByEndedEpoch, resume.Step)),
+            ResumeStep = resume.Step,
             At = DateTime.UtcNow,
             LostProcessId = lostProcessId,
+            SkippedCheckpoints = resume.Skipped,
         };
         progress.Clear();
         State.Results.Clear();

@@ -57,6 +57,18 @@ public sealed record EpochRestart
     [Id(4)] public required DateTime At { get; init; }
     /// <summary>The process declared lost, when one was: its launcher should make sure it is gone.</summary>
     [Id(5)] public int? LostProcessId { get; init; }
+    /// <summary>Checkpoints passed over for the one the new epoch resumes from (corrupted, gone), each with why.</summary>
+    [Id(6)] public IReadOnlyList<string> SkippedCheckpoints { get; init; } = [];
+}
+
+/// <summary>Where a new epoch starts: the checkpoint chosen, and the ones passed over with why.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EpochResume
+{
+    [Id(0)] public required long Step { get; init; }
+    /// <summary>The newest checkpoint the ended epoch committed (0: none): its ranks had reached that step at least.</summary>
+    [Id(1)] public required long CommittedByEndedEpoch { get; init; }
+    [Id(2)] public required IReadOnlyList<string> Skipped { get; init; }
 }
 
 /// <summary>A worker's place in one epoch of the job: its rank and every rank's peer address.</summary>

@@ -240,6 +240,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             At = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(restart.At, DateTimeKind.Utc)),
         };
         if (restart.LostProcessId is { } lost) shown.LostProcessId = lost;
+        shown.SkippedCheckpoints.AddRange(restart.SkippedCheckpoints);
         return shown;
     }
 
