@@ -64,6 +64,27 @@ public sealed class RestartStepTests
         Assert.Contains(newest == "corrupted" ? "is corrupted" : "cannot be read", skipped);
     }
 
+    /// <summary>The manifest's disk is full (/dev/full in the place of its temporary file): the job fails in the coordinator's words, naming the file.</summary>
+    [Fact]
+    public async Task A_manifest_the_coordinator_cannot_write_fails_the_job_by_name()
+    {
+        using var directory = new TempDirectory();
+        var spec = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), Checkpoints = new() { Dir = directory.Path, Every = 5 } };
+        await using var host = await CoordinatorHost.StartAsync(new CoordinatorOptions { JobId = JobId, JobToken = JobToken.Generate(), Job = spec });
+        var catalog = host.Grains.GetGrain<ICheckpointCatalogGrain>(JobId);
+        await CommitAsync(catalog, directory.Path, 5);
+        string manifest = Path.Combine(Directory.CreateDirectory(CheckpointStore.DirectoryOf(directory.Path, 10)).FullName, CheckpointStore.ManifestName);
+        File.CreateSymbolicLink($"{manifest}.tmp-{Environment.ProcessId}", "/dev/full");
+
+        var report = new Dtrain.Coordinator.Grains.ShardReport { Rank = 0, Step = 10, File = CheckpointStore.ShardName(0), WorldSize = 1, Checksum = CheckpointStore.WriteShard(directory.Path, 10, 0, writer => writer.Write(3L)) };
+        Assert.False(await catalog.ReportShardAsync(report));
+
+        var status = await host.Grains.GetGrain<IJobGrain>(JobId).GetStatusAsync();
+        Assert.Equal(JobState.Failed, status.State);
+        Assert.Equal($"the coordinator cannot commit the checkpoint of step 10: cannot write checkpoint file {manifest}: the disk is full (no space left on the device)", status.Failure);
+        Assert.Equal(5, CheckpointStore.LatestValid(directory.Path, out _)!.Step);
+    }
+
     [Fact]
     public async Task The_coordinator_names_the_job_in_every_manifest_it_commits()
     {
