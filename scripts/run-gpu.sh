@@ -7,5 +7,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bundle="$root/.publish/dtrain"
 [ -x "$bundle/dtrain" ] || tar -C "$root/.publish" -xJf "$root/.publish/dtrain-linux-x64.tar.xz"
 libtorch=${DTRAIN_LIBTORCH:-$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')}
-export LD_LIBRARY_PATH="$libtorch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The bundle's own native libraries (METIS) come after libtorch.
+export LD_LIBRARY_PATH="$libtorch:$bundle${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 exec "$bundle/dtrain" "$@"

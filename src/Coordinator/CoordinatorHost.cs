@@ -11,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Hosting.Kubernetes;
 using Prometheus;
 using StackExchange.Redis;
 using System.Net;
@@ -86,10 +87,15 @@ public sealed class CoordinatorHost : IAsyncDisposable
             UseCluster(silo, options);
             if (options.Dashboard) silo.AddDashboard();
         });
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = CoordinatorService.MaxRequestBytes;
+            grpc.Interceptors.Add<ClusterFaultInterceptor>();
+        });
         builder.Services.AddSingleton(options);
 
         var app = builder.Build();
+        MalformedMessages.RefuseOversized(app, CoordinatorService.MaxRequestBytes);
         app.MapGrpcService<CoordinatorService>();
         app.MapMetrics();
         if (options.Dashboard) app.MapOrleansDashboard("/dashboard");
@@ -141,10 +147,20 @@ public sealed class CoordinatorHost : IAsyncDisposable
         // One cluster per job. A restarted coordinator comes back on the same silo endpoint (ports after the
         // gRPC and metrics ones), so the membership marks its dead predecessor's entry as superseded at once.
         silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.JobId, "dtrain"))
+            // A dead coordinator's grains are unreachable until the others declare it dead: after 2 missed probes of
+            // 2 s (Orleans' defaults, 3 of 5 s, would take longer than a worker retries the coordinator).
+            .Configure<ClusterMembershipOptions>(membership => (membership.ProbeTimeout, membership.NumMissedProbesLimit) = (TimeSpan.FromSeconds(2), 2))
             .ConfigureEndpoints(SiloAddress(options.ListenAddress), options.Job.Port + 2, options.Job.Port + 3)
             .UseRedisClustering(clustering => clustering.ConfigurationOptions = configuration)
             .AddRedisGrainStorageAsDefault(storage => storage.ConfigurationOptions = configuration);
+        // In a pod (the rendered manifests give it its name, namespace and IP, and RBAC on pods), Orleans watches the
+        // coordinators' pods, so a silo whose pod is deleted leaves the membership at once instead of after missed probes.
+        if (InKubernetesPod) silo.UseKubernetesHosting();
     }
+
+    private static bool InKubernetesPod =>
+        Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is { Length: > 0 }
+        && Environment.GetEnvironmentVariable(KubernetesHostingOptions.PodNamespaceEnvironmentVariable) is { Length: > 0 };
 
     /// <summary>The address other silos reach this one at: the listen address, or this host's when it listens on all.</summary>
     private static IPAddress SiloAddress(string listen) =>

@@ -87,19 +87,32 @@ internal static class CoordinatorManifests
                 {
                     Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("500m"), ["memory"] = new("512Mi") },
                 },
-                VolumeMounts = [new V1VolumeMount { Name = JobFileVolume, MountPath = JobNames.JobFileDirectory, ReadOnlyProperty = true }],
+                VolumeMounts =
+                [
+                    new V1VolumeMount { Name = JobFileVolume, MountPath = JobNames.JobFileDirectory, ReadOnlyProperty = true },
+                    .. JobVolumes.Mounts(deployment),
+                ],
             },
         ],
-        Volumes = [new V1Volume { Name = JobFileVolume, ConfigMap = new V1ConfigMapVolumeSource { Name = names.JobFile } }],
+        Volumes =
+        [
+            new V1Volume { Name = JobFileVolume, ConfigMap = new V1ConfigMapVolumeSource { Name = names.JobFile } },
+            .. JobVolumes.Volumes(deployment, names),
+        ],
     };
 
-    /// <summary>`dtrain coordinator` on the job file, with the rendered number of workers, listening on the pod's addresses.</summary>
+    /// <summary>
+    /// `dtrain coordinator` on the job file, with the rendered number of workers, listening on the pod's addresses, and
+    /// lingering after the job so that Prometheus scrapes its final state.
+    /// </summary>
+    private const int LingerSeconds = 30;
+
     private static List<string> Arguments(JobDeployment deployment, JobNames names)
     {
         List<string> arguments =
         [
             "coordinator", $"{JobNames.JobFileDirectory}/{JobNames.JobFileKey}", "--job-id", names.JobId,
-            "--workers", deployment.Job.Workers.ToString(), "--listen", "0.0.0.0",
+            "--workers", deployment.Job.Workers.ToString(), "--listen", "0.0.0.0", "--linger", LingerSeconds.ToString(),
         ];
         if (deployment.Coordinators > 1) arguments.AddRange(["--cluster", "redis", "--redis", names.RedisAddress]);
         return arguments;

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Dtrain.Contracts.Jobs;
+using k8s.Models;
 
 namespace Dtrain.Deploy;
 
@@ -32,6 +33,14 @@ public sealed partial record JobDeployment
     /// <summary>Coordinator silos; more than one keeps the job's state in Redis, which is then deployed too.</summary>
     public int Coordinators { get; init; } = 1;
 
+    public const string DefaultVolumeSize = "10Gi";
+
+    /// <summary>The storage the job's volume claim requests (a Kubernetes quantity), for its checkpoints and graph.</summary>
+    public string VolumeSize { get; init; } = DefaultVolumeSize;
+
+    /// <summary>The claim's storage class, which must offer ReadWriteMany volumes; null: the cluster's default.</summary>
+    public string? StorageClass { get; init; }
+
     /// <summary>What is wrong with this deployment, one message per problem; empty when it can be rendered.</summary>
     public IEnumerable<string> Problems()
     {
@@ -46,6 +55,11 @@ public sealed partial record JobDeployment
         }
         if (string.IsNullOrWhiteSpace(Image)) yield return "the image must not be empty";
         if (Coordinators < 1) yield return $"coordinators must be at least 1, got {Coordinators}";
+        if (!IsQuantity(VolumeSize)) yield return $"volume size {JobIds.Quoted(VolumeSize)} must be a Kubernetes quantity such as 10Gi";
+        if (StorageClass is { } storageClass && !JobIds.IsDnsLabel(storageClass, maxLength: 253))
+        {
+            yield return $"storage class {JobIds.Quoted(storageClass)} must be a Kubernetes name: lower-case letters, digits and '-'";
+        }
         if (GpusPerWorker is < 0 or > 1)
         {
             yield return $"gpus per worker must be 0 or 1, got {GpusPerWorker}: a worker trains on one GPU (start more workers instead)";
@@ -53,6 +67,18 @@ public sealed partial record JobDeployment
         if (Job.Transport == TransportKind.Mpi) yield return "the job's transport is mpi: on Kubernetes the workers all-reduce over grpc";
         if (GpusPerWorker > 0 && Job.Device == DeviceKind.Cpu) yield return "the job's device is cpu, but its workers would request GPUs";
         if (GpusPerWorker == 0 && Job.Device == DeviceKind.Cuda) yield return "the job's device is cuda, but its workers would request no GPU";
+    }
+
+    private static bool IsQuantity(string text)
+    {
+        try
+        {
+            return text.Length > 0 && new ResourceQuantity(text).ToDecimal() > 0;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            return false;
+        }
     }
 }
 

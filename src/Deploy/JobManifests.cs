@@ -37,6 +37,7 @@ public static class JobManifests
                     [JobNames.TokenKey] = deployment.Credentials.Token,
                 },
             },
+            .. JobVolumes.Claim(deployment, names) is { } claim ? [claim] : Array.Empty<object>(),
             .. deployment.Coordinators > 1 ? RedisManifests.Build(names) : [],
             .. CoordinatorManifests.Build(deployment, names),
             .. WorkerManifests.Build(deployment, names),

@@ -33,6 +33,9 @@ internal sealed class JobNames(JobDeployment deployment)
 
     public string Secret => $"{JobId}-secret";
 
+    /// <summary>The PersistentVolumeClaim of the job's checkpoints and graph.</summary>
+    public string Data => $"{JobId}-data";
+
     public int GrpcPort => deployment.Job.Port;
 
     public int MetricsPort => deployment.Job.Port + 1;

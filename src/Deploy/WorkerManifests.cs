@@ -75,8 +75,10 @@ internal static class WorkerManifests
                 ReadinessProbe = PodParts.MetricsProbe("metrics", periodSeconds: 5, failureThreshold: 3),
                 LivenessProbe = PodParts.MetricsProbe("metrics", periodSeconds: 10, failureThreshold: 6),
                 Resources = Resources(deployment.GpusPerWorker),
+                VolumeMounts = JobVolumes.Mounts(deployment),
             },
         ],
+        Volumes = JobVolumes.Volumes(deployment, names),
     };
 
     /// <summary>A CPU and memory request, and the GPUs as a limit (Kubernetes schedules extended resources by their limit).</summary>

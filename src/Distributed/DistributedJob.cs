@@ -75,11 +75,14 @@ public sealed class DistributedJob : IAsyncDisposable
             {
                 throw new DtrainException($"this worker was launched as one of {launched} workers, but the coordinator's job has {job.Workers}");
             }
+            // Before the rendezvous: the coordinator watches this worker's heartbeats from its rank assignment on, and
+            // resolving the device loads libtorch, which takes seconds when many workers start on a loaded machine.
+            var device = Devices.Resolve(job.Device);
             var assignment = await coordinator.RendezvousAsync(joined.WorkerId, ct);
             var epoch = new Epoch(assignment.Epoch, joined.WorkerId, assignment.Rank, assignment.WorldSize);
             try
             {
-                if (await TrainAsync(job, epoch, assignment.PeerAddresses, train, ct) is { } result) return result;
+                if (await TrainAsync(job, epoch, device, assignment.PeerAddresses, train, ct) is { } result) return result;
             }
             finally
             {
@@ -90,9 +93,9 @@ public sealed class DistributedJob : IAsyncDisposable
 
     /// <summary>Trains in one epoch: the result, or null when the epoch broke and the worker must rejoin.</summary>
     private async Task<TrainingResult?> TrainAsync(
-        JobSpec job, Epoch epoch, IReadOnlyList<string> peers, Func<DistributedContext, CancellationToken, Task<TrainingResult>> train, CancellationToken ct)
+        JobSpec job, Epoch epoch, TorchSharp.torch.Device device, IReadOnlyList<string> peers, Func<DistributedContext, CancellationToken, Task<TrainingResult>> train,
+        CancellationToken ct)
     {
-        var device = Devices.Resolve(job.Device);
         DtrainMetrics.WorldSize.Set(epoch.WorldSize);
         log.WriteLine($"rank {epoch.Rank}/{epoch.WorldSize} of epoch {epoch.Number} on {device.type.ToString().ToLowerInvariant()}, metrics at {endpoint.MetricsAddress}");
 

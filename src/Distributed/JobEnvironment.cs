@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Network;
 
@@ -19,6 +20,9 @@ public static class JobEnvironment
     /// <summary>The process id of the launcher that started this worker: the worker ends when that process is gone.</summary>
     public const string ParentProcess = "DTRAIN_PARENT_PID";
 
+    /// <summary>The port this worker serves /metrics on (the same as `dtrain worker --metrics-port`); `dtrain run --worker-metrics-port` sets it.</summary>
+    public const string MetricsPort = "DTRAIN_METRICS_PORT";
+
     /// <summary>PEM files: the certificate (and its key) a gRPC endpoint presents, and the CA its clients trust.</summary>
     public const string TlsCertificate = "DTRAIN_TLS_CERT", TlsKey = "DTRAIN_TLS_KEY", TlsAuthority = "DTRAIN_TLS_CA";
 
@@ -30,6 +34,14 @@ public static class JobEnvironment
         null => null,
         var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int parent) => parent,
         var text => throw new UsageException($"{ParentProcess}={text} is not a process id"),
+    };
+
+    /// <summary>The port from <see cref="MetricsPort"/>; 0 (a free one) when unset.</summary>
+    public static int MetricsPortOrAny() => Value(MetricsPort) switch
+    {
+        null => 0,
+        var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= IPEndPoint.MaxPort => port,
+        var text => throw new UsageException($"{MetricsPort}={text} is not a port (0 to {IPEndPoint.MaxPort})"),
     };
 
     public static string RequireJobToken() => Value(JobToken) ?? throw new UsageException($"the job token is missing: set {JobToken}");

@@ -44,7 +44,7 @@ public sealed record WorkerOptions
 
     /// <summary>
     /// A worker as its launcher described it in the environment (<see cref="LaunchContract"/>): the coordinator's
-    /// address, rank and world size, and <see cref="JobEnvironment"/>'s job token, job id, TLS files and launcher.
+    /// address, rank and world size, and <see cref="JobEnvironment"/>'s job token, job id, TLS files, metrics port and launcher.
     /// </summary>
     /// <exception cref="Contracts.UsageException">A variable is missing or malformed.</exception>
     public static WorkerOptions FromEnvironment()
@@ -59,6 +59,7 @@ public sealed record WorkerOptions
             JobToken = JobEnvironment.RequireJobToken(),
             JobId = JobEnvironment.Value(JobEnvironment.JobId) ?? "",
             Tls = tls,
+            MetricsPort = JobEnvironment.MetricsPortOrAny(),
             ParentProcessId = JobEnvironment.ParentProcessId(),
         };
     }

@@ -91,7 +91,7 @@ public static class DtrainMetrics
 
     public static readonly Counter RejectedConnections = Metrics.CreateCounter(
         "dtrain_rejected_connections_total",
-        "Calls refused by endpoint (coordinator, peer, sampling, data) and reason: token (not the job's or the channel's one-time token) or job (another job's id).",
+        "Calls refused by endpoint (coordinator, peer, sampling, data) and reason: token (not the job's or the channel's one-time token), job (another job's id), member (not the member of the epoch it claims to be) or claim (a rank or epoch that cannot be).",
         "endpoint", "reason");
 
     /// <summary>
@@ -101,8 +101,8 @@ public static class DtrainMetrics
     public static void ExposeRejectionCounters(string process)
     {
         (string Endpoint, string Reason)[] counted = process == "coordinator"
-            ? [("coordinator", "token"), ("coordinator", "job")]
-            : [("peer", "token"), ("sampling", "token"), ("data", "token")];
+            ? [("coordinator", "token"), ("coordinator", "job"), ("coordinator", "member"), ("coordinator", "claim")]
+            : [("peer", "token"), ("peer", "claim"), ("sampling", "token"), ("data", "token")];
         foreach (var (endpoint, reason) in counted) RejectedConnections.WithLabels(endpoint, reason);
     }
 

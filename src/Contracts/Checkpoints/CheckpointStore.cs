@@ -159,6 +159,7 @@ public static class CheckpointStore
     private static string? Problem(string root, long step, Func<CheckpointManifest, string?> refusal, out CheckpointManifest? manifest)
     {
         manifest = null;
+        if (!File.Exists(Path.Combine(DirectoryOf(root, step), ManifestName))) return "its manifest is gone";
         try
         {
             manifest = ReadManifest(root, step);

@@ -15,10 +15,8 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
         [Id(1)] public long LastCommitted { get; set; }
         /// <summary>The shards reported so far of each step not yet committed.</summary>
         [Id(2)] public Dictionary<long, SortedDictionary<int, ShardReport>> Pending { get; set; } = [];
-        /// <summary>The step the current epoch's workers start from, once an epoch after the first began; null in the first.</summary>
+        /// <summary>The step this epoch's workers start from, fixed when it began; null in the first epoch.</summary>
         [Id(3)] public long? EpochResumeStep { get; set; }
-        /// <summary>The newest checkpoint the current epoch committed; 0 while it committed none.</summary>
-        [Id(4)] public long CommittedThisEpoch { get; set; }
     }
 
     public override Task OnActivateAsync(CancellationToken ct)
@@ -70,7 +68,7 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
                 await GrainFactory.GetGrain<IJobGrain>(options.JobId).FailAsync($"the coordinator cannot commit the checkpoint of step {report.Step}: {cannot.Message}");
                 return false;
             }
-            stored.State.LastCommitted = stored.State.CommittedThisEpoch = report.Step;
+            stored.State.LastCommitted = report.Step;
             DtrainMetrics.CheckpointLastCommittedStep.Set(report.Step);
             // Reports of earlier steps can no longer complete a newer checkpoint than this one.
             foreach (long step in pending.Keys.Where(step => step <= report.Step).ToArray()) pending.Remove(step);
@@ -98,16 +96,16 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
 
     public Task<long> GetResumeStepAsync() => Task.FromResult(stored.State.EpochResumeStep ?? options.Job.Checkpoints.ResumeStep);
 
-    public async Task<EpochResume> BeginEpochAsync(long next)
+    public async Task<IReadOnlyList<string>> BeginEpochAsync(long next)
     {
         // Decided once per epoch, here, so that every worker of it loads the same checkpoint.
         var resume = ResumePoint.AfterFailure(options.JobId, options.Job, stored.State.LastCommitted);
-        long committed = stored.State.CommittedThisEpoch;
+        // The epoch retrains the steps after its resume step: their checkpoints may be committed again.
+        stored.State.LastCommitted = Math.Min(stored.State.LastCommitted, resume.Step);
+        stored.State.EpochResumeStep = resume.Step;
         stored.State.Pending.Clear();
         stored.State.Epoch = next;
-        stored.State.EpochResumeStep = resume.Step;
-        stored.State.CommittedThisEpoch = 0;
         await stored.WriteStateAsync();
-        return new EpochResume { Step = resume.Step, CommittedByEndedEpoch = committed, Skipped = resume.Skipped };
+        return resume.Skipped;
     }
 }

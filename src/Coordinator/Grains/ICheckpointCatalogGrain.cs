@@ -13,13 +13,13 @@ public interface ICheckpointCatalogGrain : IGrainWithStringKey
     /// <summary>The step of the newest checkpoint committed in this run, or 0 when none is.</summary>
     Task<long> GetLastCommittedAsync();
 
-    /// <summary>The step the current epoch's workers start from: what <see cref="BeginEpochAsync"/> chose, else the one the job resumed from (or 0).</summary>
+    /// <summary>The step the current epoch's workers start from: in the first, the checkpoint the job resumed from (or 0); later, the one <see cref="BeginEpochAsync"/> chose.</summary>
     Task<long> GetResumeStepAsync();
 
     /// <summary>
     /// Drops the shards of checkpoints the last epoch left incomplete (<paramref name="epoch"/> writes them again) and
-    /// chooses the step its workers start from: the newest whole checkpoint of this job, passing over one found
-    /// corrupted or gone.
+    /// chooses where it resumes: the newest whole checkpoint of this job (never another job's that shares its directory).
     /// </summary>
-    Task<EpochResume> BeginEpochAsync(long epoch);
+    /// <returns>The newer checkpoints passed over because they are not whole, each with why.</returns>
+    Task<IReadOnlyList<string>> BeginEpochAsync(long epoch);
 }

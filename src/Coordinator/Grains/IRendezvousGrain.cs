@@ -19,6 +19,12 @@ public interface IRendezvousGrain : IGrainWithStringKey
     /// <exception cref="TimeoutException">The epoch did not reach its minimum of workers within the join timeout.</exception>
     Task<RankAssignment?> GetAssignmentAsync(string workerId);
 
+    /// <summary>
+    /// Whether a call comes from the member it claims to be: a worker id the rendezvous gave, of the epoch, rank and
+    /// world size it names (those it leaves out are not checked).
+    /// </summary>
+    Task<Membership> CheckMemberAsync(MemberClaim claim);
+
     /// <summary>The workers that joined the current epoch.</summary>
     Task<IReadOnlyList<string>> GetWorkerIdsAsync();
 

@@ -77,20 +77,20 @@ public sealed class JobGrain(CoordinatorOptions options, [PersistentState("job")
 
     private async Task OpenNextEpochAsync(string reason, int? lostProcessId)
     {
-        long reported = progress.Count == 0 ? 0 : progress.Values.Max(p => p.Step);
         long next = await GrainFactory.GetGrain<IRendezvousGrain>(JobId).NewEpochAsync();
-        var resume = await GrainFactory.GetGrain<ICheckpointCatalogGrain>(JobId).BeginEpochAsync(next);
+        var checkpoints = GrainFactory.GetGrain<ICheckpointCatalogGrain>(JobId);
+        var skipped = await checkpoints.BeginEpochAsync(next);
+        long resume = await checkpoints.GetResumeStepAsync();
+        // Progress reports lag the step a committed checkpoint proves was reached.
+        long reached = Math.Max(resume, progress.Count == 0 ? 0 : progress.Values.Max(p => p.Step));
         State.LastRestart = new EpochRestart
         {
             Epoch = next,
-            Reason = reason,
-            // Progress reports lag behind: the ranks had reached at least the checkpoints they committed and the
-            // step they resumed from, so that the line never says a restart goes back to a step after the one reached.
-            ReachedStep = Math.Max(reported, Math.Max(resume.CommittedByEndedEpoch, resume.Step)),
-            ResumeStep = resume.Step,
+            Reason = skipped.Count == 0 ? reason : $"{reason}; {string.Join("; ", skipped)}",
+            ReachedStep = reached,
+            ResumeStep = resume,
             At = DateTime.UtcNow,
             LostProcessId = lostProcessId,
-            SkippedCheckpoints = resume.Skipped,
         };
         progress.Clear();
         State.Results.Clear();

@@ -57,18 +57,6 @@ public sealed record EpochRestart
     [Id(4)] public required DateTime At { get; init; }
     /// <summary>The process declared lost, when one was: its launcher should make sure it is gone.</summary>
     [Id(5)] public int? LostProcessId { get; init; }
-    /// <summary>Checkpoints passed over for the one the new epoch resumes from (corrupted, gone), each with why.</summary>
-    [Id(6)] public IReadOnlyList<string> SkippedCheckpoints { get; init; } = [];
-}
-
-/// <summary>Where a new epoch starts: the checkpoint chosen, and the ones passed over with why.</summary>
-[GenerateSerializer, Immutable]
-public sealed record EpochResume
-{
-    [Id(0)] public required long Step { get; init; }
-    /// <summary>The newest checkpoint the ended epoch committed (0: none): its ranks had reached that step at least.</summary>
-    [Id(1)] public required long CommittedByEndedEpoch { get; init; }
-    [Id(2)] public required IReadOnlyList<string> Skipped { get; init; }
 }
 
 /// <summary>A worker's place in one epoch of the job: its rank and every rank's peer address.</summary>
@@ -147,3 +135,29 @@ public sealed record JobStatus
     [Id(5)] public string? Failure { get; init; }
     [Id(6)] public EpochRestart? LastRestart { get; init; }
 }
+
+/// <summary>Who a call says it comes from: a worker id, and the epoch, rank and world it claims, where the call names them.</summary>
+[GenerateSerializer, Immutable]
+public sealed record MemberClaim
+{
+    [Id(0)] public required string WorkerId { get; init; }
+    [Id(1)] public long? Epoch { get; init; }
+    [Id(2)] public int? Rank { get; init; }
+    [Id(3)] public int? WorldSize { get; init; }
+}
+
+/// <summary>How a <see cref="MemberClaim"/> compares with the rendezvous' membership.</summary>
+public enum MembershipKind
+{
+    /// <summary>A member of the current epoch, as it claims.</summary>
+    Current,
+    /// <summary>A member, as it claims, of an epoch that has ended: it leaves that epoch and rejoins.</summary>
+    Ended,
+    /// <summary>Not a worker the rendezvous knows, or not the member it claims to be.</summary>
+    NotMember,
+    /// <summary>A rank outside the epoch's world, an epoch the job never reached, or another world size.</summary>
+    Invalid,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record Membership([property: Id(0)] MembershipKind Kind, [property: Id(1)] string? Refusal = null);

@@ -14,7 +14,13 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
         [Id(4)] public List<JoinedWorker> Joined { get; set; } = [];
         /// <summary>Each joined worker's rank, once the epoch's world is complete; null while it forms.</summary>
         [Id(5)] public int[]? Ranks { get; set; }
+        /// <summary>The workers of ended epochs, by worker id: their late calls are told the epoch is over, not refused as strangers'.</summary>
+        [Id(6)] public Dictionary<string, Member> Former { get; set; } = [];
     }
+
+    /// <summary>A worker's place: its epoch, its rank once the epoch's world was complete, and that world's size.</summary>
+    [GenerateSerializer, Immutable]
+    public sealed record Member([property: Id(0)] long Epoch, [property: Id(1)] int? Rank, [property: Id(2)] int WorldSize);
 
     [GenerateSerializer, Immutable]
     public sealed record JoinedWorker([property: Id(0)] string WorkerId, [property: Id(1)] WorkerRegistration Registration);
@@ -115,8 +121,49 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
 
     public Task<IReadOnlyList<string>> GetWorkerIdsAsync() => Task.FromResult<IReadOnlyList<string>>(State.Joined.Select(w => w.WorkerId).ToArray());
 
+    public Task<Membership> CheckMemberAsync(MemberClaim claim)
+    {
+        string id = claim.WorkerId;
+        if (MemberOf(id) is not { } member) return Refused(MembershipKind.NotMember, $"unknown worker '{id}'");
+        if (claim.Epoch is { } epoch)
+        {
+            if (epoch < 1 || epoch > State.Epoch)
+            {
+                return Refused(MembershipKind.Invalid, $"epoch {epoch} is not an epoch of this job (the current one is {State.Epoch})");
+            }
+            if (epoch != member.Epoch) return Refused(MembershipKind.NotMember, $"worker '{id}' is not a member of epoch {epoch}");
+        }
+        if (claim.Rank is { } rank)
+        {
+            if (member.Rank is not { } own) return Refused(MembershipKind.NotMember, $"worker '{id}' has no rank in epoch {member.Epoch}");
+            if (rank < 0 || rank >= member.WorldSize)
+            {
+                return Refused(MembershipKind.Invalid, $"rank {rank} is not a rank of epoch {member.Epoch} ({member.WorldSize} workers)");
+            }
+            if (rank != own) return Refused(MembershipKind.NotMember, $"worker '{id}' is rank {own} of epoch {member.Epoch}, not rank {rank}");
+        }
+        if (claim.WorldSize is { } world && member.Rank is not null && world != member.WorldSize)
+        {
+            return Refused(MembershipKind.Invalid, $"epoch {member.Epoch} has {member.WorldSize} workers, not {world}");
+        }
+        return Task.FromResult(new Membership(member.Epoch == State.Epoch ? MembershipKind.Current : MembershipKind.Ended));
+    }
+
+    private static Task<Membership> Refused(MembershipKind kind, string reason) => Task.FromResult(new Membership(kind, reason));
+
+    private Member? MemberOf(string workerId)
+    {
+        int index = State.Joined.FindIndex(w => w.WorkerId == workerId);
+        if (index >= 0) return new Member(State.Epoch, State.Ranks?[index], State.Joined.Count);
+        return State.Former.GetValueOrDefault(workerId);
+    }
+
     public async Task<long> NewEpochAsync()
     {
+        for (int i = 0; i < State.Joined.Count; i++)
+        {
+            State.Former[State.Joined[i].WorkerId] = new Member(State.Epoch, State.Ranks?[i], State.Joined.Count);
+        }
         State.Joined.Clear();
         State.Ranks = null;
         State.MinimumReachedAt = null;

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Dtrain.Coordinator.Grains;
 
 public sealed class WorkerGrain([PersistentState("worker")] IPersistentState<WorkerGrain.Record> stored) : Grain, IWorkerGrain
@@ -9,8 +11,10 @@ public sealed class WorkerGrain([PersistentState("worker")] IPersistentState<Wor
         [Id(0)] public WatchedWorker? Watched { get; set; }
     }
 
-    private DateTime heardAt = DateTime.UtcNow;
+    private HeartbeatWatch? watch;
     private IGrainTimer? timer;
+
+    private static TimeSpan Now => Stopwatch.GetElapsedTime(0);
 
     public override Task OnActivateAsync(CancellationToken ct)
     {
@@ -23,7 +27,7 @@ public sealed class WorkerGrain([PersistentState("worker")] IPersistentState<Wor
     {
         stored.State.Watched = worker;
         await stored.WriteStateAsync();
-        heardAt = DateTime.UtcNow;
+        watch = null;
         StartTimer(worker);
     }
 
@@ -31,12 +35,13 @@ public sealed class WorkerGrain([PersistentState("worker")] IPersistentState<Wor
     {
         // Checked often, so that a silent worker is found at most a quarter second (or a quarter timeout) late.
         var period = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(250).Ticks, worker.HeartbeatTimeout.Ticks / 4));
+        watch ??= new HeartbeatWatch(worker.HeartbeatTimeout, period, Now);
         timer ??= this.RegisterGrainTimer(CheckAsync, period, period);
     }
 
     public Task HeartbeatAsync()
     {
-        heardAt = DateTime.UtcNow;
+        watch?.Heard(Now);
         return Task.CompletedTask;
     }
 
@@ -44,13 +49,14 @@ public sealed class WorkerGrain([PersistentState("worker")] IPersistentState<Wor
     {
         timer?.Dispose();
         timer = null;
+        watch = null;
         if (stored.State.Watched is not null) await stored.ClearStateAsync();
         DeactivateOnIdle();
     }
 
     private async Task CheckAsync(CancellationToken ct)
     {
-        if (stored.State.Watched is not { } worker || DateTime.UtcNow - heardAt <= worker.HeartbeatTimeout) return;
+        if (stored.State.Watched is not { } worker || watch?.IsLost(Now) != true) return;
         await RetireAsync();
         await GrainFactory.GetGrain<IJobGrain>(worker.JobId).EndEpochAsync(worker.Epoch,
             $"rank {worker.Rank} was lost: no heartbeat for {worker.HeartbeatTimeout.TotalSeconds:0.#} s", worker.ProcessId);

@@ -2,17 +2,32 @@ using Dtrain.Contracts.Coordinator;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator.Grains;
+using Dtrain.Hosting;
 using Dtrain.Telemetry;
 using Grpc.Core;
 
 namespace Dtrain.Coordinator.Services;
 
 /// <summary>
-/// The workers' front door: checks the job id and token and refuses malformed requests, then delegates to the
-/// job's grains. Rendezvous waits here, polling the rendezvous grain, so that no grain call ever blocks on other workers.
+/// The workers' front door: checks the job id and token, that each call comes from the member of the epoch it
+/// claims to be (its worker id, epoch and rank), and refuses malformed requests, then delegates to the job's grains. Rendezvous waits here, polling the rendezvous grain, so that no grain call ever blocks on other workers.
 /// </summary>
+[BindServiceMethod(typeof(CoordinatorService), nameof(BindService))]
 public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions options) : Contracts.Coordinator.Coordinator.CoordinatorBase
 {
+    /// <summary>
+    /// The largest request taken (gRPC's usual limit): the largest a worker sends is a placement of a few bytes per
+    /// unit; anything larger is refused unread.
+    /// </summary>
+    public const int MaxRequestBytes = 4 << 20;
+
+    /// <summary>
+    /// Binds the generated methods with request deserializers that refuse malformed bytes by name. gRPC's binder
+    /// takes the second parameter's type for the base whose methods it binds.
+    /// </summary>
+    public static void BindService(ServiceBinderBase binder, Contracts.Coordinator.Coordinator.CoordinatorBase? service) =>
+        Contracts.Coordinator.Coordinator.BindService(MalformedMessages.Refusing(binder), service);
+
     private static readonly TimeSpan RendezvousPoll = TimeSpan.FromMilliseconds(20);
 
     private IRendezvousGrain RendezvousGrain => grains.GetGrain<IRendezvousGrain>(options.JobId);
@@ -26,8 +41,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         // The job first: a worker sent to the wrong coordinator learns that, not just that its token is wrong.
         if (request.JobId != "" && request.JobId != options.JobId)
         {
-            DtrainMetrics.RejectedConnections.WithLabels("coordinator", "job").Inc();
-            throw new RpcException(new Status(StatusCode.NotFound, $"unknown job '{request.JobId}' (this coordinator runs job '{options.JobId}')"));
+            throw Refuse("job", StatusCode.NotFound, $"unknown job '{request.JobId}' (this coordinator runs job '{options.JobId}')");
         }
         Authenticate(request.JobToken);
         if (!Uri.TryCreate(request.PeerAddress, UriKind.Absolute, out var peer) || peer.Scheme is not ("http" or "https"))
@@ -63,6 +77,10 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<RendezvousReply> Rendezvous(RendezvousRequest request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
+        if (!await AdmitMemberAsync(new MemberClaim { WorkerId = request.WorkerId }))
+        {
+            throw Refuse("member", StatusCode.PermissionDenied, $"worker '{request.WorkerId}' is not a member of the current epoch");
+        }
         while (true)
         {
             RankAssignment? assignment;
@@ -101,7 +119,8 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<ReportReply> Report(ProgressReport request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
-        if (request.WorkerId != "") await grains.GetGrain<IWorkerGrain>(request.WorkerId).HeartbeatAsync();
+        await AdmitMemberAsync(new MemberClaim { WorkerId = request.WorkerId, Epoch = request.Epoch, Rank = request.Rank });
+        await grains.GetGrain<IWorkerGrain>(request.WorkerId).HeartbeatAsync();
         long epoch = await JobGrain.ReportProgressAsync(new RankProgress
         {
             Rank = request.Rank,
@@ -116,6 +135,8 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<Ack> Finish(FinishReport request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
+        var claim = new MemberClaim { WorkerId = request.WorkerId, Epoch = request.Epoch, Rank = request.Rank, WorldSize = request.WorldSize };
+        if (!await AdmitMemberAsync(claim)) throw EpochOver(request.Epoch);
         bool accepted = await JobGrain.FinishAsync(new RankResult
         {
             Rank = request.Rank,
@@ -134,6 +155,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<Ack> EndEpoch(EndEpochRequest request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
+        await AdmitMemberAsync(new MemberClaim { WorkerId = request.WorkerId, Epoch = request.Epoch });
         await grains.GetGrain<IWorkerGrain>(request.WorkerId).RetireAsync();
         await JobGrain.EndEpochAsync(request.Epoch, request.Reason);
         return new Ack();
@@ -142,6 +164,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<Ack> Fail(FailReport request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
+        await AdmitMemberAsync(new MemberClaim { WorkerId = request.WorkerId });
         // Silent from now on, and not lost: the job fails with the worker's reason, not for a missing heartbeat.
         await grains.GetGrain<IWorkerGrain>(request.WorkerId).RetireAsync();
         await JobGrain.FailAsync(request.Reason);
@@ -152,6 +175,8 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     {
         Authenticate(request.JobToken);
         if (options.Job.Checkpoints.Dir == "") throw new RpcException(new Status(StatusCode.FailedPrecondition, "this job takes no checkpoints"));
+        // The shard's number is not always the writer's rank (a grid cell): the worker's epoch is what is checked.
+        if (!await AdmitMemberAsync(new MemberClaim { WorkerId = request.WorkerId, Epoch = request.Epoch })) throw EpochOver(request.Epoch);
         bool accepted = await RefusingInvalidAsync(() => Checkpoints.ReportShardAsync(new ShardReport
         {
             Rank = request.Rank, Step = request.Step, File = request.File, Checksum = request.Checksum,
@@ -164,6 +189,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     public override async Task<PlacementReply> PlaceShards(PlacementRequest request, ServerCallContext context)
     {
         Authenticate(request.JobToken);
+        if (!await AdmitMemberAsync(new MemberClaim { WorkerId = request.WorkerId, Epoch = request.Epoch, Rank = request.Rank })) throw EpochOver(request.Epoch);
         var owners = await RefusingInvalidAsync(() => grains.GetGrain<IShardMapGrain>(options.JobId).PlaceAsync(new WorkToPlace
         {
             Epoch = request.Epoch, Rank = request.Rank, Kind = request.Kind, Costs = request.Costs.ToArray(), Ranks = request.Ranks,
@@ -173,6 +199,30 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
         var reply = new PlacementReply();
         reply.Owners.AddRange(owners);
         return reply;
+    }
+
+    /// <summary>
+    /// Refuses a call that does not come from the member it claims to be: PERMISSION_DENIED for a stranger or an
+    /// impostor, INVALID_ARGUMENT for a rank or epoch that cannot be; both counted.
+    /// </summary>
+    /// <returns>True for a member of the current epoch, false for one of an epoch that has ended.</returns>
+    private async Task<bool> AdmitMemberAsync(MemberClaim claim)
+    {
+        var membership = await RendezvousGrain.CheckMemberAsync(claim);
+        return membership.Kind switch
+        {
+            MembershipKind.Current => true,
+            MembershipKind.Ended => false,
+            MembershipKind.NotMember => throw Refuse("member", StatusCode.PermissionDenied, membership.Refusal!),
+            _ => throw Refuse("claim", StatusCode.InvalidArgument, membership.Refusal!),
+        };
+    }
+
+    /// <summary>A refusal counted in dtrain_rejected_connections_total under <paramref name="reason"/>.</summary>
+    private static RpcException Refuse(string reason, StatusCode code, string detail)
+    {
+        DtrainMetrics.RejectedConnections.WithLabels("coordinator", reason).Inc();
+        return new RpcException(new Status(code, detail));
     }
 
     /// <summary>A grain call whose <see cref="ArgumentException"/> means the request cannot be right: INVALID_ARGUMENT, in its words.</summary>
@@ -240,7 +290,6 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             At = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(restart.At, DateTimeKind.Utc)),
         };
         if (restart.LostProcessId is { } lost) shown.LostProcessId = lost;
-        shown.SkippedCheckpoints.AddRange(restart.SkippedCheckpoints);
         return shown;
     }
 
@@ -248,8 +297,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
     {
         if (!JobToken.Matches(options.JobToken, presented))
         {
-            DtrainMetrics.RejectedConnections.WithLabels("coordinator", "token").Inc();
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "the job token is wrong"));
+            throw Refuse("token", StatusCode.Unauthenticated, "the job token is wrong");
         }
     }
 }

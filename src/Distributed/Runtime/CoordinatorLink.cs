@@ -63,7 +63,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             throw new DtrainException(
                 $"the other workers did not join within {options.RendezvousTimeout.TotalSeconds:0.#} s");
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument or StatusCode.PermissionDenied)
         {
             throw new DtrainException($"the rendezvous failed: {e.Status.Detail}");
         }
@@ -100,6 +100,11 @@ public sealed class CoordinatorLink : IAsyncDisposable
             {
                 // Cancelled by this worker (its epoch ended mid-call): a cancellation, as everywhere else.
                 throw new OperationCanceledException(e.Status.Detail, e, ct);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.PermissionDenied)
+            {
+                // The coordinator does not count this worker as the member it believes it is (another coordinator's worker id).
+                throw new DtrainException($"the coordinator at {options.Coordinator} refused this worker: {e.Status.Detail}");
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.Unknown or StatusCode.Internal or StatusCode.DataLoss or StatusCode.Unimplemented)
             {
@@ -175,7 +180,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
         {
             await CallInEpochAsync(epoch, () => client.ReportCheckpointAsync(new CheckpointReport
             {
-                JobToken = options.JobToken, Epoch = epoch.Number, WorldSize = epoch.WorldSize, Rank = shard,
+                JobToken = options.JobToken, WorkerId = epoch.WorkerId, Epoch = epoch.Number, WorldSize = epoch.WorldSize, Rank = shard,
                 Step = step, File = file, Checksum = checksum,
             }, cancellationToken: ct).ResponseAsync, ct);
         }
@@ -203,7 +208,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
     {
         var request = new PlacementRequest
         {
-            JobToken = options.JobToken, Epoch = epoch.Number, Rank = epoch.Rank, Kind = work.KindName, Ranks = work.Ranks,
+            JobToken = options.JobToken, WorkerId = epoch.WorkerId, Epoch = epoch.Number, Rank = epoch.Rank, Kind = work.KindName, Ranks = work.Ranks,
             CostUnit = work.CostUnit, OnePerRank = work.OnePerRank,
         };
         request.Costs.AddRange(work.Costs);

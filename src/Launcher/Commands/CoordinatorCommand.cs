@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
 using Dtrain.Launcher.Jobs;
@@ -28,6 +29,7 @@ public static class CoordinatorCommand
             Description = "the Redis server of --cluster redis (host:port, or any StackExchange.Redis configuration)",
             DefaultValueFactory = _ => "127.0.0.1:6379",
         };
+        var linger = LingerOption.Create();
         var dashboard = new Option<bool>("--dashboard") { Description = "serve the Orleans dashboard (grains, calls, silos) at /dashboard on the metrics port (--port + 1; no token asked)" };
         var command = new Command("coordinator",
             "Run the coordinator alone; workers started elsewhere (`dtrain worker` on other hosts, Kubernetes) join it " +
@@ -39,6 +41,7 @@ public static class CoordinatorCommand
         command.Options.Add(cluster);
         command.Options.Add(redis);
         command.Options.Add(dashboard);
+        command.Options.Add(linger);
         command.SetAction(async (parse, ct) =>
         {
             var job = jobOptions.Resolve(parse);
@@ -59,12 +62,22 @@ public static class CoordinatorCommand
                 (coordinator.TakenOver ?? $"waiting for {job.Workers} workers"));
             var restarts = new RestartReport(job, output);
             using var statusClient = StatusClient.Of(coordinator);
-            var outcome = await JobWatch.FollowAsync(statusClient, job.Steps, output, status =>
+            JobOutcome outcome;
+            try
             {
-                restarts.Observe(status);
-                return Task.CompletedTask;
-            }, restarts.Observe, ct);
+                outcome = await JobWatch.FollowAsync(statusClient, job.Steps, output, status =>
+                {
+                    restarts.Observe(status);
+                    return Task.CompletedTask;
+                }, restarts.Observe, ct);
+            }
+            catch (DtrainException)
+            {
+                await LingerOption.WaitAsync(parse.GetValue(linger), output.Say, ct);
+                throw;
+            }
             output.Say(outcome.Describe(job));
+            await LingerOption.WaitAsync(parse.GetValue(linger), output.Say, ct);
             return 0;
         });
         return command;

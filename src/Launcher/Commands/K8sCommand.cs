@@ -24,16 +24,22 @@ public static class K8sCommand
             Description = "coordinator silos; more than one keeps the job's state in a Redis the manifests deploy too",
             DefaultValueFactory = _ => 1,
         };
+        var volumeSize = new Option<string>("--volume-size")
+        {
+            Description = "storage the job's PersistentVolumeClaim requests for its checkpoint and graph directories (ReadWriteMany)",
+            DefaultValueFactory = _ => JobDeployment.DefaultVolumeSize,
+        };
+        var storageClass = new Option<string?>("--storage-class") { Description = "storage class of the job's volume claim; it must offer ReadWriteMany [default: the cluster's]" };
         var placeholder = new Option<bool>("--placeholder-secret")
         {
             Description = $"put marked placeholders in the job's Secret, for manifests kept in version control [default: ${JobEnvironment.JobSecret}, else a fresh secret]",
         };
 
         var command = new Command("render",
-            "Write a job's manifests: namespace, ConfigMap with the job file, Secret, coordinator StatefulSet and Service with their RBAC, " +
+            "Write a job's manifests: namespace, ConfigMap with the job file, Secret, PersistentVolumeClaim for the checkpoint and graph directories, coordinator StatefulSet and Service with their RBAC, " +
             "Redis (more than one coordinator), workers as an Indexed Job with a headless Service, and a Prometheus ServiceMonitor")
         {
-            jobFile, output, jobId, image, workers, gpus, ns, coordinators, placeholder,
+            jobFile, output, jobId, image, workers, gpus, ns, coordinators, volumeSize, storageClass, placeholder,
         };
         command.SetAction(parse =>
         {
@@ -53,6 +59,8 @@ public static class K8sCommand
                 Namespace = parse.GetValue(ns)!,
                 GpusPerWorker = parse.GetValue(gpus),
                 Coordinators = parse.GetValue(coordinators),
+                VolumeSize = parse.GetValue(volumeSize)!,
+                StorageClass = parse.GetValue(storageClass),
             };
             if (deployment.Problems().ToList() is { Count: > 0 } problems)
             {

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Net;
+using Dtrain.Contracts.Jobs;
 using Dtrain.Launcher.Jobs;
 using Dtrain.Launcher.Local;
 using Dtrain.Launcher.Monitoring;
@@ -25,6 +27,18 @@ public static class RunCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "print only the result line (and errors, on stderr)" };
         var json = new Option<bool>("--json") { Description = "print JSON lines on stdout: messages, progress per step, and a final summary" };
         var ranks = new Option<bool>("--ranks") { Description = "show each rank's step, loss and last heartbeat under the progress" };
+        var workerMetricsPort = new Option<int?>("--worker-metrics-port")
+        {
+            Description = "serve worker N's /metrics on this port + N (N as in worker-N.log; a replacement worker gets the next N) [default: free ports]",
+        };
+        workerMetricsPort.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } port && port is < 1 or > IPEndPoint.MaxPort)
+            {
+                result.AddError($"--worker-metrics-port must be a port from 1 to {IPEndPoint.MaxPort}, got {port}");
+            }
+        });
+        var linger = LingerOption.Create();
         var command = new Command("run",
             "Train a job on this machine: starts the coordinator (Orleans silo, gRPC, /metrics) in this process and " +
             "one worker process per rank. Default job: an MLP on a generated classification task, 2 workers, CPU or CUDA; " +
@@ -38,16 +52,23 @@ public static class RunCommand
         command.Options.Add(quiet);
         command.Options.Add(json);
         command.Options.Add(ranks);
+        command.Options.Add(workerMetricsPort);
+        command.Options.Add(linger);
         command.SetAction(async (parse, ct) =>
         {
             var job = jobOptions.Resolve(parse);
             if (parse.GetValue(quiet) && parse.GetValue(json)) throw new UsageException("--quiet and --json cannot be combined: --json prints only JSON already");
+            if (parse.GetValue(workerMetricsPort) is not null && job.Transport == TransportKind.Mpi)
+            {
+                throw new UsageException("--worker-metrics-port needs --transport grpc: mpiexec starts the ranks with one environment");
+            }
             string id = parse.GetValue(jobId)!;
             using var directory = RunDirectory.Create(parse.GetValue(runDir) ?? Path.Combine("runs", id));
             IRunOutput shown = parse.GetValue(json) ? new JsonOutput(Console.Out)
                 : parse.GetValue(quiet) ? new QuietOutput()
                 : new TerminalOutput(parse.GetValue(ranks));
-            await LocalJob.RunAsync(new LocalRun(job, id, directory, ResumeCommand(parse, program, id), program), new RecordedOutput(directory, shown), ct);
+            var run = new LocalRun(job, id, directory, ResumeCommand(parse, program, id), program, parse.GetValue(workerMetricsPort), parse.GetValue(linger));
+            await LocalJob.RunAsync(run, new RecordedOutput(directory, shown), ct);
             return ExitCodes.Ok;
         });
         return command;

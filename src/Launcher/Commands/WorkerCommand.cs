@@ -29,7 +29,11 @@ public static class WorkerCommand
         var listen = new Option<string>("--listen") { Description = "address the worker's endpoints listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var advertise = new Option<string>("--advertise") { Description = "host name or IP peers use to reach this worker", DefaultValueFactory = _ => "127.0.0.1" };
         var peerPort = new Option<int>("--peer-port") { Description = "port of the peer (collectives) endpoint; 0 picks a free one" };
-        var metricsPort = new Option<int>("--metrics-port") { Description = "port of this worker's /metrics; 0 picks a free one" };
+        var metricsPort = new Option<int>("--metrics-port")
+        {
+            Description = $"port of this worker's /metrics; 0 picks a free one (default: ${JobEnvironment.MetricsPort}, else 0)",
+            DefaultValueFactory = _ => JobEnvironment.MetricsPortOrAny(),
+        };
         var parentPid = new Option<int?>("--parent-pid")
         {
             Description = $"exit when this process (the launcher) is gone (default: ${JobEnvironment.ParentProcess})",

@@ -4,6 +4,7 @@ using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
+using Dtrain.Launcher.Commands;
 using Dtrain.Launcher.Monitoring;
 using Dtrain.Launcher.Runs;
 
@@ -13,7 +14,10 @@ namespace Dtrain.Launcher.Local;
 /// What `dtrain run` runs: the job, its name, the directory it keeps, the command line that resumes it, and the
 /// user's program each worker runs (empty: `dtrain worker`, the job's built-in model).
 /// </summary>
-public sealed record LocalRun(JobSpec Job, string JobId, RunDirectory Directory, string ResumeCommand, IReadOnlyList<string> Program);
+/// <param name="WorkerMetricsPort">The first worker's /metrics port, the next worker's one more, and so on; null: free ports.</param>
+/// <param name="LingerSeconds">How long the coordinator's /metrics stays up after the job ended.</param>
+public sealed record LocalRun(
+    JobSpec Job, string JobId, RunDirectory Directory, string ResumeCommand, IReadOnlyList<string> Program, int? WorkerMetricsPort = null, double LingerSeconds = 0);
 
 /// <summary>
 /// `dtrain run`: the coordinator in this process and one worker process per rank on this machine, the way
@@ -57,7 +61,7 @@ public static class LocalJob
         };
         var workerCommand = run.Program.Count > 0 ? run.Program : ChildProcess.Self(["worker"]);
         var started = Stopwatch.StartNew();
-        using var workers = new WorkerGroup(job, workerCommand, environment, options.JobToken, output, run.Directory);
+        using var workers = new WorkerGroup(job, workerCommand, environment, run.WorkerMetricsPort, options.JobToken, output, run.Directory);
         workers.Start();
         var restarts = new RestartReport(job, output);
         JobSnapshot? latest = null;
@@ -88,6 +92,8 @@ public static class LocalJob
             }, ct);
             await workers.WaitForExitAsync(ct);
             var checkpoint = SayLastCheckpoint(job, await statusClient.GetJobAsync(ct), output);
+            started.Stop();
+            await LingerOption.WaitAsync(run.LingerSeconds, output.Say, ct);
             outcome = outcome with { WallTime = started.Elapsed };
             output.Finish(Summary(RunSummary.Completed, checkpoint) with
             {
@@ -118,6 +124,8 @@ public static class LocalJob
             await coordinator.FailAsync(failure.Message);
             var failed = await statusClient.GetJobAsync(CancellationToken.None);
             var checkpoint = SayLastCheckpoint(job, failed, output);
+            started.Stop();
+            await LingerOption.WaitAsync(run.LingerSeconds, output.Say, ct);
             // A worker's own last words say more than its peers' "lost the connection".
             var epochBegan = failed.LastRestart?.At ?? DateTime.MinValue;
             var error = workers.FirstFailureSince(epochBegan) is { } cause && !failure.Message.StartsWith(cause)

@@ -1,6 +1,9 @@
+using System.Globalization;
+using System.Net;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
+using Dtrain.Distributed;
 using Dtrain.Launcher.Monitoring;
 using Dtrain.Launcher.Runs;
 
@@ -14,9 +17,10 @@ namespace Dtrain.Launcher.Local;
 /// </summary>
 /// <param name="workerCommand">What each worker runs: `dtrain worker`, or the user's program.</param>
 /// <param name="environment">The launch contract each worker is started with (the coordinator, the job).</param>
+/// <param name="metricsPortBase">Worker N serves /metrics on this port + N (N as in its log's name, replacements included); null: free ports.</param>
 public sealed class WorkerGroup(
-    JobSpec job, IReadOnlyList<string> workerCommand, IReadOnlyDictionary<string, string> environment, string jobToken, IRunOutput output,
-    RunDirectory runDirectory)
+    JobSpec job, IReadOnlyList<string> workerCommand, IReadOnlyDictionary<string, string> environment, int? metricsPortBase, string jobToken,
+    IRunOutput output, RunDirectory runDirectory)
     : IDisposable
 {
     private readonly List<ChildProcess> running = [];
@@ -46,7 +50,15 @@ public sealed class WorkerGroup(
             },
             launcher,
             line => runDirectory.Log(log, line),
-            environment));
+            EnvironmentOf(index)));
+    }
+
+    private IReadOnlyDictionary<string, string> EnvironmentOf(int index)
+    {
+        if (metricsPortBase is not { } first) return environment;
+        int port = first + index;
+        if (port > IPEndPoint.MaxPort) throw new DtrainException($"worker {index} would serve /metrics on port {port}, beyond {IPEndPoint.MaxPort}: give a lower --worker-metrics-port");
+        return new Dictionary<string, string>(environment) { [JobEnvironment.MetricsPort] = port.ToString(CultureInfo.InvariantCulture) };
     }
 
     /// <summary>Stops every worker still running, and waits until they are gone and all they printed is read.</summary>

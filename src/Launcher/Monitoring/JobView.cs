@@ -49,10 +49,7 @@ public sealed record JobView
         MemberProcessIds = reply.MemberProcessIds.ToArray(),
         LastRestart = reply.LastRestart is { } restart
             ? new RestartView(restart.Epoch, restart.Reason, restart.ReachedStep, restart.ResumeStep, restart.At.ToDateTime(),
-                restart.HasLostProcessId ? restart.LostProcessId : null) 
-                {
-                    SkippedCheckpoints = restart.SkippedCheckpoints.Count > 0 ? restart.SkippedCheckpoints.ToArray() : [],
-                }
+                restart.HasLostProcessId ? restart.LostProcessId : null)
             : null,
         LastCheckpointStep = reply.LastCheckpointStep,
         LastCheckpoint = reply.LastCheckpointStep > 0 ? reply.LastCheckpoint : null,
@@ -69,9 +66,6 @@ public sealed record RankResultView(int Rank, double FinalLoss, double TestAccur
 /// <param name="LostProcessId">The worker process declared lost, when one was: its launcher makes sure it is gone.</param>
 public sealed record RestartView(long Epoch, string Reason, long ReachedStep, long ResumeStep, DateTime At, int? LostProcessId)
 {
-    /// <summary>Checkpoints passed over for the one the new epoch resumes from (corrupted, gone), each with why.</summary>
-    public IReadOnlyList<string> SkippedCheckpoints { get; init; } = [];
-
     /// <summary>Steps trained since the last checkpoint, which the new epoch trains again.</summary>
     public long LostSteps => Math.Max(0, ReachedStep - ResumeStep);
 }

@@ -43,6 +43,9 @@ public sealed class JobWatch(StatusClient coordinator, int totalSteps)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long the coordinator may stay unavailable (a coordinator of its cluster lost, seconds to recover) before the watch gives up.</summary>
+    private static readonly TimeSpan UnavailableLimit = TimeSpan.FromSeconds(30);
+
     /// <summary>Follows a job of <paramref name="totalSteps"/> steps, with a progress view, until it completes or fails.</summary>
     /// <param name="supervise">Also sees every status (a launcher reacts to lost and failed workers there).</param>
     /// <param name="observe">Also sees every snapshot.</param>
@@ -63,18 +66,30 @@ public sealed class JobWatch(StatusClient coordinator, int totalSteps)
     public async Task<JobOutcome> WaitAsync(Action<JobSnapshot> onProgress, Func<JobView, Task> supervise, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();
-        (long Epoch, TimeSpan At, long Samples, int Step)? first = null;
+        var throughput = new EpochThroughput();
+        (long Epoch, TimeSpan At, int Step)? first = null;
+        var unavailable = new Stopwatch();
         while (true)
         {
-            var status = await coordinator.GetJobAsync(ct);
+            JobView status;
+            try
+            {
+                status = await coordinator.GetJobAsync(ct);
+                unavailable.Reset();
+            }
+            catch (CoordinatorUnavailableException) when (unavailable.Elapsed < UnavailableLimit)
+            {
+                unavailable.Start();
+                await Task.Delay(PollInterval, ct);
+                continue;
+            }
             // Heartbeats before a rank's first step carry no progress.
             var stepping = status.Ranks.Where(p => p.Step > 0).ToArray();
             if (stepping.Length > 0)
             {
-                long samples = stepping.Sum(p => p.Samples);
                 int step = stepping.Min(p => p.Step);
-                // Each epoch counts its samples afresh.
-                if (first?.Epoch != status.Epoch) first = (status.Epoch, started.Elapsed, samples, step);
+                // Each epoch measures its pace afresh.
+                if (first?.Epoch != status.Epoch) first = (status.Epoch, started.Elapsed, step);
                 double seconds = (started.Elapsed - first.Value.At).TotalSeconds;
                 double stepsPerSecond = seconds > 0 ? (step - first.Value.Step) / seconds : 0;
                 onProgress(new JobSnapshot(
@@ -82,7 +97,7 @@ public sealed class JobWatch(StatusClient coordinator, int totalSteps)
                     step,
                     totalSteps,
                     stepping.Average(p => p.Loss),
-                    seconds > 0 ? (samples - first.Value.Samples) / seconds : 0,
+                    throughput.Observe(status.Epoch, stepping, started.Elapsed),
                     stepsPerSecond > 0 ? TimeSpan.FromSeconds(Math.Max(0, totalSteps - step) / stepsPerSecond) : null,
                     status.Ranks));
             }

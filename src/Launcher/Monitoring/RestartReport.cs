@@ -16,7 +16,6 @@ public sealed class RestartReport(JobSpec job, IRunOutput output)
         if (status.LastRestart is not { } restart || restart.Epoch == said?.Epoch) return;
         // Growing the world (a worker joined a short-handed epoch) is not a restart.
         string count = status.Restarts > Restarts ? $", restart {status.Restarts} of {job.Elastic.MaxRestarts}" : "";
-        foreach (string skipped in restart.SkippedCheckpoints) output.Say($"{skipped}; the restart falls back to the whole checkpoint before it");
         output.Say($"{restart.Reason}; reached step {restart.ReachedStep}, restarting from step {restart.ResumeStep} ({restart.LostSteps} steps lost{count})");
         (said, Restarts, awaitingProgress) = (restart, status.Restarts, restart);
     }

@@ -43,6 +43,10 @@ public sealed class StatusClient : IDisposable
         {
             throw new OperationCanceledException(ct);
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && GrpcTls.HandshakeFailure(e) is null)
+        {
+            throw new CoordinatorUnavailableException($"cannot reach the coordinator at {address}: {e.Status.Detail}");
+        }
         catch (RpcException e)
         {
             throw new DtrainException(e.StatusCode == StatusCode.Unauthenticated
@@ -55,3 +59,6 @@ public sealed class StatusClient : IDisposable
 
     public void Dispose() => channel.Dispose();
 }
+
+/// <summary>The coordinator did not answer, or answered that it cannot now: a later call may succeed.</summary>
+public sealed class CoordinatorUnavailableException(string message) : DtrainException(message);

@@ -2,7 +2,7 @@ using ScottPlot;
 
 namespace Dtrain.Launcher.Reports;
 
-/// <summary>A run's loss (top) and throughput (bottom) over its steps, as a PNG.</summary>
+/// <summary>A run's loss (top) and throughput (bottom) over its steps, as a PNG, with its restarts marked.</summary>
 public static class ReportPlot
 {
     public const int Width = 1000, Height = 700;
@@ -22,6 +22,10 @@ public static class ReportPlot
         throughput.YLabel("samples/s (since the epoch began)");
         throughput.XLabel("step");
 
+        foreach (int step in report.RestartSteps)
+        {
+            foreach (var plot in new[] { loss, throughput }) MarkRestart(plot, step);
+        }
         figure.SharedAxes.ShareX([loss, throughput]);
         try
         {
@@ -31,5 +35,14 @@ public static class ReportPlot
         {
             throw new UsageException($"cannot write {path}: {e.Message}");
         }
+    }
+
+    /// <summary>A dashed vertical line at the first step the job recorded after a restart.</summary>
+    private static void MarkRestart(Plot plot, int step)
+    {
+        var line = plot.Add.VerticalLine(step);
+        line.LinePattern = LinePattern.Dashed;
+        line.Color = Colors.Red;
+        line.LabelText = "restart";
     }
 }

@@ -63,6 +63,10 @@ public sealed record RunReport(string Directory, IReadOnlyList<ProgressRow> Prog
             ? Median.Of(rates)
             : null;
 
+    /// <summary>The first recorded step of each epoch after the first: where the job restarted.</summary>
+    public IReadOnlyList<int> RestartSteps =>
+        Progress.Zip(Progress.Skip(1)).Where(pair => pair.Second.Epoch != pair.First.Epoch).Select(pair => pair.Second.Step).ToArray();
+
     /// <summary>The summary a person reads, one "name: value" per line.</summary>
     public IEnumerable<string> Describe()
     {
@@ -74,5 +78,6 @@ public sealed record RunReport(string Directory, IReadOnlyList<ProgressRow> Prog
         if (Summary?.SamplesPerSecond is { } lastEpoch) yield return string.Create(culture, $"last epoch's throughput: {lastEpoch:0} samples/s");
         yield return string.Create(culture, $"wall time: {WallTime.TotalSeconds:0.0} s");
         yield return $"restarts: {Summary?.Restarts.ToString(culture) ?? "unknown"}";
+        if (RestartSteps.Count > 0) yield return $"restarted at steps: {string.Join(", ", RestartSteps.Select(step => step.ToString(culture)))}";
     }
 }

@@ -80,7 +80,7 @@ public class DataChannelTests
     {
         await using var group = await GrpcGroup.StartAsync(1);
         using var grpc = GrpcChannel.ForAddress(group.Endpoints[0].PeerAddress);
-        using var call = new Peer.PeerClient(grpc).OpenChannel(new Metadata { { "dtrain-rank", "1" }, { "dtrain-job-token", "test-token" }, { "dtrain-epoch", "1" } });
+        using var call = new Peer.PeerClient(grpc).OpenChannel(new Metadata { { "dtrain-rank", "0" }, { "dtrain-job-token", "test-token" }, { "dtrain-epoch", "1" } });
         await call.RequestStream.WriteAsync(new ChannelRequest { Kind = "tcp", TcpStripes = 1 });
         Assert.True(await call.ResponseStream.MoveNext());
         var offer = call.ResponseStream.Current;

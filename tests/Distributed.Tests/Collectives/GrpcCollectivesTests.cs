@@ -122,6 +122,26 @@ public class GrpcCollectivesTests
     }
 
     [Fact]
+    public async Task A_peer_stream_claiming_a_rank_or_epoch_it_cannot_have_is_refused_and_counted()
+    {
+        await using var group = await GrpcGroup.StartAsync(2);
+        group.Inboxes[0].EpochArrival = TimeSpan.FromMilliseconds(300);
+        string metrics = group.Endpoints[0].MetricsAddress;
+        string claims = Scrape.Rejected("peer", "claim");
+        double claimsBefore = await Scrape.ValueAsync(metrics, claims);
+        Metadata Claiming(string rank, string epoch) => new() { { "dtrain-rank", rank }, { "dtrain-job-token", "test-token" }, { "dtrain-epoch", epoch } };
+
+        var outOfRange = await RefusedStreamAsync(group, Claiming("99", "1"));
+        var futureEpoch = await RefusedStreamAsync(group, Claiming("1", "999"));
+
+        Assert.Equal((StatusCode.InvalidArgument, "rank 99 is not a rank of epoch 1 (2 workers)"), (outOfRange.StatusCode, outOfRange.Status.Detail));
+        Assert.Equal((StatusCode.InvalidArgument, "epoch 999 is not an epoch this worker is in"), (futureEpoch.StatusCode, futureEpoch.Status.Detail));
+        Assert.Equal(claimsBefore + 2, await Scrape.ValueAsync(metrics, claims));
+        // The real rank 1 still gets through.
+        await OnAllRanks(group.Communicators, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, 5, RankChecks.Lengths));
+    }
+
+    [Fact]
     public async Task With_tls_peers_talk_over_https_and_refuse_cleartext_and_untrusting_clients()
     {
         using var certificates = new TestCertificates();

@@ -119,7 +119,8 @@ public class AdmissionTests : IAsyncLifetime
     [InlineData("..")]
     public async Task A_checkpoint_shard_that_is_not_a_plain_file_name_is_refused(string file)
     {
-        var report = new CheckpointReport { JobToken = Token, Epoch = 1, WorldSize = 1, Rank = 0, Step = 10, File = file, Checksum = "0123456789abcdef" };
+        string worker = (await Client.JoinAsync(Join())).WorkerId;
+        var report = new CheckpointReport { JobToken = Token, WorkerId = worker, Epoch = 1, WorldSize = 1, Rank = 0, Step = 10, File = file, Checksum = "0123456789abcdef" };
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => Client.ReportCheckpointAsync(report).ResponseAsync);
 

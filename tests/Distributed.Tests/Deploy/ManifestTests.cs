@@ -292,6 +292,35 @@ public class ManifestTests
         }
     }
 
+    [Fact]
+    public void The_checkpoint_and_graph_directories_are_one_ReadWriteMany_claim_mounted_in_every_pod_and_the_coordinator_lingers()
+    {
+        Assert.Empty(RenderedManifests.Render(Deployment()).All<V1PersistentVolumeClaim>());
+
+        var job = new JobSpec
+        {
+            Workers = 2, Model = ModelKind.Graphsage, Port = 31000,
+            Checkpoints = new() { Dir = "ck", Every = 50 },
+            Graph = new() { Dir = "/data/papers" },
+        };
+        var rendered = RenderedManifests.Render(Deployment() with { Job = job, VolumeSize = "25Gi", StorageClass = "nfs-client" });
+
+        var claim = Assert.Single(rendered.All<V1PersistentVolumeClaim>());
+        Assert.Equal(["ReadWriteMany"], claim.Spec.AccessModes);
+        Assert.Equal("25Gi", claim.Spec.Resources.Requests["storage"].ToString());
+        Assert.Equal("nfs-client", claim.Spec.StorageClassName);
+        var pods = new[] { rendered.Single<V1StatefulSet>("mnist-coordinator").Spec.Template, rendered.Single<V1Job>("mnist-workers").Spec.Template };
+        foreach (var pod in pods)
+        {
+            var volume = Assert.Single(pod.Spec.Volumes, v => v.PersistentVolumeClaim is not null);
+            Assert.Equal(claim.Metadata.Name, volume.PersistentVolumeClaim.ClaimName);
+            var mounts = RenderedManifests.Container(pod).VolumeMounts.Where(m => m.Name == volume.Name).ToDictionary(m => m.MountPath, m => m.SubPath);
+            // A relative directory is the image's working directory's.
+            Assert.Equal(new Dictionary<string, string> { ["/home/dtrain/ck"] = "checkpoints", ["/data/papers"] = "graph" }, mounts);
+        }
+        Assert.Contains(["--linger", "30"], Pairs(RenderedManifests.Container(pods[0]).Args));
+    }
+
     [Theory]
     [InlineData("job id 'MNIST_7' must be a DNS label of at most 40 characters: lower-case letters, digits and '-'", "MNIST_7", 0, DeviceKind.Auto, TransportKind.Grpc)]
     [InlineData("gpus per worker must be 0 or 1, got 2: a worker trains on one GPU (start more workers instead)", "mnist", 2, DeviceKind.Auto, TransportKind.Grpc)]
@@ -303,5 +332,14 @@ public class ManifestTests
         var deployment = Deployment(gpus: gpus) with { JobId = jobId, Job = new JobSpec { Device = device, Transport = transport } };
         Assert.Equal([expected], deployment.Problems());
         Assert.Empty(Deployment().Problems());
+    }
+
+    [Theory]
+    [InlineData("ten gigs", null, "volume size 'ten gigs' must be a Kubernetes quantity such as 10Gi")]
+    [InlineData("0", null, "volume size '0' must be a Kubernetes quantity such as 10Gi")]
+    [InlineData("10Gi", "Fast_SSD", "storage class 'Fast_SSD' must be a Kubernetes name: lower-case letters, digits and '-'")]
+    public void A_bad_volume_is_refused_with_the_reason(string size, string? storageClass, string expected)
+    {
+        Assert.Equal([expected], (Deployment() with { VolumeSize = size, StorageClass = storageClass }).Problems());
     }
 }

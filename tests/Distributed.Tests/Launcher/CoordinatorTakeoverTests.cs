@@ -6,40 +6,70 @@ using Dtrain.Tests.Graph;
 namespace Dtrain.Tests.Launcher;
 
 /// <summary>
-/// Issue 7's test 4: with its state in a real Redis server, a coordinator killed in the middle of a job is
-/// restarted, takes the job over, and the job ends as if nothing had happened; the workers never stopped.
+/// With its state in a real Redis server, a job survives losing a coordinator: one killed in the middle of a job is
+/// restarted and takes the job over, or a second coordinator of the same cluster carries on; either way the job ends
+/// as if nothing had happened, and the workers never stopped.
 /// </summary>
 public class CoordinatorTakeoverTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+
+    private static readonly string[] Job = ["--steps", "1200", "--device", "cpu", "--checkpoint-every", "50", "--workers", "2"];
+
+    /// <summary>The digest of the same job run without interruption, computed once for both tests.</summary>
+    private static readonly Lazy<Task<string>> UninterruptedDigest = new(async () =>
+    {
+        var uninterrupted = await DtrainProcess.RunAsync(Limit, ["run", "--port", TestPorts.FreePair().ToString(), .. Job[..4], "--workers", "2"]);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Stderr);
+        return DtrainProcess.ParameterDigest(uninterrupted.Stdout);
+    });
+
+    /// <summary>A job whose coordinators keep its state in <paramref name="Redis"/>: their command lines, the workers', and the environments of both.</summary>
+    private sealed record RedisJob(RedisServer Redis, string Id, string CheckpointDir, string Token)
+    {
+        public Dictionary<string, string> CoordinatorEnvironment => new() { ["DTRAIN_JOB_SECRET"] = $"{Id}-secret" };
+
+        public Dictionary<string, string> WorkerEnvironment => new() { ["DTRAIN_JOB_TOKEN"] = Token };
+
+        public static async Task<RedisJob> CreateAsync(RedisServer redis, string id, string checkpointDir) =>
+            new(redis, id, checkpointDir, await DtrainProcess.TokenAsync($"{id}-secret", id));
+
+        /// <summary>gRPC on <paramref name="port"/>, metrics on + 1, the silo on + 2 and its gateway on + 3.</summary>
+        public DtrainProcess StartCoordinator(int port) => DtrainProcess.Start(
+            ["coordinator", "--job-id", Id, "--cluster", "redis", "--redis", Redis.Address, "--port", port.ToString(), .. Job, "--checkpoint-dir", CheckpointDir],
+            CoordinatorEnvironment);
+
+        public DtrainProcess StartWorker(int coordinatorPort) =>
+            DtrainProcess.Start(["worker", "--coordinator", $"http://127.0.0.1:{coordinatorPort}", "--job-id", Id], WorkerEnvironment);
+    }
+
+    private static async Task WaitForCheckpointsAsync(string directory, int count, DtrainProcess coordinator)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!Directory.Exists(directory) || Directory.GetFiles(directory, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length < count)
+        {
+            Assert.True(waited.Elapsed < Limit, $"no checkpoints within {Limit}: {coordinator.Stdout}");
+            await Task.Delay(20);
+        }
+    }
 
     [Fact]
     public async Task A_killed_coordinator_restarted_on_redis_takes_over_the_running_job()
     {
         using var redis = await RedisServer.StartAsync();
         using var directory = new TempDirectory();
-        var secret = new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "takeover-secret" };
-        var token = new Dictionary<string, string> { ["DTRAIN_JOB_TOKEN"] = await DtrainProcess.TokenAsync("takeover-secret", "takeover") };
-        // gRPC on P, metrics on P + 1, the silo on P + 2 and its gateway on P + 3.
-        string port = TestPorts.FreeRun(4).ToString();
-        string[] job = ["--steps", "1200", "--device", "cpu", "--checkpoint-every", "50", "--checkpoint-dir", directory.Path, "--workers", "2"];
-        string[] coordinator = ["coordinator", "--job-id", "takeover", "--cluster", "redis", "--redis", redis.Address, "--port", port, .. job];
+        var job = await RedisJob.CreateAsync(redis, "takeover", directory.Path);
+        int port = TestPorts.FreeRun(4);
 
-        using var first = DtrainProcess.Start(coordinator, secret);
+        using var first = job.StartCoordinator(port);
         await first.WaitForOutputAsync("waiting for 2 workers", Limit);
-        string[] worker = ["worker", "--coordinator", $"http://127.0.0.1:{port}", "--job-id", "takeover"];
-        using var a = DtrainProcess.Start(worker, token);
-        using var b = DtrainProcess.Start(worker, token);
-        var waited = Stopwatch.StartNew();
-        while (!Directory.Exists(directory.Path) || Directory.GetFiles(directory.Path, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length < 2)
-        {
-            Assert.True(waited.Elapsed < Limit, $"no checkpoints within {Limit}: {first.Stdout}");
-            await Task.Delay(20);
-        }
+        using var a = job.StartWorker(port);
+        using var b = job.StartWorker(port);
+        await WaitForCheckpointsAsync(directory.Path, 2, first);
         Process.GetProcessById(first.Id).Kill();
         await first.WaitAsync(Limit);
 
-        using var second = DtrainProcess.Start(coordinator, secret);
+        using var second = job.StartCoordinator(port);
         Assert.True(await second.WaitAsync(Limit) == 0, $"the second coordinator: {second.Stderr}{second.Stdout}");
         Assert.True(await a.WaitAsync(Limit) == 0, $"worker a: {a.Stderr}");
         Assert.True(await b.WaitAsync(Limit) == 0, $"worker b: {b.Stderr}");
@@ -48,9 +78,36 @@ public class CoordinatorTakeoverTests
         // Nobody rejoined: the workers trained on through the coordinator's absence.
         Assert.DoesNotContain("of epoch 2", a.Stdout + b.Stdout);
 
-        var uninterrupted = await DtrainProcess.RunAsync(Limit, ["run", "--port", TestPorts.FreePair().ToString(), .. job[..4], "--workers", "2"]);
-        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Stderr);
-        Assert.Equal(DtrainProcess.ParameterDigest(uninterrupted.Stdout), DtrainProcess.ParameterDigest(second.Stdout));
+        Assert.Equal(await UninterruptedDigest.Value, DtrainProcess.ParameterDigest(second.Stdout));
+    }
+
+    /// <summary>
+    /// Two coordinators of one cluster; the one the workers do not talk to is killed. It started first, so it holds the
+    /// job's grains. Until the cluster declares it dead they cannot be reached: the serving coordinator answers
+    /// Unavailable, which the workers retry, and then activates them itself from their state in Redis.
+    /// </summary>
+    [Fact]
+    public async Task Losing_the_other_coordinator_of_a_redis_cluster_ends_neither_the_job_nor_its_workers()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var directory = new TempDirectory();
+        var job = await RedisJob.CreateAsync(redis, "pair", directory.Path);
+        int ports = TestPorts.FreeRun(8);
+
+        using var other = job.StartCoordinator(ports + 4);
+        await other.WaitForOutputAsync("waiting for 2 workers", Limit);
+        using var serving = job.StartCoordinator(ports);
+        await serving.WaitForOutputAsync("coordinator http", Limit);
+        using var a = job.StartWorker(ports);
+        using var b = job.StartWorker(ports);
+        await WaitForCheckpointsAsync(directory.Path, 3, serving);
+        Process.GetProcessById(other.Id).Kill();
+
+        Assert.True(await serving.WaitAsync(Limit) == 0, $"the serving coordinator: {serving.Stderr}{serving.Stdout}");
+        Assert.True(await a.WaitAsync(Limit) == 0, $"worker a: {a.Stderr}");
+        Assert.True(await b.WaitAsync(Limit) == 0, $"worker b: {b.Stderr}");
+        Assert.DoesNotContain("of epoch 2", a.Stdout + b.Stdout);
+        Assert.Equal(await UninterruptedDigest.Value, DtrainProcess.ParameterDigest(serving.Stdout));
     }
 
     [Fact]

@@ -48,6 +48,18 @@ public sealed class JobWatchTests : IAsyncLifetime
     private async Task<string> JoinAsync(int processId) =>
         (await Worker.JoinAsync(new JoinRequest { JobToken = options.JobToken, PeerAddress = $"http://127.0.0.1:{processId}", ProcessId = processId })).WorkerId;
 
+    /// <returns>The two workers' ids, by rank: they join as processes 1001 and 1002 and meet at the rendezvous.</returns>
+    private async Task<string[]> MembersAsync()
+    {
+        string[] joined = [await JoinAsync(1001), await JoinAsync(1002)];
+        var byRank = new string[joined.Length];
+        foreach (string id in joined)
+        {
+            byRank[(await Worker.RendezvousAsync(new RendezvousRequest { JobToken = options.JobToken, WorkerId = id })).Rank] = id;
+        }
+        return byRank;
+    }
+
     private async Task ReportAsync(string workerId, int rank, int step, double loss, long samples) =>
         await Worker.ReportAsync(new ProgressReport { JobToken = options.JobToken, WorkerId = workerId, Epoch = 1, Rank = rank, Step = step, Loss = loss, Samples = samples });
 
@@ -61,7 +73,8 @@ public sealed class JobWatchTests : IAsyncLifetime
     [Fact]
     public async Task Agreeing_ranks_complete_the_job_with_the_results_and_progress_the_status_rpc_carries()
     {
-        string first = await JoinAsync(1001), second = await JoinAsync(1002);
+        var members = await MembersAsync();
+        string first = members[0], second = members[1];
         await ReportAsync(first, 0, 4, 1.5, 128);
         await ReportAsync(second, 1, 3, 0.5, 96);
         var seen = new List<JobSnapshot>();
@@ -86,8 +99,9 @@ public sealed class JobWatchTests : IAsyncLifetime
     [Fact]
     public async Task Ranks_that_end_with_different_parameters_fail_the_job()
     {
-        await FinishAsync(await JoinAsync(1001), 0, "aaaa");
-        await FinishAsync(await JoinAsync(1002), 1, "bbbb");
+        var members = await MembersAsync();
+        await FinishAsync(members[0], 0, "aaaa");
+        await FinishAsync(members[1], 1, "bbbb");
 
         var error = await Assert.ThrowsAsync<DtrainException>(() => Watch().WaitAsync(_ => { }, Unsupervised, CancellationToken.None));
         Assert.StartsWith("the ranks ended with different parameters (2 distinct digests)", error.Message);
@@ -96,7 +110,7 @@ public sealed class JobWatchTests : IAsyncLifetime
     [Fact]
     public async Task A_failure_outside_the_coordinator_ends_the_wait_with_its_message()
     {
-        await ReportAsync(await JoinAsync(1001), 0, 3, 1.5, 96);
+        await ReportAsync((await MembersAsync())[0], 0, 3, 1.5, 96);
         var seen = new List<JobSnapshot>();
 
         var error = await Assert.ThrowsAsync<DtrainException>(
@@ -118,8 +132,7 @@ public sealed class JobWatchTests : IAsyncLifetime
     [Fact]
     public async Task The_status_names_the_epochs_members_and_its_last_restart_with_the_process_that_ended_it()
     {
-        await ReportAsync(await JoinAsync(1001), 0, 7, 1.5, 224);
-        await JoinAsync(1002);
+        await ReportAsync((await MembersAsync())[0], 0, 7, 1.5, 224);
         Assert.Equal([1001, 1002], (await status.GetJobAsync(CancellationToken.None)).MemberProcessIds);
         var before = DateTime.UtcNow;
 

@@ -26,8 +26,11 @@ public class ReportTests
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    /// <summary>A PNG by its signature and header, of a plot's size, with the data drawn: many pixels of the series' blue.</summary>
-    private static void AssertPlot(string path)
+    /// <summary>
+    /// A PNG by its signature and header, of a plot's size, with the data drawn: many pixels of the series' blue, and
+    /// the red restart marks if and only if <paramref name="restartsMarked"/>.
+    /// </summary>
+    private static void AssertPlot(string path, bool restartsMarked = false)
     {
         byte[] png = File.ReadAllBytes(path);
         Assert.Equal(PngSignature, png[..8]);
@@ -38,16 +41,19 @@ public class ReportTests
         Assert.True(png.Length > 20_000, $"{path} is {png.Length} bytes: too small for a plot with text and lines");
 
         using var bitmap = SKBitmap.Decode(png);
-        int blue = 0;
+        int blue = 0, red = 0;
         for (int y = 0; y < bitmap.Height; y++)
         {
             for (int x = 0; x < bitmap.Width; x++)
             {
                 var pixel = bitmap.GetPixel(x, y);
                 if (pixel.Blue > pixel.Red + 60) blue++;
+                if (pixel.Red > pixel.Blue + 100 && pixel.Red > pixel.Green + 100) red++;
             }
         }
         Assert.True(blue > 500, $"only {blue} pixels of a plotted line");
+        if (restartsMarked) Assert.True(red > 200, $"only {red} red pixels: the restarts are not marked");
+        else Assert.Equal(0, red);
     }
 
     [Fact]
@@ -87,9 +93,12 @@ public class ReportTests
         AssertPlot(fields["plot"]);
     }
 
-    /// <summary>A run whose launcher was killed has a record but no summary: the report works from the record alone.</summary>
+    /// <summary>
+    /// A run whose launcher was killed has a record but no summary: the report works from the record alone, and marks
+    /// where a new epoch began.
+    /// </summary>
     [Fact]
-    public async Task A_record_without_a_summary_is_reported_from_its_rows()
+    public async Task A_record_without_a_summary_is_reported_from_its_rows_with_its_restarts_marked()
     {
         using var directory = new TempDirectory();
         await File.WriteAllTextAsync(directory.File("progress.csv"),
@@ -97,7 +106,8 @@ public class ReportTests
             "1000.000,1,1,2.5,0.0\n" +
             "1001.500,1,10,1.25,400.0\n" +
             "1002.000,1,20,0.75,100.0\n" +
-            "1004.250,1,30,0.5,250.0\n");
+            "1003.000,2,16,0.8,0.0\n" +
+            "1004.250,2,30,0.5,250.0\n");
         string plot = directory.File("elsewhere.png");
 
         var report = await DtrainProcess.RunAsync(Limit, "report", directory.Path, "--out", plot);
@@ -110,7 +120,8 @@ public class ReportTests
         Assert.Equal("250 samples/s", fields["median throughput"]);
         Assert.Equal("4.3 s", fields["wall time"]);
         Assert.Equal("unknown", fields["restarts"]);
-        AssertPlot(plot);
+        Assert.Equal("16", fields["restarted at steps"]);
+        AssertPlot(plot, restartsMarked: true);
     }
 
     [Fact]

@@ -5,8 +5,9 @@ using Dtrain.Tests.Launcher;
 namespace Dtrain.Tests.Telemetry;
 
 /// <summary>
-/// A running `dtrain run` (2 workers, checkpoints every 100 steps), scraped every second by a real Prometheus
-/// server that also evaluates deploy/prometheus/dtrain.rules.yml. The run trains until the tests end.
+/// A running `dtrain run` (2 workers, checkpoints every 100 steps, the workers' /metrics on ports given with
+/// --worker-metrics-port), scraped every second by a real Prometheus server that also evaluates
+/// deploy/prometheus/dtrain.rules.yml. The run trains until the tests end.
 /// </summary>
 public sealed class ScrapedRun : IAsyncLifetime
 {
@@ -21,12 +22,13 @@ public sealed class ScrapedRun : IAsyncLifetime
     {
         try
         {
-            int port = TestPorts.FreePair();
+            int port = TestPorts.FreePair(), metricsPorts = TestPorts.FreeRun(Workers);
             run = DtrainProcess.Start(["run", "--workers", Workers.ToString(), "--steps", "1000000", "--device", "cpu", "--port", port.ToString(),
-                "--checkpoint-dir", checkpoints.Path, "--checkpoint-every", "100"]);
+                "--checkpoint-dir", checkpoints.Path, "--checkpoint-every", "100", "--worker-metrics-port", metricsPorts.ToString()]);
             for (int rank = 0; rank < Workers; rank++) await run.WaitForOutputAsync($"rank {rank}/{Workers} of epoch 1", TimeSpan.FromMinutes(1));
-            var workers = Regex.Matches(run.Stdout, @"metrics at http://([^/\s]+)/metrics").Select(m => m.Groups[1].Value).ToArray();
-            Assert.True(workers.Length == Workers, run.Stdout);
+            var workers = Enumerable.Range(metricsPorts, Workers).Select(metricsPort => $"127.0.0.1:{metricsPort}").ToArray();
+            var announced = Regex.Matches(run.Stdout, @"metrics at http://([^/\s]+)/metrics").Select(m => m.Groups[1].Value).Order().ToArray();
+            Assert.True(announced.SequenceEqual(workers), run.Stdout);
 
             Prometheus = await PrometheusServer.StartAsync($"""
                 global:

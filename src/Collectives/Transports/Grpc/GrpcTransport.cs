@@ -33,6 +33,7 @@ public sealed class GrpcTransport : IAsyncDisposable
         this.options = options ?? new GrpcTransportOptions();
         peers = new Peer?[peerAddresses.Count];
         receivesPosted = Enumerable.Repeat(Task.CompletedTask, peerAddresses.Count).ToArray();
+        inbox.Enter(epoch, peerAddresses.Count, worldRank);
     }
 
     public int WorldRank { get; }

@@ -21,6 +21,8 @@ public sealed class PeerInbox : IDisposable
     private readonly string jobToken;
     private readonly ConcurrentDictionary<(long Epoch, int Sender, long Context), Channel<WireFrame>> queues = new();
     private readonly ConcurrentDictionary<(long Epoch, int Sender), Exception?> closedSenders = new();
+    /// <summary>Each epoch's world size (and this worker's rank in it), once this worker has entered it.</summary>
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<(int WorldSize, int Rank)>> worlds = new();
     private long retiredThrough;
 
     public PeerInbox(string jobToken, IPAddress? dataListenAddress = null)
@@ -30,6 +32,37 @@ public sealed class PeerInbox : IDisposable
     }
 
     internal InboundChannels Channels { get; }
+
+    /// <summary>
+    /// How long a peer's call of an epoch this worker has not entered yet waits for it: a peer may learn of an epoch
+    /// before this worker does. A call of an epoch that does not come in that time is refused.
+    /// </summary>
+    public TimeSpan EpochArrival { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>This worker is rank <paramref name="rank"/> of <paramref name="epoch"/>'s world of <paramref name="worldSize"/>.</summary>
+    internal void Enter(long epoch, int worldSize, int rank) => World(epoch).TrySetResult((worldSize, rank));
+
+    private TaskCompletionSource<(int WorldSize, int Rank)> World(long epoch) =>
+        worlds.GetOrAdd(epoch, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>
+    /// <paramref name="epoch"/>'s world size and this worker's rank in it, waiting up to <see cref="EpochArrival"/>
+    /// for this worker to enter it; null when it does not, or has left it.
+    /// </summary>
+    internal async Task<(int WorldSize, int Rank)?> WorldOfAsync(long epoch, CancellationToken ct)
+    {
+        var world = World(epoch);
+        try
+        {
+            return await world.Task.WaitAsync(EpochArrival, ct);
+        }
+        catch (Exception e) when (e is TimeoutException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            // Not kept for an epoch nobody entered: a caller making epochs up must not grow the table.
+            worlds.TryRemove(KeyValuePair.Create(epoch, world));
+            return null;
+        }
+    }
 
     /// <summary>Whether a caller presented this job's token; compared in constant time.</summary>
     public bool Admits(string? presentedToken) => JobToken.Matches(jobToken, presentedToken);
@@ -72,6 +105,10 @@ public sealed class PeerInbox : IDisposable
             while (queue.Reader.TryRead(out var frame)) frame.Release();
         }
         foreach (var key in closedSenders.Keys.Where(key => key.Epoch <= epoch)) closedSenders.TryRemove(key, out _);
+        foreach (var key in worlds.Keys.Where(key => key <= epoch))
+        {
+            if (worlds.TryRemove(key, out var world)) world.TrySetCanceled();
+        }
         Channels.RetireAsync(epoch).GetAwaiter().GetResult();
     }
 

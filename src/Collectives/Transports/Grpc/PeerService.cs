@@ -21,7 +21,7 @@ public class PeerService(PeerInbox inbox)
     /// <remarks>Virtual because gRPC's binder only accepts handlers that are virtual on the bound type.</remarks>
     public virtual async Task<SendSummary> Send(IAsyncStreamReader<WireFrame> requestStream, ServerCallContext context)
     {
-        var (sender, epoch) = Authenticate(context);
+        var (sender, epoch) = await AuthenticateAsync(context);
         long messages = 0, messageContext = 0;
         try
         {
@@ -43,14 +43,17 @@ public class PeerService(PeerInbox inbox)
     }
 
     /// <remarks>Virtual because gRPC's binder only accepts handlers that are virtual on the bound type.</remarks>
-    public virtual Task OpenChannel(IAsyncStreamReader<ChannelRequest> requests, IServerStreamWriter<ChannelOffer> offers, ServerCallContext context)
+    public virtual async Task OpenChannel(IAsyncStreamReader<ChannelRequest> requests, IServerStreamWriter<ChannelOffer> offers, ServerCallContext context)
     {
-        var (sender, epoch) = Authenticate(context);
-        return inbox.Channels.AcceptAsync(epoch, sender, requests, offers, context.CancellationToken);
+        var (sender, epoch) = await AuthenticateAsync(context);
+        await inbox.Channels.AcceptAsync(epoch, sender, requests, offers, context.CancellationToken);
     }
 
-    /// <summary>The caller's world rank and epoch, once it showed the job's token; refuses the call otherwise.</summary>
-    private (int Sender, long Epoch) Authenticate(ServerCallContext context)
+    /// <summary>
+    /// The caller's world rank and epoch, once it showed the job's token and claims a rank of an epoch this worker
+    /// is in; refuses the call otherwise.
+    /// </summary>
+    private async Task<(int Sender, long Epoch)> AuthenticateAsync(ServerCallContext context)
     {
         if (!inbox.Admits(context.RequestHeaders.GetValue(PeerMetadata.JobToken)))
         {
@@ -69,6 +72,22 @@ public class PeerService(PeerInbox inbox)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this worker has left epoch {epoch}"));
         }
+        if (await inbox.WorldOfAsync(epoch, context.CancellationToken) is not { } world)
+        {
+            if (!inbox.Accepts(epoch)) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this worker has left epoch {epoch}"));
+            throw Refuse("claim", StatusCode.InvalidArgument, $"epoch {epoch} is not an epoch this worker is in");
+        }
+        if (sender >= world.WorldSize)
+        {
+            throw Refuse("claim", StatusCode.InvalidArgument, $"rank {sender} is not a rank of epoch {epoch} ({world.WorldSize} workers)");
+        }
         return (sender, epoch);
+    }
+
+    /// <summary>A refusal counted in dtrain_rejected_connections_total under <paramref name="reason"/>.</summary>
+    private static RpcException Refuse(string reason, StatusCode code, string detail)
+    {
+        DtrainMetrics.RejectedConnections.WithLabels("peer", reason).Inc();
+        return new RpcException(new Status(code, detail));
     }
 }

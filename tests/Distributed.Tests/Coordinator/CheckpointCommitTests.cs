@@ -6,14 +6,10 @@ using Dtrain.Tests.Graph;
 
 namespace Dtrain.Tests.Coordinator;
 
-/// <summary>
-/// The steps an in-place restart names, through the coordinator's own grains: the step it resumes from is the newest
-/// whole checkpoint of the job (one found corrupted or gone is passed over, and said so), and the step reached is
-/// never before it, however far behind the progress reports are.
-/// </summary>
-public sealed class RestartStepTests
+/// <summary>What the coordinator's checkpoint catalog writes when every shard of a step is in: a manifest naming the job, or, when it cannot, the job's failure naming why.</summary>
+public sealed class CheckpointCommitTests
 {
-    private const string JobId = "restart-steps";
+    private const string JobId = "checkpoint-commits";
 
     /// <summary>Writes both ranks' shards of <paramref name="step"/> and reports them, as the workers do, so the coordinator commits it.</summary>
     private static async Task CommitAsync(ICheckpointCatalogGrain catalog, string root, long step)
@@ -24,44 +20,6 @@ public sealed class RestartStepTests
             string checksum = CheckpointStore.WriteShard(root, step, rank, writer => writer.Write(random.NextDouble()));
             Assert.True(await catalog.ReportShardAsync(new Dtrain.Coordinator.Grains.ShardReport { Rank = rank, Step = step, File = CheckpointStore.ShardName(rank), Checksum = checksum, WorldSize = 2 }));
         }
-    }
-
-    [Theory]
-    [InlineData("whole", 45)]
-    [InlineData("corrupted", 40)]
-    [InlineData("unlisted", 40)]
-    public async Task A_restart_resumes_from_the_newest_whole_checkpoint_and_never_after_the_step_reached(string newest, long resumed)
-    {
-        using var directory = new TempDirectory();
-        var options = new CoordinatorOptions
-        {
-            JobId = JobId, JobToken = JobToken.Generate(),
-            Job = new JobSpec { Workers = 2, Port = TestPorts.FreePair(), Checkpoints = new() { Dir = directory.Path, Every = 5 }, Elastic = new() { MaxRestarts = 2 } },
-        };
-        await using var host = await CoordinatorHost.StartAsync(options);
-        var (job, catalog) = (host.Grains.GetGrain<IJobGrain>(JobId), host.Grains.GetGrain<ICheckpointCatalogGrain>(JobId));
-        await CommitAsync(catalog, directory.Path, 40);
-        await CommitAsync(catalog, directory.Path, 45);
-        // The ranks' last progress reports, behind the checkpoint they committed since.
-        foreach (int rank in new[] { 0, 1 }) await job.ReportProgressAsync(new RankProgress { Rank = rank, Step = 39 - rank, Loss = 0.5, Samples = 64 });
-        string step45 = CheckpointStore.DirectoryOf(directory.Path, 45);
-        if (newest == "corrupted") Corrupt.FlipBits(Path.Combine(step45, CheckpointStore.ShardName(1)), 0x04);
-        if (newest == "unlisted") File.Delete(Path.Combine(step45, CheckpointStore.ManifestName));
-
-        await job.EndEpochAsync(1, "worker 1 failed (exit code 137)");
-
-        var restart = (await job.GetStatusAsync()).LastRestart!;
-        Assert.Equal((45L, resumed), (restart.ReachedStep, restart.ResumeStep));
-        // What every worker of the new epoch is told when it joins.
-        Assert.Equal(resumed, await catalog.GetResumeStepAsync());
-        if (newest == "whole")
-        {
-            Assert.Empty(restart.SkippedCheckpoints);
-            return;
-        }
-        var skipped = Assert.Single(restart.SkippedCheckpoints);
-        Assert.StartsWith($"checkpoint {step45} skipped: ", skipped);
-        Assert.Contains(newest == "corrupted" ? "is corrupted" : "cannot be read", skipped);
     }
 
     /// <summary>The manifest's disk is full (/dev/full in the place of its temporary file): the job fails in the coordinator's words, naming the file.</summary>

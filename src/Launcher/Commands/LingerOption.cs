@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace Dtrain.Launcher.Commands;
+
+/// <summary>
+/// `--linger`, of the commands that run a coordinator: the coordinator exits as soon as the job ends, so without it no
+/// scrape would ever see the job's final state.
+/// </summary>
+public static class LingerOption
+{
+    private const double MaxSeconds = 86_400;
+
+    public static Option<double> Create()
+    {
+        var linger = new Option<double>("--linger")
+        {
+            Description = "seconds the coordinator keeps serving /metrics after the job ended, so that a Prometheus scrape sees its final " +
+                "dtrain_job_state (completed or failed); Ctrl-C ends the wait",
+            DefaultValueFactory = _ => 0,
+        };
+        linger.Validators.Add(result =>
+        {
+            double seconds = result.GetValueOrDefault<double>();
+            if (!(seconds is >= 0 and <= MaxSeconds))
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--linger must be from 0 to {MaxSeconds} seconds, got {seconds}"));
+            }
+        });
+        return linger;
+    }
+
+    /// <summary>Waits <paramref name="seconds"/> while the caller's coordinator keeps serving, saying so first; cancellation ends it quietly.</summary>
+    public static async Task WaitAsync(double seconds, Action<string> say, CancellationToken ct)
+    {
+        if (seconds <= 0) return;
+        say(string.Create(CultureInfo.InvariantCulture, $"the coordinator's /metrics shows the job's final state for {seconds:0.###} s (--linger)"));
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(seconds), ct);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
