@@ -59,7 +59,7 @@ public static class CheckpointStore
     /// Commits a checkpoint whose shards are all written, then deletes all but the newest <paramref name="keep"/>
     /// committed ones of the same state up to it. A newer checkpoint, or another job's, is never deleted.
     /// </summary>
-    /// <exception cref="DtrainException">The manifest cannot be written (a full disk, say); the checkpoints before stay as they were.</exception>
+    /// <exception cref="CheckpointWriteException">The manifest cannot be written (a full disk, say); the checkpoints before stay as they were.</exception>
     public static void Commit(string root, CheckpointManifest manifest, int keep)
     {
         string path = Path.Combine(DirectoryOf(root, manifest.Step), ManifestName);
@@ -185,5 +185,4 @@ public static class CheckpointStore
             return false;
         }
     }
-
 }

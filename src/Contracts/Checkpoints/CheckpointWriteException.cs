@@ -10,7 +10,7 @@ public sealed class CheckpointWriteException(string path, Exception cause)
     /// <summary>ENOSPC and EDQUOT on Linux; ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL on Windows.</summary>
     private static readonly int[] DiskFull = [28, 122, unchecked((int)0x80070070), unchecked((int)0x80070027)];
 
-    public static bool IsDiskFull(Exception e) => e is IOException && DiskFull.Contains(e.HResult);
+    private static bool IsDiskFull(Exception e) => e is IOException && DiskFull.Contains(e.HResult);
 
     private static string Describe(Exception cause) => IsDiskFull(cause)
         ? "the disk is full (no space left on the device)"
