@@ -173,7 +173,7 @@ public sealed record CheckpointSection
     [Flag("--keep-checkpoints", "committed checkpoints to keep; older ones are deleted after each commit")]
     public int Keep { get; init; } = 3;
 
-    [Flag("--resume", "start from the newest whole checkpoint in --checkpoint-dir (a corrupted or incomplete one is passed over)", HideDefault = true)]
+    [Flag("--resume", "start from the newest whole checkpoint of the same model, optimizer and seed in --checkpoint-dir (a corrupted or incomplete one, or another job's, is passed over); without it, a directory holding another job's checkpoints is refused", HideDefault = true)]
     public bool Resume { get; init; }
 
     /// <summary>Set by the coordinator when it resumes: the step of the checkpoint every worker loads; 0 starts afresh.</summary>

@@ -151,6 +151,8 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
     public Task<IReadOnlyList<int>> GetMemberProcessIdsAsync() =>
         Task.FromResult<IReadOnlyList<int>>(State.Joined.Select(w => w.Registration.ProcessId).ToArray());
 
+    public Task<IReadOnlyList<int>> GetMemberRanksAsync() => Task.FromResult<IReadOnlyList<int>>(State.Ranks ?? []);
+
     public Task<IReadOnlyList<string>> GetWorkerIdsAsync() => Task.FromResult<IReadOnlyList<string>>(State.Joined.Select(w => w.WorkerId).ToArray());
 
     public Task<Membership> CheckMemberAsync(MemberClaim claim)

@@ -33,6 +33,9 @@ public sealed class ChildProcess : IDisposable
         ? line[(line.StartsWith(ErrorPrefix, StringComparison.Ordinal) ? ErrorPrefix : "dtrain: ").Length..]
         : lastError;
 
+    /// <summary>Why the child failed in better words than its last stderr line (what its launcher, mpiexec, reported); null: that line.</summary>
+    public string? Explanation { get; set; }
+
     /// <summary>This same program with <paramref name="arguments"/>: `dtrain ARGUMENTS`, or `dotnet dtrain.dll ARGUMENTS`.</summary>
     public static IReadOnlyList<string> Self(IEnumerable<string> arguments)
     {
@@ -131,7 +134,7 @@ public sealed class ChildProcess : IDisposable
 
     public DateTime ExitTime => process.ExitTime;
 
-    public string DescribeFailure(string kind) => $"{kind} {Index} failed (exit code {ExitCode}): {LastError ?? "no message"}";
+    public string DescribeFailure(string kind) => $"{kind} {Index} failed (exit code {ExitCode}): {Explanation ?? LastError ?? "no message"}";
 
     public void Dispose()
     {
