@@ -17,7 +17,7 @@ namespace Dtrain.Hosting;
 /// </summary>
 public static class GrpcWebHost
 {
-    public static WebApplicationBuilder CreateBuilder(string listenAddress, int grpcPort, int metricsPort, GrpcTls tls)
+    public static WebApplicationBuilder CreateBuilder(string listenAddress, int grpcPort, int metricsPort, GrpcTls tls, ConnectionLimits connections)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -32,6 +32,11 @@ public static class GrpcWebHost
             kestrel.Limits.Http2.MaxFrameSize = 1 << 20;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 64 << 20;
             kestrel.Limits.Http2.InitialStreamWindowSize = 64 << 20;
+            // HTTP/2 keep-alive pings stay off: a worker too busy to answer one in time would lose its live streams.
+            // Idle connections are bounded by time instead; their number only by the process's file limit, since a
+            // cap would let a flood of idle connections lock the real workers out.
+            kestrel.Limits.KeepAliveTimeout = connections.IdleTimeout;
+            kestrel.Limits.RequestHeadersTimeout = connections.IdleTimeout;
             kestrel.Listen(address, grpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
