@@ -262,7 +262,12 @@ public class HostileConnectionTests(HostileConnectionTests.Servers servers) : IC
             try
             {
                 // Within a data-channel listener's greeting timeout: a listener that waited on idle sockets one by one would miss it.
-                await Conformance.OnAllRanks(comms, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, (int)next, 1000, 70_001)).WaitAsync(Patience);
+                var allReduced = Conformance.OnAllRanks(comms, comm => RankChecks.AllReduce<float>(comm, ReduceOp.Sum, (int)next, 1000, 70_001));
+                if (await Task.WhenAny(allReduced, Task.Delay(Patience)) != allReduced)
+                {
+                    throw new XunitException($"the two ranks did not all-reduce within {Patience.TotalSeconds} s in epoch {next}");
+                }
+                await allReduced;
                 Assert.Equal((DataChannel.Tcp, DataChannel.Tcp), (transports[0].ChannelTo(1), transports[1].ChannelTo(0)));
             }
             finally
