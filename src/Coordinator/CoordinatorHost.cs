@@ -1,5 +1,5 @@
 using Dtrain.Contracts;
-using Dtrain.Contracts.Checkpoints;
+using Dtrain.Coordinator.Checkpoints;
 using Dtrain.Contracts.Network;
 using Dtrain.Coordinator.Grains;
 using Dtrain.Coordinator.Services;
@@ -70,20 +70,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, CancellationToken ct = default)
     {
-        IReadOnlyList<string> skipped = [];
-        if (options.Job.Checkpoints.Resume)
-        {
-            // Decided once, here, so that every worker loads the same checkpoint.
-            var latest = CheckpointStore.LatestValid(options.Job.Checkpoints.Dir, out skipped);
-            options = options with { Job = options.Job with { Checkpoints = options.Job.Checkpoints with { ResumeStep = latest?.Step ?? 0 } } };
-            if (latest?.Step > options.Job.Steps)
-            {
-                throw new UsageException(
-                    $"the newest checkpoint in {options.Job.Checkpoints.Dir} is of step {latest.Step}, past the job's {options.Job.Steps} steps: give --steps {latest.Step} or more to resume it");
-            }
-        }
+        // Decided once, here, so that every worker loads the same checkpoint.
+        var start = ResumePoint.AtStart(options.JobId, options.Job);
+        options = options with { Job = options.Job with { Checkpoints = options.Job.Checkpoints with { ResumeStep = start.Step } } };
         if (options.Redis is { } redis) await CheckRedisAsync(redis);
-        var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1, options.Tls, options.Connections);
+        var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1, options.Tls, options.Connections, out _);
         // The silo warns at every start that server GC is off; a small control plane does not need it. Its
         // watchdog's first check after start can report a stall as long as the machine's uptime (seen here:
         // "has not completed for 02:14:04" in a process a second old), a false alarm on every run.
@@ -111,7 +102,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         await GrpcWebHost.StartAsync(app, "the coordinator (choose another --port)", ct);
         DtrainMetrics.PublishBuildInfo("coordinator");
         DtrainMetrics.ExposeRejectionCounters("coordinator");
-        var host = new CoordinatorHost(app, options) { SkippedCheckpoints = skipped };
+        var host = new CoordinatorHost(app, options) { SkippedCheckpoints = start.Skipped };
         var rendezvous = host.Grains.GetGrain<IRendezvousGrain>(options.JobId);
         await rendezvous.OpenAsync(new RendezvousRules
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dtrain.Collectives.Transports.Mpi;
 using Dtrain.Contracts;
+using Dtrain.Contracts.Network;
 
 namespace Dtrain.Distributed;
 
@@ -48,7 +49,7 @@ public static class LaunchContract
     /// <param name="flags">What the command line gave; null where it gave nothing.</param>
     /// <param name="environment">The process's environment variables.</param>
     /// <param name="scheme">http, or https when the job runs TLS: the scheme of an address given as host and port.</param>
-    /// <exception cref="UsageException">A value is malformed, two sources disagree, the rank is not below the world
+    /// <exception cref="UsageException">A value is malformed (the address not an http(s) URL), two sources disagree, the rank is not below the world
     /// size, or no source gives the coordinator's address.</exception>
     public static LaunchedWorker Resolve(
         (int? Rank, int? WorldSize, string? Coordinator) flags, IReadOnlyDictionary<string, string> environment, string scheme)
@@ -65,9 +66,10 @@ public static class LaunchContract
         {
             throw new UsageException($"{r.Claim} is not a rank of a job of {n.Claim} workers");
         }
-        string coordinator = claims.FirstOrDefault(c => c.Field == Field.Coordinator)?.Value
+        var coordinator = claims.FirstOrDefault(c => c.Field == Field.Coordinator)
             ?? throw new UsageException("the coordinator's address is missing: pass --coordinator, or set DTRAIN_COORDINATOR (or MASTER_ADDR and MASTER_PORT)");
-        return new LaunchedWorker(rank?.Value, worldSize?.Value, coordinator);
+        if (Endpoints.UrlProblem(coordinator.Name, coordinator.Value) is { } problem) throw new UsageException(problem);
+        return new LaunchedWorker(rank?.Value, worldSize?.Value, coordinator.Value);
     }
 
     /// <summary>The environment's claims, in the order of precedence.</summary>

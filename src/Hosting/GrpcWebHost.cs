@@ -17,8 +17,13 @@ namespace Dtrain.Hosting;
 /// </summary>
 public static class GrpcWebHost
 {
-    public static WebApplicationBuilder CreateBuilder(string listenAddress, int grpcPort, int metricsPort, GrpcTls tls, ConnectionLimits connections)
+    /// <param name="connections">How long the server keeps a connection that carries no request.</param>
+    /// <param name="ports">The ports the listeners are bound to once the server started: a port given as 0 is one the kernel picked.</param>
+    public static WebApplicationBuilder CreateBuilder(
+        string listenAddress, int grpcPort, int metricsPort, GrpcTls tls, ConnectionLimits connections, out BoundPorts ports)
     {
+        var bound = new BoundPorts();
+        ports = bound;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // A failed start is reported by StartAsync as one line; the host would also log it with a stack trace.
@@ -39,10 +44,15 @@ public static class GrpcWebHost
             kestrel.Limits.RequestHeadersTimeout = connections.IdleTimeout;
             kestrel.Listen(address, grpcPort, listen =>
             {
+                bound.GrpcListener = listen;
                 listen.Protocols = HttpProtocols.Http2;
                 if (tls.Certificate is { } certificate) listen.UseHttps(certificate);
             });
-            kestrel.Listen(address, metricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(address, metricsPort, listen =>
+            {
+                bound.MetricsListener = listen;
+                listen.Protocols = HttpProtocols.Http1;
+            });
         });
         return builder;
     }
@@ -60,4 +70,19 @@ public static class GrpcWebHost
             throw new DtrainException($"cannot start {what}: {e.Message}", e);
         }
     }
+}
+
+/// <summary>The ports a server's listeners are bound to; Kestrel sets a listener's end point to the bound one as it starts.</summary>
+public sealed class BoundPorts
+{
+    internal ListenOptions? GrpcListener { get; set; }
+
+    internal ListenOptions? MetricsListener { get; set; }
+
+    public int Grpc => PortOf(GrpcListener);
+
+    public int Metrics => PortOf(MetricsListener);
+
+    private static int PortOf(ListenOptions? listener) =>
+        listener?.IPEndPoint?.Port ?? throw new InvalidOperationException("the server has not been configured yet");
 }

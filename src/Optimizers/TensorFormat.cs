@@ -35,15 +35,25 @@ internal static class TensorFormat
     public static void Skip(BinaryReader reader)
     {
         var (dtype, shape) = ReadHeader(reader);
-        using var host = empty(shape, dtype, CPU);
-        reader.ReadExactly(host.bytes);
+        if (!Enum.IsDefined(dtype)) throw new InvalidDataException($"a tensor of dtype {(int)dtype}");
+        using var element = empty(new long[] { 0 }, dtype, CPU);
+        long bytes = shape.Aggregate(element.ElementSize, (product, size) => size == 0 || product <= long.MaxValue / size ? product * size : long.MaxValue);
+        if (bytes > reader.BaseStream.Length - reader.BaseStream.Position) throw new EndOfStreamException($"a tensor of {bytes} bytes past the end");
+        reader.BaseStream.Seek(bytes, SeekOrigin.Current);
     }
 
+    /// <summary>The dtype and shape; an <see cref="InvalidDataException"/> for a rank or size no tensor has (before anything is allocated).</summary>
     private static (ScalarType Type, long[] Shape) ReadHeader(BinaryReader reader)
     {
         var dtype = (ScalarType)reader.ReadInt32();
-        var shape = new long[reader.ReadInt64()];
-        for (int d = 0; d < shape.Length; d++) shape[d] = reader.ReadInt64();
+        long rank = reader.ReadInt64();
+        if (rank is < 0 or > 64) throw new InvalidDataException($"a tensor of {rank} dimensions");
+        var shape = new long[rank];
+        for (int d = 0; d < shape.Length; d++)
+        {
+            shape[d] = reader.ReadInt64();
+            if (shape[d] < 0) throw new InvalidDataException($"a tensor of size {shape[d]}");
+        }
         return (dtype, shape);
     }
 }

@@ -16,6 +16,27 @@ namespace Dtrain.Training;
 /// </summary>
 public static class BuiltInJobs
 {
+    /// <summary>
+    /// What keeps the job's built-in model from training, beyond <see cref="JobSpec.Problems"/>: found by the launcher
+    /// before any worker starts, instead of by every worker once it did.
+    /// </summary>
+    public static IEnumerable<string> Problems(JobSpec job)
+    {
+        // As DistributedSampler: each rank needs a whole batch of its share of the training set.
+        const int samples = Models.Data.SyntheticClassification.DefaultTrainSize;
+        long perStep = job.Model switch
+        {
+            ModelKind.Mlp => (long)job.BatchSize * job.Workers,
+            ModelKind.CannonMlp => job.BatchSize,
+            _ => 0,
+        };
+        if (perStep > samples)
+        {
+            string ranks = job.Model == ModelKind.Mlp ? $" on {job.Workers} workers" : "";
+            yield return $"batch_size {job.BatchSize}{ranks} takes {perStep} samples a step, more than the {samples} training samples of model {JobJson.Name(job.Model)}";
+        }
+    }
+
     /// <summary>Trains the job's model in one epoch of <paramref name="context"/>; a graph job serves its partitions through <paramref name="served"/>.</summary>
     public static async Task<TrainingResult> TrainAsync(DistributedContext context, ServedPartitions served, CancellationToken ct)
     {

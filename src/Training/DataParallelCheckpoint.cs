@@ -1,3 +1,4 @@
+using Dtrain.Contracts.Checkpoints;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Distributed.Checkpoints;
 using Dtrain.Optimizers.Flat;
@@ -17,17 +18,9 @@ public sealed class DataParallelCheckpoint(JobSpec job, ShardReport report)
 {
     // Replicated and ZeRO-1 Adam save the same state, so either resumes the other; checkpoints that held TorchSharp's
     // per-parameter Adam state are refused by the optimizer's name.
-    private readonly ReplicatedCheckpoint shards = new(job, ModelName(job), JobJson.Name(job.Optimizer) + (job.Optimizer == OptimizerKind.Adam ? " (flat state)" : ""), report);
+    private readonly ReplicatedCheckpoint shards = new(job, CheckpointIdentity.ModelName(job), JobJson.Name(job.Optimizer) + (job.Optimizer == OptimizerKind.Adam ? " (flat state)" : ""), report);
 
     public ShardReport Report => report;
-
-    /// <summary>
-    /// The model's name in the shards' headers, which a resumed job must match: a graph network's includes its
-    /// layers' kind, except for sage-mean, which keeps the name that checkpoints written before the choice carry.
-    /// </summary>
-    private static string ModelName(JobSpec job) => job.Model == ModelKind.Graphsage && job.Graph.Gnn != GnnKind.SageMean
-        ? $"{JobJson.Name(job.Model)} (gnn {JobJson.Name(job.Graph.Gnn)})"
-        : JobJson.Name(job.Model);
 
     /// <summary>The step training starts at: 0, or the one the job resumes at, whose checkpoint is then loaded.</summary>
     public static int StartStep(DataParallelCheckpoint? checkpoint, JobSpec job, nn.Module model, ReplicatedOptimizer optimizer) =>

@@ -1,9 +1,9 @@
 namespace Dtrain.Contracts.Checkpoints;
 
 /// <summary>
-/// A committed checkpoint: the step it was taken after, the world size that wrote it, and every rank's shard with
-/// its checksum. Its file is written only after every shard was reported, so a checkpoint exists exactly when its
-/// manifest does.
+/// A committed checkpoint: the step it was taken after, the world size that wrote it, the job whose state it holds,
+/// and every rank's shard with its checksum. Its file is written only after every shard was reported, so a
+/// checkpoint exists exactly when its manifest does.
 /// </summary>
 public sealed record CheckpointManifest
 {
@@ -15,6 +15,9 @@ public sealed record CheckpointManifest
     public required long Step { get; init; }
 
     public required int WorldSize { get; init; }
+
+    /// <summary>The job that committed it; null in a checkpoint written before manifests named their job.</summary>
+    public CheckpointIdentity? Job { get; init; }
 
     /// <summary>One per rank, in rank order.</summary>
     public required CheckpointShard[] Shards { get; init; }

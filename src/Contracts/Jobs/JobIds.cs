@@ -19,7 +19,7 @@ public static partial class JobIds
         : $"job id {Quoted(id)} must be a DNS label: 1 to {MaxLength} lower-case letters, digits and '-', starting and ending with a letter or digit";
 
     /// <summary>The id as it can be shown on one line: control characters escaped.</summary>
-    public static string Quoted(string id) => $"'{Regex.Replace(id, @"\p{Cc}", c => $"\\u{(int)c.Value[0]:x4}")}'";
+    public static string Quoted(string id) => OneLine.Quoted(id);
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex DnsLabel();

@@ -15,8 +15,10 @@ public static class JobJson
     private static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false), new FiniteNumberConverter() },
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        // A null where the job has no null (fanouts: ~) is a field of the wrong form, not a job that fails later.
+        RespectNullableAnnotations = true,
         IgnoreReadOnlyProperties = true,
         NumberHandling = JsonNumberHandling.AllowReadingFromString,
     };
@@ -82,20 +84,25 @@ public static class JobJson
         int index = path.IndexOf('[');
         string fieldPath = index < 0 ? path : path[..index].TrimEnd('.');
         var field = FieldAt(fieldPath);
+        // A key inside a field's own map (shampoo.inverse_exponent_override.2) is that field's.
+        for (int dot = fieldPath.LastIndexOf('.'); field is null && dot > 0; dot = fieldPath.LastIndexOf('.', dot - 1))
+        {
+            if (FieldAt(fieldPath[..dot]) is { } owner && !IsSection(owner)) (field, fieldPath) = (owner, fieldPath[..dot]);
+        }
         if (field is null)
         {
             int dot = fieldPath.LastIndexOf('.');
             var parent = dot < 0 ? typeof(JobSpec) : FieldAt(fieldPath[..dot])?.PropertyType ?? typeof(JobSpec);
             string known = string.Join(", ", Fields(parent).Select(FieldName));
-            return new JobFieldException(fieldPath, name => $"unknown field '{name}' (known: {known})");
+            return new JobFieldException(fieldPath, name => $"unknown field {OneLine.Quoted(name)} (known: {known})");
         }
-        string value = ValueAt(document, fieldPath) ?? "";
+        string value = OneLine.Quoted(ValueAt(document, fieldPath) ?? "");
         var type = Nullable.GetUnderlyingType(field.PropertyType) ?? field.PropertyType;
         if (type.IsEnum)
         {
-            return new JobFieldException(fieldPath, name => $"{name} must be one of {string.Join(", ", Names(type))}, got '{value}'");
+            return new JobFieldException(fieldPath, name => $"{name} must be one of {string.Join(", ", Names(type))}, got {value}");
         }
-        return new JobFieldException(fieldPath, name => $"{name} must be {Expected(type)}, got '{value}'");
+        return new JobFieldException(fieldPath, name => $"{name} must be {Expected(type)}, got {value}");
     }
 
     private static string Expected(Type type) =>
@@ -103,6 +110,7 @@ public static class JobJson
         : type == typeof(double) ? "a number"
         : type == typeof(bool) ? "true or false"
         : type == typeof(int[]) ? "a list of whole numbers"
+        : type == typeof(IReadOnlyDictionary<int, double[]>) ? "a map of whole numbers to lists of numbers"
         : IsSectionType(type) ? "a section of fields"
         : type == typeof(string) ? "text"
         : "another form";
@@ -118,6 +126,26 @@ public static class JobJson
             _ => node.ToJsonString(),
         };
     }
+}
+
+/// <summary>
+/// A job's numbers are finite: NaN and infinity (as "NaN" text, or 1e999) are a field of the wrong form when read, not
+/// a job that every later step (a check, the coordinator's JSON for its workers) would have to refuse.
+/// </summary>
+internal sealed class FiniteNumberConverter : JsonConverter<double>
+{
+    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        double value = reader.TokenType switch
+        {
+            JsonTokenType.Number when reader.TryGetDouble(out double number) => number,
+            JsonTokenType.String when double.TryParse(reader.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double text) => text,
+            _ => double.NaN,
+        };
+        return double.IsFinite(value) ? value : throw new JsonException("not a finite number");
+    }
+
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
 }
 
 /// <summary>A job document's field that does not fit the job: unknown, or of the wrong form.</summary>

@@ -78,6 +78,9 @@ public sealed record JobSpec
 
     public long BucketBytes => (long)(BucketMegabytes * (1 << 20));
 
+    /// <summary>The largest bucket_mb: far beyond any model, and its bytes still fit a long.</summary>
+    public const double MaxBucketMegabytes = 1 << 20;
+
     /// <summary>The Shampoo options the job's optimizer takes: its section or the recipe, on the job's lr.</summary>
     public ShampooOptions EffectiveShampoo => (Shampoo ?? ShampooOptions.JobRecipe) with { LearningRate = LearningRate };
 
@@ -111,8 +114,9 @@ public sealed record JobSpec
         foreach (var problem in Checkpoints.Problems()) yield return problem;
         foreach (var problem in Elastic.Problems(this)) yield return problem;
         if (!IsPositive(BucketMegabytes) || BucketBytes < 1) yield return $"bucket_mb must be a positive number, got {BucketMegabytes}";
-        if (!IsPositive(CollectiveTimeoutSeconds)) yield return $"collective_timeout_s must be a positive number, got {CollectiveTimeoutSeconds}";
-        if (Port is < 1 or > 65534) yield return $"port must be between 1 and 65534, got {Port}";
+        else if (BucketMegabytes > MaxBucketMegabytes) yield return $"bucket_mb must be at most {MaxBucketMegabytes} (1 TiB), got {BucketMegabytes}";
+        if (Durations.Problem("collective_timeout_s", CollectiveTimeoutSeconds) is { } timeout) yield return timeout;
+        if (Network.Endpoints.PortProblem("port", Port, following: 1) is { } port) yield return port;
     }
 
     private IEnumerable<string> ShampooProblems()
@@ -169,7 +173,7 @@ public sealed record CheckpointSection
     [Flag("--keep-checkpoints", "committed checkpoints to keep; older ones are deleted after each commit")]
     public int Keep { get; init; } = 3;
 
-    [Flag("--resume", "start from the newest whole checkpoint in --checkpoint-dir (a corrupted or incomplete one is passed over)", HideDefault = true)]
+    [Flag("--resume", "start from the newest whole checkpoint of the same model, optimizer and seed in --checkpoint-dir (a corrupted or incomplete one, or another job's, is passed over); without it, a directory holding another job's checkpoints is refused", HideDefault = true)]
     public bool Resume { get; init; }
 
     /// <summary>Set by the coordinator when it resumes: the step of the checkpoint every worker loads; 0 starts afresh.</summary>
@@ -210,13 +214,13 @@ public sealed record ElasticSection
     public IEnumerable<string> Problems(JobSpec job)
     {
         if (MaxRestarts < 0) yield return $"elastic.max_restarts must be 0 or more, got {MaxRestarts}";
-        if (!JobSpec.IsPositive(HeartbeatTimeoutSeconds)) yield return $"elastic.heartbeat_timeout_s must be a positive number, got {HeartbeatTimeoutSeconds}";
+        if (Durations.Problem("elastic.heartbeat_timeout_s", HeartbeatTimeoutSeconds) is { } heartbeat) yield return heartbeat;
         if (MinWorkers is < 1 || MinWorkers > job.Workers) yield return $"elastic.min_workers must be between 1 and workers ({job.Workers}), got {MinWorkers}";
         if (job.MinimumWorkers < job.Workers && (job.Model == ModelKind.CannonMlp || job.Transport == TransportKind.Mpi))
         {
             yield return "elastic.min_workers below workers needs a world that may shrink: model mlp or graphsage, over grpc";
         }
-        if (!(LastCallSeconds >= 0) || double.IsInfinity(LastCallSeconds)) yield return $"elastic.last_call_s must be 0 or more seconds, got {LastCallSeconds}";
-        if (!JobSpec.IsPositive(JoinTimeoutSeconds)) yield return $"elastic.join_timeout_s must be a positive number, got {JoinTimeoutSeconds}";
+        if (Durations.Problem("elastic.last_call_s", LastCallSeconds, zeroAllowed: true) is { } lastCall) yield return lastCall;
+        if (Durations.Problem("elastic.join_timeout_s", JoinTimeoutSeconds) is { } joinTimeout) yield return joinTimeout;
     }
 }

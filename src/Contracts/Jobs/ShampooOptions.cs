@@ -123,6 +123,7 @@ public sealed record ShampooOptions
         {
             string name = $"inverse_exponent_override[{order}]";
             if (order < 1) yield return $"inverse_exponent_override: orders start at 1, got {order}";
+            else if (exponents is null) yield return $"{name} needs 1 or {order} exponents, got none";
             else if (exponents.Length != 1 && exponents.Length != order) yield return $"{name} needs 1 or {order} exponents, got {exponents.Length}";
             else if (exponents.Any(e => !(e >= 0) || double.IsInfinity(e))) yield return $"{name} exponents must be finite and not negative, got [{string.Join(", ", exponents)}]";
             else if (RootMethod == RootMethod.CoupledNewton && exponents.Any(e => e != 0 && Math.Abs(1 / e - Math.Round(1 / e)) > 1e-9))

@@ -20,12 +20,21 @@ public static class ManifestJson
     public static void WriteAtomically<T>(string path, T manifest)
     {
         string temporary = $"{path}.tmp-{Environment.ProcessId}";
-        using (var stream = File.Create(temporary))
+        try
         {
-            JsonSerializer.Serialize(stream, manifest, Options);
-            stream.Flush(flushToDisk: true);
+            using (var stream = File.Create(temporary))
+            {
+                JsonSerializer.Serialize(stream, manifest, Options);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
         }
-        File.Move(temporary, path, overwrite: true);
+        catch
+        {
+            // A full disk leaves no half-written file behind; the old manifest, if any, is untouched.
+            File.Delete(temporary);
+            throw;
+        }
     }
 
     /// <summary>A file checksum as manifests record it.</summary>

@@ -1,5 +1,6 @@
 using Dtrain.Contracts;
 using Dtrain.Contracts.Checkpoints;
+using Dtrain.Coordinator.Checkpoints;
 using Dtrain.Telemetry;
 
 namespace Dtrain.Coordinator.Grains;
@@ -50,13 +51,23 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
         if (!shards.TryAdd(report.Rank, report)) throw new ArgumentException($"rank {report.Rank} already reported its shard of step {report.Step}");
         if (shards.Count == report.WorldSize)
         {
-            CheckpointStore.Commit(job.Checkpoints.Dir, new CheckpointManifest
+            try
             {
-                FormatVersion = CheckpointManifest.CurrentFormatVersion,
-                Step = report.Step,
-                WorldSize = report.WorldSize,
-                Shards = shards.Values.Select(s => new CheckpointShard { Rank = s.Rank, File = s.File, Checksum = s.Checksum }).ToArray(),
-            }, job.Checkpoints.Keep);
+                CheckpointStore.Commit(job.Checkpoints.Dir, new CheckpointManifest
+                {
+                    FormatVersion = CheckpointManifest.CurrentFormatVersion,
+                    Step = report.Step,
+                    WorldSize = report.WorldSize,
+                    Job = CheckpointIdentity.Of(options.JobId, job),
+                    Shards = shards.Values.Select(s => new CheckpointShard { Rank = s.Rank, File = s.File, Checksum = s.Checksum }).ToArray(),
+                }, job.Checkpoints.Keep);
+            }
+            catch (CheckpointWriteException cannot)
+            {
+                // The job fails in the coordinator's words (a full disk), not in the words of workers it turns away.
+                await GrainFactory.GetGrain<IJobGrain>(options.JobId).FailAsync($"the coordinator cannot commit the checkpoint of step {report.Step}: {cannot.Message}");
+                return false;
+            }
             stored.State.LastCommitted = report.Step;
             DtrainMetrics.CheckpointLastCommittedStep.Set(report.Step);
             // Reports of earlier steps can no longer complete a newer checkpoint than this one.
@@ -87,30 +98,14 @@ public sealed class CheckpointCatalogGrain(CoordinatorOptions options, [Persiste
 
     public async Task<IReadOnlyList<string>> BeginEpochAsync(long next)
     {
-        var (resume, skipped) = NewestWholeCheckpoint();
+        // Decided once per epoch, here, so that every worker of it loads the same checkpoint.
+        var resume = ResumePoint.AfterFailure(options.JobId, options.Job, stored.State.LastCommitted);
         // The epoch retrains the steps after its resume step: their checkpoints may be committed again.
-        stored.State.LastCommitted = Math.Min(stored.State.LastCommitted, resume);
-        stored.State.EpochResumeStep = resume;
+        stored.State.LastCommitted = Math.Min(stored.State.LastCommitted, resume.Step);
+        stored.State.EpochResumeStep = resume.Step;
         stored.State.Pending.Clear();
         stored.State.Epoch = next;
         await stored.WriteStateAsync();
-        return skipped;
-    }
-
-    /// <summary>
-    /// The newest whole checkpoint of this run or the one it resumed from, as `--resume` chooses: a newer one that is
-    /// corrupted, or whose manifest is gone, is passed over (and named) for the one before it.
-    /// </summary>
-    private (long Step, IReadOnlyList<string> Skipped) NewestWholeCheckpoint()
-    {
-        long newest = Math.Max(options.Job.Checkpoints.ResumeStep, stored.State.LastCommitted);
-        if (newest == 0) return (0, []);
-        string root = options.Job.Checkpoints.Dir;
-        long whole = CheckpointStore.LatestValid(root, out var skipped, atMost: newest)?.Step ?? 0;
-        if (whole < newest && !skipped.Any(reason => reason.Contains(CheckpointStore.DirectoryOf(root, newest))))
-        {
-            skipped = [.. skipped.Prepend($"checkpoint {CheckpointStore.DirectoryOf(root, newest)} skipped: its manifest is gone")];
-        }
-        return (whole, skipped);
+        return resume.Skipped;
     }
 }

@@ -18,7 +18,7 @@ public interface ICheckpointCatalogGrain : IGrainWithStringKey
 
     /// <summary>
     /// Drops the shards of checkpoints the last epoch left incomplete (<paramref name="epoch"/> writes them again) and
-    /// chooses where it resumes: the newest whole checkpoint.
+    /// chooses where it resumes: the newest whole checkpoint of this job (never another job's that shares its directory).
     /// </summary>
     /// <returns>The newer checkpoints passed over because they are not whole, each with why.</returns>
     Task<IReadOnlyList<string>> BeginEpochAsync(long epoch);

@@ -31,6 +31,9 @@ public interface IRendezvousGrain : IGrainWithStringKey
     /// <summary>The process ids of the workers that joined the current epoch.</summary>
     Task<IReadOnlyList<int>> GetMemberProcessIdsAsync();
 
+    /// <summary>The rank of each process of <see cref="GetMemberProcessIdsAsync"/>, in its order, once the epoch's world is complete; empty before.</summary>
+    Task<IReadOnlyList<int>> GetMemberRanksAsync();
+
     /// <summary>Starts the next membership epoch: the workers of the last one are forgotten, and a world joins anew.</summary>
     /// <returns>The new epoch.</returns>
     Task<long> NewEpochAsync();

@@ -27,6 +27,16 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
 
     private Record State => stored.State;
 
+    /// <summary>Fires at the forming epoch's join timeout, whether or not a worker is there to poll for its rank.</summary>
+    private IGrainTimer? joinDeadline;
+
+    public override Task OnActivateAsync(CancellationToken ct)
+    {
+        // A coordinator that takes over a forming epoch (Redis mode) keeps its deadline.
+        WatchJoinTimeout();
+        return Task.CompletedTask;
+    }
+
     public async Task OpenAsync(RendezvousRules rules)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rules.MinWorkers, 1);
@@ -40,7 +50,30 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
         State.Rules = rules;
         State.OpenedAt = DateTime.UtcNow;
         await stored.WriteStateAsync();
+        WatchJoinTimeout();
     }
+
+    /// <summary>Sets the current epoch's deadline: still short of its minimum at the join timeout, the job fails.</summary>
+    private void WatchJoinTimeout()
+    {
+        joinDeadline?.Dispose();
+        joinDeadline = null;
+        if (State.Rules is not { } rules || State.Ranks is not null) return;
+        var due = State.OpenedAt + rules.JoinTimeout - DateTime.UtcNow;
+        long epoch = State.Epoch;
+        joinDeadline = this.RegisterGrainTimer(_ =>
+        {
+            if (epoch == State.Epoch && State.Ranks is null && State.Joined.Count < rules.MinWorkers)
+            {
+                // Not awaited: the job grain may be waiting on this one (opening a new epoch), and it records the failure alone.
+                GrainFactory.GetGrain<IJobGrain>(this.GetPrimaryKeyString()).FailAsync(TimedOut(rules)).Ignore();
+            }
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private string TimedOut(RendezvousRules rules) =>
+        $"epoch {State.Epoch} has {State.Joined.Count} of its minimum {rules.MinWorkers} workers after {rules.JoinTimeout.TotalSeconds:0.#} s";
 
     private static string Describe(RendezvousRules rules) =>
         rules.MinWorkers == rules.MaxWorkers ? $"{rules.MaxWorkers} workers" : $"{rules.MinWorkers} to {rules.MaxWorkers} workers";
@@ -100,8 +133,7 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
         {
             if (now - State.OpenedAt > rules.JoinTimeout)
             {
-                throw new TimeoutException(
-                    $"epoch {State.Epoch} has {joined.Count} of its minimum {rules.MinWorkers} workers after {rules.JoinTimeout.TotalSeconds:0.#} s");
+                throw new TimeoutException(TimedOut(rules));
             }
             return null;
         }
@@ -118,6 +150,8 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
 
     public Task<IReadOnlyList<int>> GetMemberProcessIdsAsync() =>
         Task.FromResult<IReadOnlyList<int>>(State.Joined.Select(w => w.Registration.ProcessId).ToArray());
+
+    public Task<IReadOnlyList<int>> GetMemberRanksAsync() => Task.FromResult<IReadOnlyList<int>>(State.Ranks ?? []);
 
     public Task<IReadOnlyList<string>> GetWorkerIdsAsync() => Task.FromResult<IReadOnlyList<string>>(State.Joined.Select(w => w.WorkerId).ToArray());
 
@@ -170,6 +204,7 @@ public sealed class RendezvousGrain([PersistentState("rendezvous")] IPersistentS
         State.OpenedAt = DateTime.UtcNow;
         State.Epoch++;
         await stored.WriteStateAsync();
+        WatchJoinTimeout();
         DtrainMetrics.RegisteredWorkers.Set(0);
         return State.Epoch;
     }

@@ -277,6 +277,7 @@ public sealed class CoordinatorService(IGrainFactory grains, CoordinatorOptions 
             Rank = r.Rank, FinalLoss = r.FinalLoss, TestAccuracy = r.TestAccuracy, ParameterDigest = r.ParameterDigest, SamplesPerSecond = r.SamplesPerSecond,
         }));
         reply.MemberProcessIds.AddRange(members);
+        reply.MemberRanks.AddRange(await RendezvousGrain.GetMemberRanksAsync());
         if (status.LastRestart is { } restart) reply.LastRestart = Shown(restart);
         return reply;
     }

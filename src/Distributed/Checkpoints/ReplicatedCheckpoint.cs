@@ -55,6 +55,10 @@ public sealed class ReplicatedCheckpoint(JobSpec job, string model, string optim
             if (missing >= 0) throw new DtrainException($"the checkpoint of step {manifest.Step} has no shard holding parameter {missing}");
             loadRest?.Invoke(shards.Select(shard => shard.BaseStream));
         }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException)
+        {
+            throw new DtrainException($"the optimizer state of the checkpoint of step {manifest.Step} is malformed: {e.Message}");
+        }
         finally
         {
             foreach (var shard in shards) shard.Dispose();
@@ -63,19 +67,28 @@ public sealed class ReplicatedCheckpoint(JobSpec job, string model, string optim
 
     private void LoadParameters(BinaryReader reader, int rank, long expectedStep, Tensor[] parameters, IReadOnlyList<OptimizerState>? states, bool[] loaded)
     {
-        ReadHeader(reader, rank, expectedStep);
-        int count = reader.ReadInt32(), owned = reader.ReadInt32();
-        if (count != parameters.Length)
+        try
         {
-            throw new DtrainException($"checkpoint shard {rank} of step {expectedStep} holds {count} parameters; this model has {parameters.Length}");
+            ReadHeader(reader, rank, expectedStep);
+            int count = reader.ReadInt32(), owned = reader.ReadInt32();
+            if (count != parameters.Length)
+            {
+                throw new DtrainException($"checkpoint shard {rank} of step {expectedStep} holds {count} parameters; this model has {parameters.Length}");
+            }
+            if (owned < 0 || owned > count) throw new InvalidDataException($"{owned} of its {count} parameters");
+            for (int k = 0; k < owned; k++)
+            {
+                int i = reader.ReadInt32();
+                if (i < 0 || i >= count) throw new InvalidDataException($"parameter {i} of {count}");
+                SavedTensors.ReadInto(reader, parameters[i], $"parameter {i}");
+                states?[i].LoadStateDict(reader);
+                loaded[i] = true;
+            }
         }
-        for (int k = 0; k < owned; k++)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException)
         {
-            int i = reader.ReadInt32();
-            using var values = Tensor.Load(reader);
-            parameters[i].copy_(values.reshape(parameters[i].shape));
-            states?[i].LoadStateDict(reader);
-            loaded[i] = true;
+            // Past its checksum, a shard whose contents do not parse was written wrong, not damaged on the way.
+            throw new DtrainException($"checkpoint shard {rank} of step {expectedStep} is malformed: {e.Message}");
         }
     }
 }

@@ -53,11 +53,11 @@ public abstract class ShardedCheckpoint(JobSpec job, string model, string optimi
         long step = reader.ReadInt64();
         if (writtenModel != model)
         {
-            throw new DtrainException($"the checkpoint of step {expectedStep} was written by model {writtenModel}, and this job trains {model}");
+            throw new DtrainException($"the checkpoint of step {expectedStep} was written by model {OneLine.Shown(writtenModel)}, and this job trains {model}");
         }
         if (writtenOptimizer != optimizer)
         {
-            throw new DtrainException($"the checkpoint of step {expectedStep} was written with optimizer {writtenOptimizer}, and this job uses {optimizer}");
+            throw new DtrainException($"the checkpoint of step {expectedStep} was written with optimizer {OneLine.Shown(writtenOptimizer)}, and this job uses {optimizer}");
         }
         if (step != expectedStep)
         {

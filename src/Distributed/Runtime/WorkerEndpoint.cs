@@ -38,9 +38,9 @@ public sealed class WorkerEndpoint : IAsyncDisposable
         PeerInbox inbox, string listenAddress, string advertiseHost, int peerPort, int metricsPort, GrpcTls tls,
         IReadOnlyList<IEndpointService> services, ConnectionLimits connections, CancellationToken ct)
     {
-        peerPort = peerPort == 0 ? Ports.FindFree() : peerPort;
-        metricsPort = metricsPort == 0 ? Ports.FindFree() : metricsPort;
-        var builder = GrpcWebHost.CreateBuilder(listenAddress, peerPort, metricsPort, tls, connections);
+        // Port 0 is bound as such, and the port the kernel gave is advertised: picking a free port first and binding it
+        // after would race with every other worker starting on the host.
+        var builder = GrpcWebHost.CreateBuilder(listenAddress, peerPort, metricsPort, tls, connections, out var ports);
         builder.Services.AddPeerTransport(inbox);
         foreach (var service in services) service.Register(builder);
         var app = builder.Build();
@@ -48,7 +48,7 @@ public sealed class WorkerEndpoint : IAsyncDisposable
         foreach (var service in services) service.Map(app);
         app.MapMetrics();
         await GrpcWebHost.StartAsync(app, "the worker's endpoints", ct);
-        return new WorkerEndpoint(app, $"{tls.Scheme}://{advertiseHost}:{peerPort}", $"http://{advertiseHost}:{metricsPort}/metrics");
+        return new WorkerEndpoint(app, $"{tls.Scheme}://{advertiseHost}:{ports.Grpc}", $"http://{advertiseHost}:{ports.Metrics}/metrics");
     }
 
     public async ValueTask DisposeAsync()

@@ -70,7 +70,7 @@ public static class PartitionStore
         }
         catch (JsonException e)
         {
-            throw new DtrainException($"manifest {path} is malformed: {e.Message}");
+            throw new DtrainException($"manifest {path} is malformed: {OneLine.Escaped(e.Message)}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -119,6 +119,8 @@ public static class PartitionStore
         {
             return $"format version {manifest.FormatVersion}, but this dtrain reads version {PartitionManifest.CurrentFormatVersion}";
         }
+        // Null elements of a list pass the JSON reader's null checks, which cover properties only.
+        if (manifest.Partitions.Any(entry => entry is null)) return "a partition entry is null";
         if (manifest.PartitionCount < 1 || manifest.Boundaries.Length != manifest.PartitionCount + 1 || manifest.Partitions.Length != manifest.PartitionCount)
         {
             return $"{manifest.PartitionCount} partitions, {manifest.Boundaries.Length} boundaries and {manifest.Partitions.Length} partition entries do not agree";
@@ -133,7 +135,7 @@ public static class PartitionStore
             int nodes = manifest.Boundaries[p + 1] - manifest.Boundaries[p];
             if (nodes < 0) return $"the boundaries decrease at partition {p}";
             if (entry.NodeCount != nodes) return $"partition {p} lists {entry.NodeCount} nodes but its boundaries give {nodes}";
-            if (entry.File != Path.GetFileName(entry.File) || entry.File.Length == 0) return $"partition {p}'s file '{entry.File}' is not a file name in the directory";
+            if (entry.File != Path.GetFileName(entry.File) || entry.File.Length == 0) return $"partition {p}'s file {OneLine.Quoted(entry.File)} is not a file name in the directory";
         }
         return null;
     }

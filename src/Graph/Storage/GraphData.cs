@@ -58,6 +58,7 @@ public sealed class GraphData
         for (int v = 0; v < NodeCount; v++)
         {
             if (InOffsets[v + 1] < InOffsets[v]) return $"offsets decrease at node {v}";
+            if (InOffsets[v + 1] > InSources.Length) return $"offset {InOffsets[v + 1]} of node {v + 1} is past the {InSources.Length} edges";
             var neighbours = InNeighbours(v);
             for (int i = 0; i < neighbours.Length; i++)
             {

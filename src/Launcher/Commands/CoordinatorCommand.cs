@@ -4,6 +4,7 @@ using Dtrain.Contracts.Jobs;
 using Dtrain.Coordinator;
 using Dtrain.Launcher.Jobs;
 using Dtrain.Launcher.Monitoring;
+using Dtrain.Launcher.Options;
 
 namespace Dtrain.Launcher.Commands;
 
@@ -16,7 +17,7 @@ public static class CoordinatorCommand
         {
             Description = "address the coordinator's endpoints listen on (0.0.0.0 to accept workers on other hosts)",
             DefaultValueFactory = _ => "127.0.0.1",
-        };
+        }.AcceptListenAddress();
         var jobId = new Option<string>("--job-id") { Description = "the job's name", DefaultValueFactory = _ => "job" };
         var cluster = new Option<string>("--cluster")
         {
@@ -44,7 +45,7 @@ public static class CoordinatorCommand
         command.Options.Add(linger);
         command.SetAction(async (parse, ct) =>
         {
-            var job = jobOptions.Resolve(parse);
+            var job = jobOptions.Resolve(parse, builtIn: true, Console.Error);
             string id = parse.GetValue(jobId)!;
             await using var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions
             {

@@ -6,6 +6,7 @@ using Dtrain.Graph.Generators;
 using Dtrain.Graph.Import;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Storage;
+using Dtrain.Launcher.Options;
 using static System.FormattableString;
 
 namespace Dtrain.Launcher.Commands;
@@ -32,7 +33,7 @@ public static class GraphCommand
         var seed = new Option<long>("--seed") { Description = "seed of the split", DefaultValueFactory = _ => 0 };
         var nodes = new Option<int?>("--nodes") { Description = "the node count (default: the feature rows, else the labels, else the largest node id + 1)" };
         var directed = new Option<bool>("--directed") { Description = "keep each edge's direction (default: every edge both ways)" };
-        var output = new Option<string>("--out") { Description = "the graph file to write", Required = true };
+        var output = new Option<string>("--out") { Description = "the graph file to write", Required = true }.AcceptOutputFile();
 
         var command = new Command("import", "Write a dtrain graph file from an edge list, with optional node features, labels and split masks; self-loops and duplicate edges are dropped")
         {
@@ -90,7 +91,7 @@ public static class GraphCommand
             Description = "generator options as name=value, e.g. nodes=10000 homophily=0.8 (sbm) or scale=20 edges=20000000 (rmat)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var output = new Option<string>("--out") { Description = "the graph file to write", Required = true };
+        var output = new Option<string>("--out") { Description = "the graph file to write", Required = true }.AcceptOutputFile();
 
         var command = new Command("generate", "Write a generated graph: a stochastic block model (sbm), a power-law R-MAT graph (rmat) or Zachary's karate club (karate)")
         {
@@ -146,6 +147,7 @@ public static class GraphCommand
                 throw new UsageException($"--method must be one of {string.Join(", ", Methods.Keys)}, got '{methodName}'");
             }
             long partitionSeed = parse.GetValue(seed);
+            OutputPaths.Refuse(OutputPaths.DirectoryProblem("--out", directory));
 
             var clock = Stopwatch.StartNew();
             var graph = GraphFile.Read(path);

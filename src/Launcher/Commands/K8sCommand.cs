@@ -2,6 +2,7 @@ using System.CommandLine;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Deploy;
 using Dtrain.Launcher.Jobs;
+using Dtrain.Launcher.Options;
 
 namespace Dtrain.Launcher.Commands;
 
@@ -13,7 +14,7 @@ public static class K8sCommand
     private static Command Render()
     {
         var jobFile = new Argument<FileInfo>("job-file") { Description = "the YAML job file (as for `dtrain run`); the coordinator reads it from a ConfigMap" };
-        var output = new Option<string>("--out") { Description = "directory to write the manifests to, one file per object", Required = true };
+        var output = new Option<string>("--out") { Description = "directory to write the manifests to, one file per object (created if missing; the manifests of an earlier rendering there are replaced)", Required = true };
         var jobId = new Option<string?>("--job-id") { Description = "the job's id and the prefix of every object's name [default: the job file's name]" };
         var image = new Option<string>("--image") { Description = "image of the coordinator and the workers (deploy/docker/Dockerfile)", DefaultValueFactory = _ => JobDeployment.DefaultImage };
         var workers = new Option<int?>("--workers", "-n") { Description = "worker pods (ranks) [default: the job file's workers]" };
@@ -67,6 +68,7 @@ public static class K8sCommand
                 throw new UsageException($"cannot render job {id}: {string.Join("; ", problems)}");
             }
             string directory = parse.GetValue(output)!;
+            OutputPaths.Refuse(OutputPaths.DirectoryProblem("--out", directory));
             var paths = JobManifests.Write(JobManifests.Build(deployment), directory);
             Console.WriteLine($"wrote {paths.Count} manifests of job {id} to {directory}; apply them with: kubectl apply -f {directory}");
             Console.WriteLine(secret is null

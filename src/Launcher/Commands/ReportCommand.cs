@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dtrain.Launcher.Options;
 using Dtrain.Launcher.Reports;
 using Dtrain.Launcher.Runs;
 
@@ -12,7 +13,7 @@ public static class ReportCommand
     public static Command Create()
     {
         var directory = new Argument<string>("run-dir") { Description = "the run directory of a `dtrain run` (its --run-dir; default runs/JOB-ID)" };
-        var output = new Option<string?>("--out") { Description = $"where to write the PNG plot [default: RUN_DIR/{PlotFile}]" };
+        var output = new Option<string?>("--out") { Description = $"where to write the PNG plot [default: RUN_DIR/{PlotFile}]" }.AcceptOutputFile();
         var command = new Command("report",
             $"Plot a run's loss and throughput over its steps (PNG) and print its summary: steps, final loss, median samples/s (and the last epoch's, as the ranks measured it), wall time, restarts. " +
             $"Reads the run directory's {RunDirectory.ProgressFile} and {RunDirectory.SummaryFile}.")

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Net;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Launcher.Jobs;
@@ -55,7 +56,7 @@ public static class RunCommand
         command.Options.Add(linger);
         command.SetAction(async (parse, ct) =>
         {
-            var job = jobOptions.Resolve(parse);
+            var job = jobOptions.Resolve(parse, builtIn: program.Count == 0, Console.Error);
             if (parse.GetValue(quiet) && parse.GetValue(json)) throw new UsageException("--quiet and --json cannot be combined: --json prints only JSON already");
             if (parse.GetValue(workerMetricsPort) is not null && job.Transport == TransportKind.Mpi)
             {
@@ -66,21 +67,41 @@ public static class RunCommand
             IRunOutput shown = parse.GetValue(json) ? new JsonOutput(Console.Out)
                 : parse.GetValue(quiet) ? new QuietOutput()
                 : new TerminalOutput(parse.GetValue(ranks));
-            var run = new LocalRun(job, id, directory, ResumeCommand(parse, program), program, parse.GetValue(workerMetricsPort), parse.GetValue(linger));
+            var run = new LocalRun(job, id, directory, ResumeCommand(parse, program, id), program, parse.GetValue(workerMetricsPort), parse.GetValue(linger));
             await LocalJob.RunAsync(run, new RecordedOutput(directory, shown), ct);
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    /// <summary>This run's command line with --resume: the same job, from its newest checkpoint.</summary>
-    private static string ResumeCommand(ParseResult parse, IReadOnlyList<string> program)
+    /// <summary>Options whose values are paths: the resume command gives them whole, so that it works from any directory.</summary>
+    private static readonly string[] PathOptions = ["--checkpoint-dir", "--data", "--graph", "--run-dir"];
+
+    /// <summary>
+    /// This run's command line with --resume: the same job, from its newest checkpoint. Its paths are made absolute
+    /// (the job file's too), and it names the job (--job-id), so that it resumes this job's own checkpoints into the same
+    /// run directory from wherever it is run.
+    /// </summary>
+    private static string ResumeCommand(ParseResult parse, IReadOnlyList<string> program, string jobId)
     {
-        var words = parse.Tokens.Select(token => token.Value).ToList();
-        if (!words.Contains("--resume")) words.Add("--resume");
+        var words = new List<string> { "dtrain", parse.CommandResult.Command.Name };
+        bool named = false;
+        foreach (var given in parse.CommandResult.Children)
+        {
+            if (given is ArgumentResult jobFile) words.AddRange(jobFile.Tokens.Select(token => FullPath(token.Value)));
+            if (given is not OptionResult { Implicit: false } option || option.Option.Name == "--resume") continue;
+            named |= option.Option.Name == "--job-id";
+            bool paths = PathOptions.Contains(option.Option.Name);
+            words.Add(option.IdentifierToken?.Value ?? option.Option.Name);
+            words.AddRange(option.Tokens.Select(token => paths ? FullPath(token.Value) : token.Value));
+        }
+        if (!named) words.AddRange(["--job-id", jobId]);
+        words.Add("--resume");
         if (program.Count > 0) words = [.. words, "--", .. program];
-        return string.Join(" ", words.Prepend("dtrain").Select(Quoted));
+        return string.Join(" ", words.Select(Quoted));
     }
+
+    private static string FullPath(string path) => path == "" ? path : Path.GetFullPath(path);
 
     private static string Quoted(string word) =>
         word.Length > 0 && word.All(c => char.IsLetterOrDigit(c) || "-_./=:,@+".Contains(c)) ? word : $"'{word.Replace("'", @"'\''")}'";

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Dtrain.Contracts.Coordinator;
 using Dtrain.Launcher.Monitoring;
+using Dtrain.Launcher.Options;
 
 namespace Dtrain.Launcher.Commands;
 
@@ -14,7 +15,7 @@ public static class StatusCommand
         {
             Description = "the coordinator's gRPC address",
             DefaultValueFactory = _ => "http://127.0.0.1:29500",
-        };
+        }.AcceptUrl();
         var command = new Command("status", $"Show a running job: state, epoch, workers, last checkpoint. The job token is read from ${JobEnvironment.JobToken}.")
         {
             coordinator,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Dtrain.Contracts.Network;
 using Dtrain.Launcher.Jobs;
+using Dtrain.Launcher.Options;
 using Dtrain.Worker;
 
 namespace Dtrain.Launcher.Commands;
@@ -25,15 +26,15 @@ public static class WorkerCommand
         {
             Description = "seconds to keep trying to reach the coordinator",
             DefaultValueFactory = _ => 30,
-        };
-        var listen = new Option<string>("--listen") { Description = "address the worker's endpoints listen on", DefaultValueFactory = _ => "127.0.0.1" };
-        var advertise = new Option<string>("--advertise") { Description = "host name or IP peers use to reach this worker", DefaultValueFactory = _ => "127.0.0.1" };
-        var peerPort = new Option<int>("--peer-port") { Description = "port of the peer (collectives) endpoint; 0 picks a free one" };
+        }.AcceptSeconds();
+        var listen = new Option<string>("--listen") { Description = "address the worker's endpoints listen on", DefaultValueFactory = _ => "127.0.0.1" }.AcceptListenAddress();
+        var advertise = new Option<string>("--advertise") { Description = "host name or IP peers use to reach this worker", DefaultValueFactory = _ => "127.0.0.1" }.AcceptHost();
+        var peerPort = new Option<int>("--peer-port") { Description = "port of the peer (collectives) endpoint; 0 picks a free one" }.AcceptPort(zeroPicksFree: true);
         var metricsPort = new Option<int>("--metrics-port")
         {
             Description = $"port of this worker's /metrics; 0 picks a free one (default: ${JobEnvironment.MetricsPort}, else 0)",
             DefaultValueFactory = _ => JobEnvironment.MetricsPortOrAny(),
-        };
+        }.AcceptPort(zeroPicksFree: true);
         var parentPid = new Option<int?>("--parent-pid")
         {
             Description = $"exit when this process (the launcher) is gone (default: ${JobEnvironment.ParentProcess})",

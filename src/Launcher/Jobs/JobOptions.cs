@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Graph.Partitioning;
+using Dtrain.Launcher.Options;
+using Dtrain.Training;
 
 namespace Dtrain.Launcher.Jobs;
 
@@ -45,30 +47,44 @@ public sealed class JobOptions
     }
 
     /// <summary>The job as the file and flags describe it; a usage error if the result is invalid.</summary>
-    public JobSpec Resolve(ParseResult parse)
+    /// <param name="builtIn">
+    /// Whether the workers train the built-in model (not a user's program given after --): then what that model needs
+    /// is checked too, and settings it never reads are named in one warning on <paramref name="warnings"/>.
+    /// </param>
+    public JobSpec Resolve(ParseResult parse, bool builtIn, TextWriter warnings)
     {
-        var spec = Read(parse);
-        Check(spec, parse.GetValue(File), GraphProblems(spec).Concat(DataProblems(spec)));
+        var (spec, settings) = ReadWithSettings(parse);
+        var more = GraphProblems(spec).Concat(DataProblems(spec)).Concat(CheckpointProblems(spec));
+        Check(spec, parse.GetValue(File), builtIn ? more.Concat(BuiltInJobs.Problems(spec)) : more);
+        if (builtIn && UnusedSettings.Warning(spec, settings) is { } warning) warnings.WriteLine($"dtrain: warning: {warning}");
         return spec;
     }
 
     /// <summary>The defaults, with the job file over them and the flags over that; paths made absolute, nothing checked.</summary>
-    public JobSpec Read(ParseResult parse)
+    public JobSpec Read(ParseResult parse) => ReadWithSettings(parse).Spec;
+
+    /// <summary>As <see cref="Read"/>, and each setting given: its dotted path, and how it was written (the job file's path, or the flag).</summary>
+    private (JobSpec Spec, IReadOnlyList<(string Path, string Shown)> Settings) ReadWithSettings(ParseResult parse)
     {
         var file = parse.GetValue(File);
+        var jobFile = file is null ? null : JobFile.Load(file.FullName);
         var given = flags.Where(flag => parse.GetResult(flag.Option) is not null).Select(flag => (flag, ValueOf(flag, parse))).ToArray();
-        var spec = Layer(file is null ? null : JobFile.Load(file.FullName), given);
+        var spec = Layer(jobFile, given);
         // Workers may run elsewhere than the launcher's directory: hand them absolute paths.
-        return spec with
+        spec = spec with
         {
             Data = FullPath(spec.Data),
             Graph = spec.Graph with { Dir = FullPath(spec.Graph.Dir) },
             Checkpoints = spec.Checkpoints with { Dir = FullPath(spec.Checkpoints.Dir) },
         };
+        return (spec, [.. jobFile?.Fields.Select(field => (field, field)) ?? [], .. given.Select(g => (g.flag.Path, g.flag.Option.Name))]);
     }
 
     /// <summary>The job a job file alone describes (defaults for what it leaves out).</summary>
-    public static JobSpec FromFile(FileInfo file) => Layer(JobFile.Load(file.FullName), []);
+    public static JobSpec FromFile(FileInfo file) => FromFile(JobFile.Load(file.FullName));
+
+    /// <inheritdoc cref="FromFile(FileInfo)"/>
+    public static JobSpec FromFile(JobFile file) => Layer(file, []);
 
     /// <summary>The defaults, the job file's document over them and the given flags' values over that, read as a job; a problem names its flag or its line.</summary>
     private static JobSpec Layer(JobFile? jobFile, IReadOnlyList<(JobFlag Flag, JsonNode? Value)> given)
@@ -188,6 +204,15 @@ public sealed class JobOptions
             : [prefix + JobJson.FieldName(field)]);
 
     private static string FullPath(string path) => path == "" ? "" : Path.GetFullPath(path);
+
+    /// <summary>A checkpoint directory that cannot be written, found before any worker starts.</summary>
+    private static IEnumerable<string> CheckpointProblems(JobSpec spec)
+    {
+        if (spec.Checkpoints.Every > 0 && spec.Checkpoints.Dir != "" && OutputPaths.DirectoryProblem("checkpoints.dir", spec.Checkpoints.Dir) is { } problem)
+        {
+            yield return problem;
+        }
+    }
 
     /// <summary>A text corpus that is not there, found before any worker starts.</summary>
     private static IEnumerable<string> DataProblems(JobSpec spec)

@@ -28,7 +28,13 @@ public sealed class ChildProcess : IDisposable
 
     public int ExitCode => process.ExitCode;
 
-    public string? LastError => lastError;
+    /// <summary>What the child last said on stderr about why it failed (<see cref="ErrorLine"/>), without "dtrain: error: " ("dtrain: internal error: X" reads "internal error: X").</summary>
+    public string? LastError => lastError is { } line && IsOwnError(line)
+        ? line[(line.StartsWith(ErrorPrefix, StringComparison.Ordinal) ? ErrorPrefix : "dtrain: ").Length..]
+        : lastError;
+
+    /// <summary>Why the child failed in better words than its last stderr line (what its launcher, mpiexec, reported); null: that line.</summary>
+    public string? Explanation { get; set; }
 
     /// <summary>This same program with <paramref name="arguments"/>: `dtrain ARGUMENTS`, or `dotnet dtrain.dll ARGUMENTS`.</summary>
     public static IReadOnlyList<string> Self(IEnumerable<string> arguments)
@@ -70,7 +76,7 @@ public sealed class ChildProcess : IDisposable
         process.ErrorDataReceived += (_, e) =>
         {
             if (string.IsNullOrWhiteSpace(e.Data)) return;
-            child.lastError = e.Data.Replace("dtrain: error: ", "");
+            child.lastError = ErrorLine(child.lastError, e.Data);
             onError?.Invoke(e.Data);
         };
         try
@@ -86,6 +92,24 @@ public sealed class ChildProcess : IDisposable
         process.BeginErrorReadLine();
         return child;
     }
+
+    /// <summary>
+    /// The line that tells why a child failed, once it printed <paramref name="line"/> on stderr: its last line, but
+    /// never a stack frame or other indented continuation ("   at Program.Main", " ---> "), and none after dtrain's own
+    /// error line ("dtrain: error: ..." or "dtrain: internal error: ...", which a stack trace follows).
+    /// </summary>
+    /// <param name="chosen">The line chosen before; null if none.</param>
+    public static string? ErrorLine(string? chosen, string line)
+    {
+        if (IsOwnError(line)) return line;
+        if (chosen is not null && (IsOwnError(chosen) || char.IsWhiteSpace(line[0]))) return chosen;
+        return char.IsWhiteSpace(line[0]) ? null : line;
+    }
+
+    private static bool IsOwnError(string line) =>
+        line.StartsWith(ErrorPrefix, StringComparison.Ordinal) || line.StartsWith("dtrain: internal error: ", StringComparison.Ordinal);
+
+    private const string ErrorPrefix = "dtrain: error: ";
 
     public Task WaitForExitAsync(CancellationToken ct) => process.WaitForExitAsync(ct);
 
@@ -110,7 +134,7 @@ public sealed class ChildProcess : IDisposable
 
     public DateTime ExitTime => process.ExitTime;
 
-    public string DescribeFailure(string kind) => $"{kind} {Index} failed (exit code {ExitCode}): {LastError ?? "no message"}";
+    public string DescribeFailure(string kind) => $"{kind} {Index} failed (exit code {ExitCode}): {Explanation ?? LastError ?? "no message"}";
 
     public void Dispose()
     {

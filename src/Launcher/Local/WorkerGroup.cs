@@ -29,6 +29,9 @@ public sealed class WorkerGroup(
     private readonly List<ChildProcess> stopped = [];
     /// <summary>Workers seen among the job's members: one that fails before it ever joined is not replaced.</summary>
     private readonly HashSet<int> joined = [];
+    /// <summary>The rank each member process had: mpiexec names a rank that ended badly by its process id only.</summary>
+    private readonly Dictionary<int, int> ranks = [];
+    private readonly Dictionary<ChildProcess, MpiexecBanner> banners = [];
     private int started;
 
     public void Start()
@@ -42,15 +45,18 @@ public sealed class WorkerGroup(
         string log = RunDirectory.WorkerLog(index);
         // mpiexec starts (and numbers) the worker processes; they join the coordinator like any other.
         IReadOnlyList<string>? launcher = job.Transport == TransportKind.Mpi ? ["mpiexec.mpich", "-n", job.Workers.ToString()] : null;
-        running.Add(ChildProcess.Start(index, workerCommand, jobToken,
+        var banner = job.Transport == TransportKind.Mpi ? new MpiexecBanner() : null;
+        var child = ChildProcess.Start(index, workerCommand, jobToken,
             line =>
             {
                 runDirectory.Log(log, line);
-                output.Say(line);
+                if (banner?.Read(line) != true) output.Say(line);
             },
             launcher,
             line => runDirectory.Log(log, line),
-            EnvironmentOf(index)));
+            EnvironmentOf(index));
+        running.Add(child);
+        if (banner is not null) banners[child] = banner;
     }
 
     private IReadOnlyDictionary<string, string> EnvironmentOf(int index)
@@ -86,8 +92,14 @@ public sealed class WorkerGroup(
             Replace(hung);
         }
         joined.UnionWith(status.MemberProcessIds);
+        foreach (var (process, rank) in status.RankOfProcess) ranks[process] = rank;
         foreach (var failed in running.Where(c => c.HasFailed).OrderBy(c => c.ExitTime).ToList())
         {
+            if (banners.TryGetValue(failed, out var banner))
+            {
+                failed.Stop();   // exited already: this reads the rest of what it printed, the banner included
+                failed.Explanation = banner.Describe(process => ranks.TryGetValue(process, out int rank) ? rank : null);
+            }
             string failure = failed.DescribeFailure("worker");
             // The same command would fail again (a program that cannot start, a bad argument): replacing it would loop.
             if (job.Transport != TransportKind.Mpi && !joined.Contains(failed.ProcessId)) throw new DtrainException($"{failure} (before it joined the job, so it is not replaced)");

@@ -30,6 +30,9 @@ public sealed record JobView
     /// <summary>The processes of the workers that joined the current epoch.</summary>
     public required IReadOnlyList<int> MemberProcessIds { get; init; }
 
+    /// <summary>The rank of each member process, once the epoch's world is complete.</summary>
+    public IReadOnlyDictionary<int, int> RankOfProcess { get; init; } = new Dictionary<int, int>();
+
     public RestartView? LastRestart { get; init; }
 
     /// <summary>The newest checkpoint the run committed, and its directory; 0 and null when none.</summary>
@@ -47,6 +50,9 @@ public sealed record JobView
         Ranks = reply.Workers.Select(w => new RankView(w.Rank, w.Step, w.Loss, w.Samples, receivedAt - TimeSpan.FromSeconds(w.SecondsSinceHeard))).ToArray(),
         Results = reply.Results.Select(r => new RankResultView(r.Rank, r.FinalLoss, r.TestAccuracy, r.ParameterDigest, r.SamplesPerSecond)).ToArray(),
         MemberProcessIds = reply.MemberProcessIds.ToArray(),
+        RankOfProcess = reply.MemberRanks.Count == reply.MemberProcessIds.Count
+            ? reply.MemberProcessIds.Zip(reply.MemberRanks).ToDictionary(member => member.First, member => member.Second)
+            : new Dictionary<int, int>(),
         LastRestart = reply.LastRestart is { } restart
             ? new RestartView(restart.Epoch, restart.Reason, restart.ReachedStep, restart.ResumeStep, restart.At.ToDateTime(),
                 restart.HasLostProcessId ? restart.LostProcessId : null)

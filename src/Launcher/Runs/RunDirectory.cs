@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dtrain.Launcher.Monitoring;
+using Dtrain.Launcher.Options;
 
 namespace Dtrain.Launcher.Runs;
 
@@ -26,14 +27,8 @@ public sealed class RunDirectory : IDisposable
 
     public static RunDirectory Create(string path)
     {
-        try
-        {
-            return new RunDirectory(Directory.CreateDirectory(path).FullName);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"cannot create the run directory {path}: {e.Message}");
-        }
+        OutputPaths.Refuse(OutputPaths.DirectoryProblem("--run-dir", path));
+        return new RunDirectory(Directory.CreateDirectory(path).FullName);
     }
 
     /// <summary>Appends a timestamped line to one of the directory's logs; callable from any thread.</summary>

@@ -11,12 +11,15 @@ namespace Dtrain.Models.Data;
 public sealed class SyntheticClassification
 {
     private const long CentreStream = 1, SampleStream = 2;
+
+    /// <summary>Training samples of the default task (the built-in mlp and cannon-mlp jobs').</summary>
+    public const int DefaultTrainSize = 16384;
     private readonly long seed;
     private readonly float[,,] centres;
 
     public SyntheticClassification(
         long seed, int features = 32, int classes = 4, int clustersPerClass = 2,
-        double centreSpread = 1.5, double noise = 1.6, int trainSize = 16384, int testSize = 4096)
+        double centreSpread = 1.5, double noise = 1.6, int trainSize = DefaultTrainSize, int testSize = 4096)
     {
         this.seed = seed;
         Features = features;

@@ -35,7 +35,7 @@ public sealed record AdamWState(long Step, IReadOnlyList<AdamWMoments> Parameter
     /// <summary>Reads a saved state for <paramref name="parameters"/>, checking every tensor's dtype and shape against its parameter's.</summary>
     public static AdamWState Load(BinaryReader reader, FlatParameters parameters)
     {
-        if (reader.ReadString() is var magic && magic != Magic) throw new DtrainException($"not an AdamW state: it starts with '{magic}'");
+        if (reader.ReadString() is var magic && magic != Magic) throw new DtrainException($"not an AdamW state: it starts with {OneLine.Quoted(magic)}");
         if (reader.ReadInt32() is var version && version != Version) throw new DtrainException($"AdamW state version {version}; this build reads version {Version}");
         long step = reader.ReadInt64();
         if (reader.ReadInt32() is var count && count != parameters.Slots.Count)

@@ -108,11 +108,25 @@ public class CheckpointRunTests
         return summary.RootElement.GetProperty("final_loss").GetDouble();
     }
 
+    /// <summary>
+    /// A checkpoint loads onto another world size, but not into a shorter job, nor into another job (another seed):
+    /// a new run of that job is refused before any worker starts, as is its resume, and neither writes anything there.
+    /// </summary>
     [Fact]
-    public async Task A_checkpoint_from_two_workers_loads_onto_three_but_not_into_a_shorter_job()
+    public async Task A_checkpoint_from_two_workers_loads_onto_three_but_not_into_a_shorter_job_or_another_one()
     {
         using var directory = new TempDirectory();
-        await RunAsync("--steps", "20", "--checkpoint-every", "20", "--checkpoint-dir", directory.Path);
+        await RunAsync("--steps", "20", "--checkpoint-every", "20", "--checkpoint-dir", directory.Path, "--job-id", "seed-one");
+        string[] other = ["run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(), "--seed", "5", "--steps", "30", "--checkpoint-every", "5", "--checkpoint-dir", directory.Path];
+        var fresh = await DtrainProcess.RunAsync(Limit, other);
+        var otherResumed = await DtrainProcess.RunAsync(Limit, [.. other, "--resume"]);
+        Assert.Equal((2, 2), (fresh.ExitCode, otherResumed.ExitCode));
+        BadInputTests.AssertOneLineError(fresh.Stderr, $"the checkpoint directory {directory.Path} holds checkpoints of another job (step 20, job seed-one " +
+            "(model mlp, optimizer adam, seed 1, 2 workers)): give another --checkpoint-dir, or --resume to train on from them");
+        BadInputTests.AssertOneLineError(otherResumed.Stderr, $"the checkpoint directory {directory.Path} holds no checkpoint of this job, only another job's (step 20, " +
+            "job seed-one (model mlp, optimizer adam, seed 1, 2 workers): it was written with seed 1, and this job has seed 5): resume with that job's settings, or give another --checkpoint-dir");
+        Assert.Equal([20L], CheckpointStore.Committed(directory.Path).Select(c => c.Step));
+
         var shorter = await DtrainProcess.RunAsync(Limit, "run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
             "--steps", "10", "--checkpoint-dir", directory.Path, "--resume");
         Assert.Equal(2, shorter.ExitCode);

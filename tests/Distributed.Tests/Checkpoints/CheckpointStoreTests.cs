@@ -79,6 +79,34 @@ public class CheckpointStoreTests
         Assert.Throws<DtrainException>(() => CheckpointStore.ReadManifest(directory.Path, 20));
     }
 
+    /// <summary>
+    /// A full disk, as /dev/full is (every write fails with ENOSPC), in the place of the file being written: the error
+    /// names the file and the full disk in one line, leaves no temporary file, and the committed checkpoint stays whole.
+    /// </summary>
+    [Fact]
+    public void A_write_to_a_full_disk_says_so_by_name_and_leaves_the_committed_checkpoint_whole()
+    {
+        using var directory = new TempDirectory();
+        Write(directory.Path, 10, 2);
+        string step20 = Directory.CreateDirectory(CheckpointStore.DirectoryOf(directory.Path, 20)).FullName;
+        string shard = Path.Combine(step20, CheckpointStore.ShardName(0)), manifest = Path.Combine(step20, CheckpointStore.ManifestName);
+        File.CreateSymbolicLink($"{shard}.tmp-{Environment.ProcessId}", "/dev/full");
+        File.CreateSymbolicLink($"{manifest}.tmp-{Environment.ProcessId}", "/dev/full");
+
+        var shardError = Assert.Throws<CheckpointWriteException>(() => CheckpointStore.WriteShard(directory.Path, 20, 0, writer => writer.Write(new byte[1 << 21])));
+        string checksum = CheckpointStore.WriteShard(directory.Path, 20, 1, writer => writer.Write(7L));
+        var manifestError = Assert.Throws<CheckpointWriteException>(() => CheckpointStore.Commit(directory.Path, new CheckpointManifest
+        {
+            FormatVersion = 1, Step = 20, WorldSize = 1, Shards = [new CheckpointShard { Rank = 0, File = CheckpointStore.ShardName(1), Checksum = checksum }],
+        }, keep: 1));
+
+        Assert.Equal($"cannot write checkpoint file {shard}: the disk is full (no space left on the device)", shardError.Message);
+        Assert.Equal($"cannot write checkpoint file {manifest}: the disk is full (no space left on the device)", manifestError.Message);
+        Assert.Equal<string[]>([Path.Combine(step20, CheckpointStore.ShardName(1))], Directory.GetFileSystemEntries(step20));
+        Assert.Equal(10, CheckpointStore.LatestValid(directory.Path, out var skipped)!.Step);
+        Assert.Empty(skipped);
+    }
+
     [Fact]
     public void No_directory_means_no_checkpoint()
     {

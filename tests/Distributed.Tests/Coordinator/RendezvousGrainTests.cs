@@ -154,6 +154,20 @@ public sealed class RendezvousGrainTests : ClusterTest
     }
 
     [Fact]
+    public async Task An_epoch_no_worker_joins_fails_the_job_at_its_join_timeout()
+    {
+        string id = Guid.NewGuid().ToString();
+        await Grains.GetGrain<IRendezvousGrain>(id).OpenAsync(new RendezvousRules { MinWorkers = 1, MaxWorkers = 1, JoinTimeout = TimeSpan.FromMilliseconds(300) });
+        var job = Grains.GetGrain<IJobGrain>(id);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        JobStatus status;
+        while ((status = await job.GetStatusAsync()).State != JobState.Failed && DateTime.UtcNow < deadline) await Task.Delay(50);
+
+        Assert.Equal("epoch 1 has 0 of its minimum 1 workers after 0.3 s", status.Failure);
+    }
+
+    [Fact]
     public async Task A_new_epoch_forgets_the_last_ones_workers_and_numbers_its_own()
     {
         var rendezvous = NewRendezvous();

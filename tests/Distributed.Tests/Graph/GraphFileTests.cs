@@ -21,4 +21,12 @@ public class GraphFileTests
         Assert.Equal(graph.Labels, read.Labels);
         Assert.Equal(graph.Split, read.Split);
     }
+
+    [Fact]
+    public void Offsets_past_the_edges_in_the_middle_are_named_not_a_crash()
+    {
+        // Node 0's offset runs past the 2 edges and node 1's comes back: each offset alone looks plausible.
+        var error = Assert.Throws<Dtrain.Contracts.DtrainException>(() => new GraphData([0, 5, 2], [0, 1], null, 0, [], 1, [0, 0], [NodeSplit.Train, NodeSplit.Train]));
+        Assert.Equal("invalid graph: offset 5 of node 1 is past the 2 edges", error.Message);
+    }
 }

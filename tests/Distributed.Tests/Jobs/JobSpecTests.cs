@@ -133,6 +133,34 @@ public class JobSpecTests
     }
 
     [Fact]
+    public void Settings_the_job_does_not_use_are_named_in_one_warning_and_the_job_goes_on()
+    {
+        string path = Path.GetTempFileName();
+        File.WriteAllText(path, "steps: 5\ngraph:\n  fanouts: [2]\nshampoo:\n  epsilon: 1.0e-6\n");
+        try
+        {
+            var options = new JobOptions();
+            var command = new RootCommand();
+            options.AddTo(command);
+            var warnings = new StringWriter();
+
+            var job = options.Resolve(command.Parse([path, "--gnn", "gat", "--data-channel", "tcp"]), builtIn: true, warnings);
+
+            Assert.Equal(5, job.Steps);
+            Assert.Equal("dtrain: warning: ignoring settings this job does not use: graph.fanouts, --gnn (only model graphsage reads them); " +
+                "shampoo.epsilon (only optimizer shampoo reads them)\n", warnings.ToString());
+            options.Resolve(command.Parse([path, "--model", "graphsage", "--optimizer", "shampoo"]), builtIn: true, warnings = new StringWriter());
+            Assert.Equal("", warnings.ToString());
+            options.Resolve(command.Parse([path]), builtIn: false, warnings);
+            Assert.Equal("", warnings.ToString());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_field_of_the_wrong_form_is_named_with_its_line()
     {
         string path = Path.GetTempFileName();

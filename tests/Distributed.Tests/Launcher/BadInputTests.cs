@@ -48,6 +48,24 @@ public class BadInputTests
     [InlineData("--job-id: job id 'a\\u000ab' must be a DNS label", "coordinator", "--job-id", "a\nb")]
     [InlineData("--job-id: job id '' must be a DNS label", "token", "--job-id", "")]
     [InlineData("--job-id: job id 'x y' must be a DNS label", "worker", "--job-id", "x y")]
+    [InlineData("job file /dev/zero is larger than 1 MiB, the most a job file may hold", "run", "/dev/zero")]
+    [InlineData("elastic.last_call_s must be at most 604800 seconds (7 days), got 1E+300", "run", "--last-call", "1e300")]
+    [InlineData("elastic.join_timeout_s must be at most 604800 seconds (7 days), got 1E+300", "run", "--join-timeout", "1e300")]
+    [InlineData("collective_timeout_s must be at most 604800 seconds (7 days), got 1E+300", "run", "--collective-timeout", "1e300")]
+    [InlineData("lr must be a number, got 'NaN'", "run", "--lr", "NaN")]
+    [InlineData("batch_size 10000 on 2 workers takes 20000 samples a step, more than the 16384 training samples of model mlp", "run", "--batch-size", "10000")]
+    [InlineData("checkpoints.dir /dev/null is a file, not a directory", "run", "--checkpoint-dir", "/dev/null", "--checkpoint-every", "5")]
+    [InlineData("checkpoints.dir /proc/dtrain-checkpoints: cannot write in /proc (not a writable directory)", "run", "--checkpoint-dir", "/proc/dtrain-checkpoints", "--checkpoint-every", "5")]
+    [InlineData("--peer-port must be a TCP port, 0 to 65535 (0 picks a free one), got 99999", "worker", "--peer-port", "99999")]
+    [InlineData("--metrics-port must be a TCP port, 0 to 65535 (0 picks a free one), got -1", "worker", "--metrics-port", "-1")]
+    [InlineData("--listen must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0, got 'notanip'", "worker", "--listen", "notanip")]
+    [InlineData("--listen must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0, got 'notanip'", "coordinator", "--listen", "notanip")]
+    [InlineData("--advertise must be a host name or IP address, got 'a b'", "worker", "--advertise", "a b")]
+    [InlineData("--connect-timeout must be at most 604800 seconds (7 days), got 1E+300", "worker", "--connect-timeout", "1e300")]
+    [InlineData("--coordinator must be an http:// or https:// address such as http://127.0.0.1:29500, got 'garbage'", "status", "--coordinator", "garbage")]
+    [InlineData("--out /tmp is a directory; give a file name", "graph", "generate", "karate", "--out", "/tmp")]
+    [InlineData("--out /proc/karate.dtg: cannot write in /proc", "graph", "generate", "karate", "--out", "/proc/karate.dtg")]
+    [InlineData("--out /dev/null is a file, not a directory", "graph", "partition", "/nonexistent.dtg", "--parts", "2", "--out", "/dev/null")]
     public async Task Usage_errors_exit_with_code_2(string expected, params string[] arguments)
     {
         var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, arguments);
@@ -78,6 +96,13 @@ public class BadInputTests
     [InlineData("optimizer: shampoo\nshampoo:\n  precondition_freq: 5\n", "line 3: unknown field 'shampoo.precondition_freq' (known: learning_rate, peak_learning_rate, beta1")]
     [InlineData("shampoo:\n  grafting: lion\n", "line 2: shampoo.grafting must be one of none, sgd, adagrad, rmsprop, adam, got 'lion'")]
     [InlineData("workers: 3\nshampoo:\n  num_trainers_per_group: 2\n  beta2: 0\n", "shampoo.beta2 must be in (0, 1], got 0; shampoo.num_trainers_per_group 2 does not divide workers 3")]
+    [InlineData("shampoo: {epsilon: NaN}\n", "line 1: shampoo.epsilon must be a number, got 'NaN'")]
+    [InlineData("optimizer: shampoo\nshampoo:\n  beta1: .nan\n", "line 3: shampoo.beta1 must be a number, got '.nan'")]
+    [InlineData("lr: 1e999\n", "line 1: lr must be a number, got '1e999'")]
+    [InlineData("shampoo:\n  inverse_exponent_override: {2: [NaN]}\n", "line 2: shampoo.inverse_exponent_override must be a map of whole numbers to lists of numbers")]
+    [InlineData("!!str workers: 2\nworkers: 3\n", "line 2: duplicate key 'workers' (first at line 1)")]
+    [InlineData("workers: 2\nsteps: 5\nworkers: 3\n", "line 3: not valid YAML: Duplicate key workers")]
+    [InlineData("workers: 2\n---\nworkers: 3\n", "line 3: a second YAML document; a job file holds one")]
     public async Task A_bad_job_file_is_a_usage_error_naming_the_field(string yaml, string expected)
     {
         string path = Path.Combine(Path.GetTempPath(), $"dtrain-job-{Guid.NewGuid():N}.yaml");
@@ -92,6 +117,38 @@ public class BadInputTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public async Task Rendering_onto_a_file_refuses_and_leaves_the_file_as_it_was()
+    {
+        string job = Path.GetTempFileName(), existing = Path.GetTempFileName();
+        await File.WriteAllTextAsync(job, "workers: 1\n");
+        await File.WriteAllTextAsync(existing, "kept\n");
+        try
+        {
+            var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, "k8s", "render", job, "--job-id", "render-onto-a-file", "--out", existing, "--placeholder-secret");
+            Assert.Equal(2, code);
+            AssertOneLineError(stderr, $"--out {existing} is a file, not a directory");
+            Assert.Equal("kept\n", await File.ReadAllTextAsync(existing));
+        }
+        finally
+        {
+            File.Delete(job);
+            File.Delete(existing);
+        }
+    }
+
+    [Fact]
+    public async Task A_coordinator_no_worker_joins_fails_at_its_join_timeout()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var dtrain = DtrainProcess.Start(
+            ["coordinator", "--workers", "1", "--join-timeout", "2", "--port", TestPorts.FreePair().ToString()],
+            new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "secret" });
+        Assert.Equal(1, await dtrain.WaitAsync(TimeSpan.FromSeconds(30)));
+        AssertOneLineError(dtrain.Stderr, "epoch 1 has 0 of its minimum 1 workers after 2 s");
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), $"failed after {clock.Elapsed}, before its join timeout");
     }
 
     [Fact]

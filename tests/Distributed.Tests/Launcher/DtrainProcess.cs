@@ -18,13 +18,15 @@ internal sealed class DtrainProcess : IDisposable
 
     public string Stderr { get { lock (stderr) return stderr.ToString(); } }
 
-    public static DtrainProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    /// <param name="workingDirectory">Where it runs; null: this process's working directory.</param>
+    public static DtrainProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dtrain.dll"));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);

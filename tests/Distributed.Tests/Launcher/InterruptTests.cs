@@ -21,12 +21,7 @@ public class InterruptTests
         string checkpoints = directory.File("ckpt");
         var run = DtrainProcess.Start(["run", "--steps", "600", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
             "--checkpoint-every", "5", "--checkpoint-dir", checkpoints, "--run-dir", directory.File("run")]);
-        var deadline = DateTime.UtcNow + Limit;
-        while (!Directory.Exists(checkpoints) || Directory.GetFiles(checkpoints, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint committed within {Limit}; stdout: {run.Stdout}");
-            await Task.Delay(20);
-        }
+        await WaitForCheckpointAsync(checkpoints, run);
         var workers = run.Children();
         Assert.Equal(2, workers.Count);
         run.Signal(signal);
@@ -62,17 +57,40 @@ public class InterruptTests
         Assert.Contains("done: 600 steps on 2 workers", resumed.Stdout);
     }
 
+    /// <summary>
+    /// A run given relative paths, with --json: the command it prints resumes it from any working directory, into its
+    /// own run directory.
+    /// </summary>
     [Fact]
-    public async Task Sigterm_stops_every_worker_and_exits_with_143()
+    public async Task Sigterm_stops_every_worker_exits_with_143_and_the_printed_command_resumes_from_anywhere()
     {
         using var directory = new TempDirectory();
-        var (run, workers) = await InterruptAfterFirstCheckpointAsync(directory, "TERM");
-        using (run)
-        {
-            Assert.Equal(143, await run.WaitAsync(Limit));
-        }
+        string here = Directory.CreateDirectory(directory.File("here")).FullName, elsewhere = Directory.CreateDirectory(directory.File("elsewhere")).FullName;
+        using var run = DtrainProcess.Start(["run", "--steps", "100", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
+            "--checkpoint-every", "5", "--checkpoint-dir", "ckpt", "--run-dir", "runs/interrupted", "--json"], workingDirectory: here);
+        await WaitForCheckpointAsync(Path.Combine(here, "ckpt"), run);
+        var workers = run.Children();
+        run.Signal("TERM");
 
-        Assert.Matches(Interrupted, run.Stderr.Trim());
+        Assert.Equal(143, await run.WaitAsync(Limit));
+        var said = Interrupted.Match(run.Stderr.Trim());
+        Assert.True(said.Success, run.Stderr);
         Assert.DoesNotContain(workers, DtrainProcess.IsRunning);
+
+        using var resumed = DtrainProcess.Start(said.Groups[3].Value.Split(' '), workingDirectory: elsewhere);
+        Assert.True(await resumed.WaitAsync(Limit) == 0, resumed.Stderr);
+        Assert.Contains($"resuming from {said.Groups[1].Value} (step {said.Groups[2].Value})", resumed.Stdout);
+        Assert.Contains("\"status\":\"completed\"", resumed.Stdout);
+        Assert.Equal(2, File.ReadLines(Path.Combine(here, "runs/interrupted", "launcher.log")).Count(line => line.Contains(" coordinator http://")));
+    }
+
+    private static async Task WaitForCheckpointAsync(string checkpoints, DtrainProcess run)
+    {
+        var deadline = DateTime.UtcNow + Limit;
+        while (!Directory.Exists(checkpoints) || Directory.GetFiles(checkpoints, CheckpointStore.ManifestName, SearchOption.AllDirectories).Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint committed within {Limit}; stdout: {run.Stdout}");
+            await Task.Delay(20);
+        }
     }
 }

@@ -127,6 +127,17 @@ public class LaunchContractTests
         Assert.Equal("--rank -1 is not a rank (a whole number from 0)", Refusal([], (-1, null, "http://head:1")));
     }
 
+    [Theory]
+    [InlineData("--coordinator must be an http:// or https:// address such as http://127.0.0.1:29500, got 'garbage'", "garbage", null, null)]
+    [InlineData("--coordinator must be an http:// or https:// address such as http://127.0.0.1:29500, got 'ftp://head:1'", "ftp://head:1", null, null)]
+    [InlineData("MASTER_ADDR:MASTER_PORT must be an http:// or https:// address such as http://127.0.0.1:29500, got 'http://head:99999'", null, "head", "99999")]
+    [InlineData("MASTER_ADDR:MASTER_PORT must be an http:// or https:// address such as http://127.0.0.1:29500, got 'http://a b:1'", null, "a b", "1")]
+    public void A_coordinator_address_that_is_not_a_url_is_refused_naming_where_it_came_from(string expected, string? flag, string? host, string? port)
+    {
+        var environment = host is null ? new Dictionary<string, string>() : new() { ["MASTER_ADDR"] = host, ["MASTER_PORT"] = port! };
+        Assert.Equal(expected, Refusal(environment, (null, null, flag)));
+    }
+
     [Fact]
     public void A_worker_without_a_coordinator_address_is_told_where_to_give_one()
     {

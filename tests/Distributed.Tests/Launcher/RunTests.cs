@@ -114,6 +114,30 @@ public class RunTests
         Assert.Equal(DtrainProcess.ParameterDigest(grpc.Stdout), DtrainProcess.ParameterDigest(mpi.Stdout));
     }
 
+    /// <summary>
+    /// A rank killed under mpiexec: the error names the rank and how it ended, in one line, instead of mpiexec's
+    /// banner ("BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES"), which stays in the worker log.
+    /// </summary>
+    [Fact]
+    public async Task A_killed_mpi_rank_is_named_in_the_error_line()
+    {
+        using var dtrain = DtrainProcess.Start(["run", "--workers", "2", "--steps", "1000000", "--device", "cpu", "--transport", "mpi", "--port", FreePort()]);
+        await dtrain.WaitForOutputAsync("rank 0/2", Limit);
+        await dtrain.WaitForOutputAsync("rank 1/2", Limit);
+        await Task.Delay(TimeSpan.FromSeconds(1));   // training, and the launcher has seen every rank's process
+        // dtrain, then mpiexec, then Hydra's proxy, then the ranks.
+        var ranks = DtrainProcess.ChildrenOf(DtrainProcess.ChildrenOf(Assert.Single(dtrain.Children())).Single());
+        int victim = ranks[new Random(6).Next(ranks.Count)];
+        string rank = File.ReadAllText($"/proc/{victim}/environ").Split('\0').Single(v => v.StartsWith("PMI_RANK="))["PMI_RANK=".Length..];
+
+        System.Diagnostics.Process.GetProcessById(victim).Kill();
+
+        Assert.Equal(1, await dtrain.WaitAsync(Limit));
+        Assert.Equal($"dtrain: error: worker 0 failed (exit code 9): rank {rank} (process {victim}) ended by signal 9 (killed); mpiexec ended the other ranks", dtrain.Stderr.Trim());
+        Assert.DoesNotContain("BAD TERMINATION", dtrain.Stdout);
+        Assert.DoesNotContain(ranks, DtrainProcess.IsRunning);
+    }
+
     [Fact]
     public async Task Distributed_shampoo_trains_across_worker_processes_with_identical_parameters()
     {
