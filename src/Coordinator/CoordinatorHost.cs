@@ -74,7 +74,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         var start = ResumePoint.AtStart(options.JobId, options.Job);
         options = options with { Job = options.Job with { Checkpoints = options.Job.Checkpoints with { ResumeStep = start.Step } } };
         if (options.Redis is { } redis) await CheckRedisAsync(redis);
-        var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1, options.Tls, out _);
+        var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1, options.Tls, options.Connections, out _);
         // The silo warns at every start that server GC is off; a small control plane does not need it. Its
         // watchdog's first check after start can report a stall as long as the machine's uptime (seen here:
         // "has not completed for 02:14:04" in a process a second old), a false alarm on every run.

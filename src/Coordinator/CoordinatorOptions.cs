@@ -1,5 +1,6 @@
 using Dtrain.Contracts.Network;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Hosting;
 
 namespace Dtrain.Coordinator;
 
@@ -27,4 +28,7 @@ public sealed record CoordinatorOptions
 
     /// <summary>The certificate the gRPC endpoint presents; none: cleartext.</summary>
     public GrpcTls Tls { get; init; } = GrpcTls.None;
+
+    /// <summary>How long the gRPC and metrics endpoints keep a connection that carries no request.</summary>
+    public ConnectionLimits Connections { get; init; } = ConnectionLimits.Default;
 }

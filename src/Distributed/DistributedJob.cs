@@ -50,7 +50,7 @@ public sealed class DistributedJob : IAsyncDisposable
         try
         {
             var endpoint = await WorkerEndpoint.StartAsync(
-                inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, options.Tls, services, ct);
+                inbox, options.ListenAddress, options.AdvertiseHost, options.PeerPort, options.MetricsPort, options.Tls, services, ConnectionLimits.Default, ct);
             return new DistributedJob(options, inbox, endpoint, new CoordinatorLink(options), log);
         }
         catch

@@ -17,8 +17,10 @@ namespace Dtrain.Hosting;
 /// </summary>
 public static class GrpcWebHost
 {
+    /// <param name="connections">How long the server keeps a connection that carries no request.</param>
     /// <param name="ports">The ports the listeners are bound to once the server started: a port given as 0 is one the kernel picked.</param>
-    public static WebApplicationBuilder CreateBuilder(string listenAddress, int grpcPort, int metricsPort, GrpcTls tls, out BoundPorts ports)
+    public static WebApplicationBuilder CreateBuilder(
+        string listenAddress, int grpcPort, int metricsPort, GrpcTls tls, ConnectionLimits connections, out BoundPorts ports)
     {
         var bound = new BoundPorts();
         ports = bound;
@@ -35,6 +37,11 @@ public static class GrpcWebHost
             kestrel.Limits.Http2.MaxFrameSize = 1 << 20;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 64 << 20;
             kestrel.Limits.Http2.InitialStreamWindowSize = 64 << 20;
+            // HTTP/2 keep-alive pings stay off: a worker too busy to answer one in time would lose its live streams.
+            // Idle connections are bounded by time instead; their number only by the process's file limit, since a
+            // cap would let a flood of idle connections lock the real workers out.
+            kestrel.Limits.KeepAliveTimeout = connections.IdleTimeout;
+            kestrel.Limits.RequestHeadersTimeout = connections.IdleTimeout;
             kestrel.Listen(address, grpcPort, listen =>
             {
                 bound.GrpcListener = listen;

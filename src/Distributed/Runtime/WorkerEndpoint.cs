@@ -32,14 +32,15 @@ public sealed class WorkerEndpoint : IAsyncDisposable
     /// <param name="metricsPort">Port of /metrics; 0 picks a free one.</param>
     /// <param name="tls">The certificate the peer endpoint presents, if any.</param>
     /// <param name="services">Served beside the peer transport.</param>
+    /// <param name="connections">How long both endpoints keep a connection that carries no request.</param>
     /// <param name="ct">Cancels the start.</param>
     public static async Task<WorkerEndpoint> StartAsync(
         PeerInbox inbox, string listenAddress, string advertiseHost, int peerPort, int metricsPort, GrpcTls tls,
-        IReadOnlyList<IEndpointService> services, CancellationToken ct)
+        IReadOnlyList<IEndpointService> services, ConnectionLimits connections, CancellationToken ct)
     {
         // Port 0 is bound as such, and the port the kernel gave is advertised: picking a free port first and binding it
         // after would race with every other worker starting on the host.
-        var builder = GrpcWebHost.CreateBuilder(listenAddress, peerPort, metricsPort, tls, out var ports);
+        var builder = GrpcWebHost.CreateBuilder(listenAddress, peerPort, metricsPort, tls, connections, out var ports);
         builder.Services.AddPeerTransport(inbox);
         foreach (var service in services) service.Register(builder);
         var app = builder.Build();

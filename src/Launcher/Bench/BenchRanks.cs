@@ -8,6 +8,7 @@ using Dtrain.Collectives.Transports.Mpi;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Network;
 using Dtrain.Contracts.Jobs;
+using Dtrain.Hosting;
 using Dtrain.Launcher.Local;
 using Dtrain.Worker;
 
@@ -102,7 +103,7 @@ public sealed class BenchRanks
         string token = JobEnvironment.RequireJobToken();
         using var inbox = new PeerInbox(token, System.Net.IPAddress.Loopback);
         var peerPorts = ports[..ranks];
-        await using var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", peerPorts[rank], ports[ranks + rank], GrpcTls.None, [], ct);
+        await using var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", peerPorts[rank], ports[ranks + rank], GrpcTls.None, [], ConnectionLimits.Default, ct);
         await WaitUntilListeningAsync(peerPorts, ct);
         var addresses = peerPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
         await using var comm = GrpcCommunicator.CreateWorld(new GrpcTransport(rank, addresses, inbox, token, new GrpcTransportOptions { DataChannel = channel }), options);

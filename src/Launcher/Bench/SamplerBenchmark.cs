@@ -5,6 +5,7 @@ using Dtrain.Graph.Service;
 using Dtrain.Graph.Generators;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
+using Dtrain.Hosting;
 using Dtrain.Worker;
 
 namespace Dtrain.Launcher.Bench;
@@ -83,7 +84,7 @@ public sealed record SamplerBenchmark(
                 {
                     var inbox = new PeerInbox(Token);
                     var sampling = new SamplingEndpoint(new ServedPartitions(inbox.Admits));
-                    var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [sampling], ct);
+                    var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [sampling], ConnectionLimits.Default, ct);
                     endpoints.Add(endpoint);
                     sampling.Served.Serve([new LocalPartition(partitioned.Partitions[p])]);
                 }

@@ -2,6 +2,7 @@ using Dtrain.Collectives;
 using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Network;
 using Dtrain.Graph.Service;
+using Dtrain.Hosting;
 
 namespace Dtrain.Tests.Collectives;
 
@@ -35,7 +36,8 @@ internal sealed class GrpcGroup : IAsyncDisposable
     public IReadOnlyList<Communicator> Communicators { get; }
 
     public static async Task<GrpcGroup> StartAsync(
-        int ranks, CommunicatorOptions? options = null, GrpcTransportOptions? transportOptions = null, string token = "test-token")
+        int ranks, CommunicatorOptions? options = null, GrpcTransportOptions? transportOptions = null, string token = "test-token",
+        ConnectionLimits? connections = null)
     {
         var inboxes = Enumerable.Range(0, ranks).Select(_ => new PeerInbox(token, System.Net.IPAddress.Loopback)).ToArray();
         var endpoints = new List<WorkerEndpoint>();
@@ -43,7 +45,8 @@ internal sealed class GrpcGroup : IAsyncDisposable
         for (int rank = 0; rank < ranks; rank++)
         {
             endpoints.Add(await WorkerEndpoint.StartAsync(
-                inboxes[rank], "127.0.0.1", "127.0.0.1", 0, 0, transportOptions?.Tls ?? GrpcTls.None, [new SamplingEndpoint(graphs[rank])], default));
+                inboxes[rank], "127.0.0.1", "127.0.0.1", 0, 0, transportOptions?.Tls ?? GrpcTls.None, [new SamplingEndpoint(graphs[rank])],
+                connections ?? ConnectionLimits.Default, default));
         }
         var addresses = endpoints.Select(e => e.PeerAddress).ToArray();
         var transports = Enumerable.Range(0, ranks).Select(rank => new GrpcTransport(rank, addresses, inboxes[rank], token, transportOptions)).ToArray();

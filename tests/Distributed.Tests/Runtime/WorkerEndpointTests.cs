@@ -3,6 +3,7 @@ using Dtrain.Collectives.Transports.Grpc;
 using Dtrain.Contracts.Jobs;
 using Dtrain.Contracts.Network;
 using Dtrain.Distributed.Runtime;
+using Dtrain.Hosting;
 
 namespace Dtrain.Tests.Runtime;
 
@@ -18,7 +19,7 @@ public class WorkerEndpointTests
     {
         var inboxes = Enumerable.Range(0, 12).Select(_ => new PeerInbox(JobToken.Generate())).ToArray();
         var endpoints = await Task.WhenAll(inboxes.Select(inbox =>
-            WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [], default)));
+            WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [], ConnectionLimits.Default, default)));
         try
         {
             var peerPorts = endpoints.Select(e => new Uri(e.PeerAddress).Port).ToArray();

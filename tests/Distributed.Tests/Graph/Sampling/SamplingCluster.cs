@@ -3,6 +3,7 @@ using Dtrain.Contracts.Network;
 using Dtrain.Graph.Partitioning;
 using Dtrain.Graph.Sampling;
 using Dtrain.Graph.Service;
+using Dtrain.Hosting;
 using Dtrain.Worker;
 
 namespace Dtrain.Tests.Graph.Sampling;
@@ -30,7 +31,7 @@ internal sealed class SamplingCluster : IAsyncDisposable
         {
             var inbox = new PeerInbox(Token);
             var sampling = new SamplingEndpoint(new ServedPartitions(inbox.Admits));
-            var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [sampling], default);
+            var endpoint = await WorkerEndpoint.StartAsync(inbox, "127.0.0.1", "127.0.0.1", 0, 0, GrpcTls.None, [sampling], ConnectionLimits.Default, default);
             sampling.Served.Serve([new LocalPartition(partition)]);
             endpoints.Add(endpoint);
         }
