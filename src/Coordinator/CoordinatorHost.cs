@@ -75,10 +75,12 @@ public sealed class CoordinatorHost : IAsyncDisposable
         options = options with { Job = options.Job with { Checkpoints = options.Job.Checkpoints with { ResumeStep = start.Step } } };
         if (options.Redis is { } redis) await CheckRedisAsync(redis);
         var builder = GrpcWebHost.CreateBuilder(options.ListenAddress, options.Job.Port, options.Job.Port + 1, options.Tls, options.Connections, out _);
-        // The silo warns at every start that server GC is off; a small control plane does not need it. Its
-        // watchdog's first check after start can report a stall as long as the machine's uptime (seen here:
-        // "has not completed for 02:14:04" in a process a second old), a false alarm on every run.
-        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+        // The silo warns at every start that server GC is off; a small control plane does not need it. A start that
+        // fails (or is interrupted) reaches the caller as StartAsync's exception, told in one line; the silo would
+        // also log it with a stack trace. Its watchdog's first check after start can report a stall as long as the
+        // machine's uptime (seen here: "has not completed for 02:14:04" in a process a second old), a false alarm
+        // on every run.
+        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Critical);
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         // A coordinator taking over a job warns that it found its dead predecessor in the membership; it says so itself.
         builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Error);
