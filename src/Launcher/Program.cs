@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dtrain.Contracts;
+using Dtrain.Distributed;
 using Dtrain.Launcher;
 using Dtrain.Launcher.Bench;
 using Dtrain.Launcher.Commands;
@@ -48,6 +49,11 @@ catch (UsageException e)
 {
     Console.Error.WriteLine($"dtrain: error: {e.Message}");
     return ExitCodes.Usage;
+}
+catch (CoordinatorLostException e)
+{
+    Console.Error.WriteLine($"dtrain: error: {e.Message}");
+    return ExitCodes.CoordinatorLost;
 }
 catch (DtrainException e)
 {

@@ -19,6 +19,12 @@ public sealed class CoordinatorLink : IAsyncDisposable
     private readonly Contracts.Coordinator.Coordinator.CoordinatorClient client;
     private readonly WorkerOptions options;
 
+    /// <summary>Whether the coordinator ever answered: from then on, <see cref="WorkerOptions.CoordinatorLossTimeout"/> bounds its silence.</summary>
+    private volatile bool answered;
+
+    /// <summary>The <see cref="Stopwatch"/> timestamp of the first call that found the coordinator unreachable since its last answer; 0 while it answers.</summary>
+    private long unreachableSince;
+
     public CoordinatorLink(WorkerOptions options)
     {
         this.options = options;
@@ -71,17 +77,19 @@ public sealed class CoordinatorLink : IAsyncDisposable
 
     /// <summary>
     /// Makes a call, and makes it again while the coordinator cannot be reached: it may still be starting, or
-    /// restarting (with its state in Redis, a new coordinator process takes over the job). Gives up after
-    /// <see cref="WorkerOptions.ConnectTimeout"/> without an answer.
+    /// restarting (with its state in Redis, a new coordinator process takes over the job). Gives up once
+    /// <see cref="GiveUpIfSilentTooLong"/> says so.
     /// </summary>
     private async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken ct)
     {
-        var unreachable = new Stopwatch();
         while (true)
         {
             try
             {
-                return await call();
+                var answer = await call();
+                answered = true;
+                Volatile.Write(ref unreachableSince, 0);
+                return answer;
             }
             catch (RpcException e) when (GrpcTls.HandshakeFailure(e) is { } failure)
             {
@@ -89,11 +97,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable)
             {
-                unreachable.Start();
-                if (unreachable.Elapsed > options.ConnectTimeout)
-                {
-                    throw new DtrainException($"cannot reach the coordinator at {options.Coordinator} (no answer for {options.ConnectTimeout.TotalSeconds:0.#} s)");
-                }
+                GiveUpIfSilentTooLong();
                 await Task.Delay(RetryDelay, ct);
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
@@ -112,6 +116,24 @@ public sealed class CoordinatorLink : IAsyncDisposable
                 throw new DtrainException($"the coordinator at {options.Coordinator} failed: {e.StatusCode}, {e.Status.Detail}");
             }
         }
+    }
+
+    /// <summary>
+    /// Throws once calls have found the coordinator unreachable for longer than <see cref="WorkerOptions.ConnectTimeout"/>
+    /// before its first answer, or <see cref="WorkerOptions.CoordinatorLossTimeout"/> after it. The silence is counted
+    /// from the first call that failed, by every call alike: a worker whose heartbeats, epoch change and rejoin each
+    /// retry in turn still gives up within the one bound.
+    /// </summary>
+    private void GiveUpIfSilentTooLong()
+    {
+        long now = Stopwatch.GetTimestamp();
+        long since = Interlocked.CompareExchange(ref unreachableSince, now, 0) is var first and not 0 ? first : now;
+        var silence = Stopwatch.GetElapsedTime(since, now);
+        if (!answered && silence > options.ConnectTimeout)
+        {
+            throw new DtrainException($"cannot reach the coordinator at {options.Coordinator} (no answer for {options.ConnectTimeout.TotalSeconds:0.#} s)");
+        }
+        if (answered && silence > options.CoordinatorLossTimeout) throw new CoordinatorLostException(options.Coordinator, options.CoordinatorLossTimeout);
     }
 
     /// <summary>

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using Dtrain.Contracts.Network;
+using Dtrain.Distributed;
 using Dtrain.Launcher.Jobs;
 using Dtrain.Worker;
 
@@ -23,9 +25,25 @@ public static class WorkerCommand
         };
         var connectTimeout = new Option<double>("--connect-timeout")
         {
-            Description = "seconds to keep trying to reach the coordinator",
+            Description = "seconds to keep trying to reach the coordinator until it first answers",
             DefaultValueFactory = _ => 30,
         };
+        var coordinatorLossTimeout = new Option<double>("--coordinator-loss-timeout")
+        {
+            Description = "seconds to keep retrying a coordinator that answered before and then stopped (long enough for a takeover on Redis); " +
+                $"then the worker exits with code {ExitCodes.CoordinatorLost} (default: ${JobEnvironment.CoordinatorLossSeconds}, " +
+                $"else {JobEnvironment.DefaultCoordinatorLossTimeout.TotalSeconds})",
+            DefaultValueFactory = _ => JobEnvironment.CoordinatorLossTimeout().TotalSeconds,
+        };
+        coordinatorLossTimeout.Validators.Add(result =>
+        {
+            double seconds = result.GetValueOrDefault<double>();
+            if (!(seconds is > 0 and <= JobEnvironment.MaxCoordinatorLossSeconds))
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture,
+                    $"{coordinatorLossTimeout.Name} must be more than 0 and at most {JobEnvironment.MaxCoordinatorLossSeconds} seconds, got {seconds}"));
+            }
+        });
         var listen = new Option<string>("--listen") { Description = "address the worker's endpoints listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var advertise = new Option<string>("--advertise") { Description = "host name or IP peers use to reach this worker", DefaultValueFactory = _ => "127.0.0.1" };
         var peerPort = new Option<int>("--peer-port") { Description = "port of the peer (collectives) endpoint; 0 picks a free one" };
@@ -48,7 +66,7 @@ public static class WorkerCommand
         var command = new Command("worker",
             $"Run one rank of a job: join the coordinator, train, report. The job token is read from ${JobEnvironment.JobToken}.")
         {
-            coordinator, rank, worldSize, connectTimeout, listen, advertise, peerPort, metricsPort, parentPid, jobId,
+            coordinator, rank, worldSize, connectTimeout, coordinatorLossTimeout, listen, advertise, peerPort, metricsPort, parentPid, jobId,
         };
         JobOptions.AcceptJobId(jobId, orEmpty: true);
         command.SetAction(async (parse, ct) =>
@@ -66,6 +84,7 @@ public static class WorkerCommand
                 JobId = parse.GetValue(jobId) ?? "",
                 Tls = tls,
                 ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(connectTimeout)),
+                CoordinatorLossTimeout = TimeSpan.FromSeconds(parse.GetValue(coordinatorLossTimeout)),
                 ListenAddress = parse.GetValue(listen)!,
                 AdvertiseHost = parse.GetValue(advertise)!,
                 PeerPort = parse.GetValue(peerPort),
