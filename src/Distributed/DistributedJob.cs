@@ -127,7 +127,9 @@ public sealed class DistributedJob : IAsyncDisposable
             await coordinator.FinishAsync(epoch, result, throughput.SamplesPerSecond, ct);
             return result;
         }
-        catch (OperationCanceledException) when (reporting.IsFaulted)
+        // Whatever broke the training once the coordinator was lost (the cancellation, or a peer that gave up on it
+        // first), the loss is why this worker stops: it neither ends the epoch nor rejoins.
+        catch (Exception) when (reporting.IsFaulted)
         {
             await reporting;   // throws why the coordinator was lost
             throw;
