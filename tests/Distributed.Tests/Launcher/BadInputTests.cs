@@ -48,6 +48,7 @@ public class BadInputTests
     [InlineData("--job-id: job id 'a\\u000ab' must be a DNS label", "coordinator", "--job-id", "a\nb")]
     [InlineData("--job-id: job id '' must be a DNS label", "token", "--job-id", "")]
     [InlineData("--job-id: job id 'x y' must be a DNS label", "worker", "--job-id", "x y")]
+    [InlineData("--coordinator-loss-timeout must be more than 0 and at most 86400 seconds, got 0", "worker", "--coordinator-loss-timeout", "0")]
     public async Task Usage_errors_exit_with_code_2(string expected, params string[] arguments)
     {
         var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, arguments);
@@ -66,6 +67,16 @@ public class BadInputTests
         {
             ["DTRAIN_JOB_SECRET"] = secret, ["DTRAIN_JOB_TOKEN"] = arguments[0] == "run" ? "a-token-without-its-secret" : "",
         });
+        Assert.Equal(2, await dtrain.WaitAsync(Limit));
+        AssertOneLineError(dtrain.Stderr, expected);
+    }
+
+    [Theory]
+    [InlineData("DTRAIN_COORDINATOR_LOSS_TIMEOUT", "DTRAIN_COORDINATOR_LOSS_TIMEOUT=soon is not a number of seconds (more than 0, at most 86400)")]
+    [InlineData("DTRAIN_METRICS_PORT", "DTRAIN_METRICS_PORT=soon is not a port (0 to 65535)")]
+    public async Task A_malformed_worker_variable_is_a_usage_error(string variable, string expected)
+    {
+        using var dtrain = DtrainProcess.Start(["worker"], new Dictionary<string, string> { [variable] = "soon", ["DTRAIN_JOB_TOKEN"] = "t" });
         Assert.Equal(2, await dtrain.WaitAsync(Limit));
         AssertOneLineError(dtrain.Stderr, expected);
     }
