@@ -110,7 +110,7 @@ public sealed class DistributedJob : IAsyncDisposable
         StepReport? latest = null;
         using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var reporting = coordinator.ReportProgressAsync(epoch, () => latest, epochEnded.Cancel, stopReporting.Token);
-        // Without its coordinator (gone for longer than the connect timeout) the worker stops training.
+        // Without its coordinator (silent for longer than the coordinator loss timeout) the worker stops training.
         _ = reporting.ContinueWith(_ => epochEnded.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         try
         {
@@ -127,7 +127,9 @@ public sealed class DistributedJob : IAsyncDisposable
             await coordinator.FinishAsync(epoch, result, throughput.SamplesPerSecond, ct);
             return result;
         }
-        catch (OperationCanceledException) when (reporting.IsFaulted)
+        // Whatever broke the training once the coordinator was lost (the cancellation, or a peer that gave up on it
+        // first), the loss is why this worker stops: it neither ends the epoch nor rejoins.
+        catch (Exception) when (reporting.IsFaulted)
         {
             await reporting;   // throws why the coordinator was lost
             throw;
@@ -142,7 +144,7 @@ public sealed class DistributedJob : IAsyncDisposable
             await coordinator.EndEpochAsync(epoch, $"rank {epoch.Rank}: {reason}", ct);
             return null;
         }
-        catch (Exception failure) when (failure is not OperationCanceledException && !EndsTheEpoch(failure, epochEnded.Token, ct))
+        catch (Exception failure) when (failure is not (OperationCanceledException or CoordinatorLostException) && !EndsTheEpoch(failure, epochEnded.Token, ct))
         {
             // Said before this process winds down (which may take its endpoint's shutdown timeout), so that the job
             // fails for this reason rather than for the heartbeats that stopped. A training function's own bug is

@@ -23,6 +23,12 @@ public static class JobEnvironment
     /// <summary>The port this worker serves /metrics on (the same as `dtrain worker --metrics-port`); `dtrain run --worker-metrics-port` sets it.</summary>
     public const string MetricsPort = "DTRAIN_METRICS_PORT";
 
+    /// <summary>Seconds a worker keeps retrying a coordinator that stopped answering (the same as `dtrain worker --coordinator-loss-timeout`).</summary>
+    public const string CoordinatorLossSeconds = "DTRAIN_COORDINATOR_LOSS_TIMEOUT";
+
+    /// <summary>Long enough for a coordinator restarted on Redis, or another of its cluster, to take the job over.</summary>
+    public static readonly TimeSpan DefaultCoordinatorLossTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>PEM files: the certificate (and its key) a gRPC endpoint presents, and the CA its clients trust.</summary>
     public const string TlsCertificate = "DTRAIN_TLS_CERT", TlsKey = "DTRAIN_TLS_KEY", TlsAuthority = "DTRAIN_TLS_CA";
 
@@ -42,6 +48,15 @@ public static class JobEnvironment
         null => 0,
         var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= IPEndPoint.MaxPort => port,
         var text => throw new UsageException($"{MetricsPort}={text} is not a port (0 to {IPEndPoint.MaxPort})"),
+    };
+
+    /// <summary>The bound from <see cref="CoordinatorLossSeconds"/>; <see cref="DefaultCoordinatorLossTimeout"/> when unset.</summary>
+    public static TimeSpan CoordinatorLossTimeout() => Value(CoordinatorLossSeconds) switch
+    {
+        null => DefaultCoordinatorLossTimeout,
+        var text when double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds)
+            && Durations.Problem(CoordinatorLossSeconds, seconds) is null => TimeSpan.FromSeconds(seconds),
+        var text => throw new UsageException($"{CoordinatorLossSeconds}={text} is not a number of seconds (more than 0, at most {Durations.MaxSeconds})"),
     };
 
     public static string RequireJobToken() => Value(JobToken) ?? throw new UsageException($"the job token is missing: set {JobToken}");

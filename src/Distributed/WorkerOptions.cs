@@ -33,8 +33,14 @@ public sealed record WorkerOptions
     /// <summary>Port of this worker's /metrics; 0 picks a free one.</summary>
     public int MetricsPort { get; init; }
 
-    /// <summary>How long to keep trying to reach the coordinator before giving up.</summary>
+    /// <summary>How long to keep trying to reach the coordinator before its first answer (it may start later than the worker).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a coordinator that answered before may go without answering until the worker gives up on it
+    /// (<see cref="CoordinatorLostException"/>): long enough for another coordinator to take the job over from Redis.
+    /// </summary>
+    public TimeSpan CoordinatorLossTimeout { get; init; } = JobEnvironment.DefaultCoordinatorLossTimeout;
 
     /// <summary>How long to wait for the other workers to join.</summary>
     public TimeSpan RendezvousTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -44,7 +50,8 @@ public sealed record WorkerOptions
 
     /// <summary>
     /// A worker as its launcher described it in the environment (<see cref="LaunchContract"/>): the coordinator's
-    /// address, rank and world size, and <see cref="JobEnvironment"/>'s job token, job id, TLS files, metrics port and launcher.
+    /// address, rank and world size, and <see cref="JobEnvironment"/>'s job token, job id, TLS files, metrics port,
+    /// coordinator loss timeout and launcher.
     /// </summary>
     /// <exception cref="Contracts.UsageException">A variable is missing or malformed.</exception>
     public static WorkerOptions FromEnvironment()
@@ -60,6 +67,7 @@ public sealed record WorkerOptions
             JobId = JobEnvironment.Value(JobEnvironment.JobId) ?? "",
             Tls = tls,
             MetricsPort = JobEnvironment.MetricsPortOrAny(),
+            CoordinatorLossTimeout = JobEnvironment.CoordinatorLossTimeout(),
             ParentProcessId = JobEnvironment.ParentProcessId(),
         };
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dtrain.Contracts;
+using Dtrain.Distributed;
 using Dtrain.Launcher;
 using Dtrain.Launcher.Bench;
 using Dtrain.Launcher.Commands;
@@ -20,7 +21,17 @@ var root = new RootCommand("dtrain: distributed training for .NET (Orleans contr
     ReportCommand.Create(),
 };
 
-var parse = root.Parse(dashes < 0 ? args : args[..dashes]);
+ParseResult parse;
+try
+{
+    parse = root.Parse(dashes < 0 ? args : args[..dashes]);
+}
+catch (UsageException e)
+{
+    // A default read from a malformed environment variable (DTRAIN_METRICS_PORT=abc) fails while parsing.
+    Console.Error.WriteLine($"dtrain: error: {e.Message}");
+    return ExitCodes.Usage;
+}
 if (parse.Errors.Count > 0)
 {
     Console.Error.WriteLine($"dtrain: error: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see 'dtrain --help')");
@@ -48,6 +59,11 @@ catch (UsageException e)
 {
     Console.Error.WriteLine($"dtrain: error: {e.Message}");
     return ExitCodes.Usage;
+}
+catch (CoordinatorLostException e)
+{
+    Console.Error.WriteLine($"dtrain: error: {e.Message}");
+    return ExitCodes.CoordinatorLost;
 }
 catch (DtrainException e)
 {

@@ -19,6 +19,12 @@ public sealed class CoordinatorLink : IAsyncDisposable
     private readonly Contracts.Coordinator.Coordinator.CoordinatorClient client;
     private readonly WorkerOptions options;
 
+    /// <summary>Whether the coordinator ever answered: from then on, <see cref="WorkerOptions.CoordinatorLossTimeout"/> bounds its silence.</summary>
+    private volatile bool answered;
+
+    /// <summary>The <see cref="Stopwatch"/> timestamp of the first call that found the coordinator unreachable since its last answer; 0 while it answers.</summary>
+    private long unreachableSince;
+
     public CoordinatorLink(WorkerOptions options)
     {
         this.options = options;
@@ -42,7 +48,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
         if (requestedRank is { } rank) request.RequestedRank = rank;
         try
         {
-            return await CallAsync(() => client.JoinAsync(request, cancellationToken: ct).ResponseAsync, ct);
+            return await CallAsync(answerBy => client.JoinAsync(request, deadline: answerBy, cancellationToken: ct).ResponseAsync, ct);
         }
         catch (RpcException e)
         {
@@ -55,8 +61,9 @@ public sealed class CoordinatorLink : IAsyncDisposable
         var giveUp = DateTime.UtcNow + options.RendezvousTimeout;
         try
         {
-            return await CallAsync(() => client.RendezvousAsync(
-                new RendezvousRequest { JobToken = options.JobToken, WorkerId = workerId }, deadline: giveUp, cancellationToken: ct).ResponseAsync, ct);
+            // It waits for the other workers, not for an answer at once: its own deadline, not the link's.
+            return await CallAsync(_ => client.RendezvousAsync(
+                new RendezvousRequest { JobToken = options.JobToken, WorkerId = workerId }, deadline: giveUp, cancellationToken: ct).ResponseAsync, ct, answersAtOnce: false);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
         {
@@ -71,17 +78,23 @@ public sealed class CoordinatorLink : IAsyncDisposable
 
     /// <summary>
     /// Makes a call, and makes it again while the coordinator cannot be reached: it may still be starting, or
-    /// restarting (with its state in Redis, a new coordinator process takes over the job). Gives up after
-    /// <see cref="WorkerOptions.ConnectTimeout"/> without an answer.
+    /// restarting (with its state in Redis, a new coordinator process takes over the job). Gives up once
+    /// <see cref="GiveUpIfSilentTooLong"/> says so.
     /// </summary>
-    private async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken ct)
+    /// <param name="call">Makes the call with the deadline it is given: by then the coordinator must have answered, or it
+    /// counts as silent (a coordinator whose host vanished, or a stopped process, refuses nothing: its calls just wait).</param>
+    /// <param name="answersAtOnce">False for a call that waits for other workers under a deadline of its own.</param>
+    private async Task<T> CallAsync<T>(Func<DateTime, Task<T>> call, CancellationToken ct, bool answersAtOnce = true)
     {
-        var unreachable = new Stopwatch();
         while (true)
         {
+            long started = Stopwatch.GetTimestamp();
             try
             {
-                return await call();
+                var answer = await call(DateTime.UtcNow + Patience());
+                answered = true;
+                Volatile.Write(ref unreachableSince, 0);
+                return answer;
             }
             catch (RpcException e) when (GrpcTls.HandshakeFailure(e) is { } failure)
             {
@@ -89,12 +102,13 @@ public sealed class CoordinatorLink : IAsyncDisposable
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable)
             {
-                unreachable.Start();
-                if (unreachable.Elapsed > options.ConnectTimeout)
-                {
-                    throw new DtrainException($"cannot reach the coordinator at {options.Coordinator} (no answer for {options.ConnectTimeout.TotalSeconds:0.#} s)");
-                }
+                GiveUpIfSilentTooLong(Stopwatch.GetTimestamp());
                 await Task.Delay(RetryDelay, ct);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.DeadlineExceeded && answersAtOnce)
+            {
+                // Silent since the call began.
+                GiveUpIfSilentTooLong(started);
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
             {
@@ -112,6 +126,33 @@ public sealed class CoordinatorLink : IAsyncDisposable
                 throw new DtrainException($"the coordinator at {options.Coordinator} failed: {e.StatusCode}, {e.Status.Detail}");
             }
         }
+    }
+
+    /// <summary>
+    /// How long the coordinator may be silent: <see cref="WorkerOptions.ConnectTimeout"/> before its first answer,
+    /// <see cref="WorkerOptions.CoordinatorLossTimeout"/> after it.
+    /// </summary>
+    private TimeSpan Bound => answered ? options.CoordinatorLossTimeout : options.ConnectTimeout;
+
+    /// <summary>What is left of <see cref="Bound"/> after the silence so far (at least one retry's worth).</summary>
+    private TimeSpan Patience()
+    {
+        long since = Volatile.Read(ref unreachableSince);
+        var left = since == 0 ? Bound : Bound - Stopwatch.GetElapsedTime(since);
+        return left > RetryDelay ? left : RetryDelay;
+    }
+
+    /// <summary>
+    /// Throws once the coordinator has been silent for longer than <see cref="Bound"/>. The silence is counted from
+    /// the first call that failed (<paramref name="silentSince"/>, a <see cref="Stopwatch"/> timestamp), by every
+    /// call alike: a worker whose heartbeats, epoch change and rejoin each retry in turn still gives up within the one bound.
+    /// </summary>
+    private void GiveUpIfSilentTooLong(long silentSince)
+    {
+        long since = Interlocked.CompareExchange(ref unreachableSince, silentSince, 0) is var first and not 0 ? first : silentSince;
+        if (Stopwatch.GetElapsedTime(since) < Bound) return;
+        if (answered) throw new CoordinatorLostException(options.Coordinator, Bound);
+        throw new DtrainException($"cannot reach the coordinator at {options.Coordinator} (no answer for {Bound.TotalSeconds:0.#} s)");
     }
 
     /// <summary>
@@ -145,7 +186,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
 
     /// <returns>The job's current epoch.</returns>
     private async Task<long> SendAsync(Epoch epoch, StepReport report, CancellationToken ct) =>
-        (await CallAsync(() => client.ReportAsync(new ProgressReport
+        (await CallAsync(answerBy => client.ReportAsync(new ProgressReport
         {
             JobToken = options.JobToken,
             WorkerId = epoch.WorkerId,
@@ -154,12 +195,12 @@ public sealed class CoordinatorLink : IAsyncDisposable
             Step = report.Step,
             Loss = report.Loss,
             Samples = report.Samples,
-        }, cancellationToken: ct).ResponseAsync, ct)).Epoch;
+        }, deadline: answerBy, cancellationToken: ct).ResponseAsync, ct)).Epoch;
 
     /// <exception cref="EpochEndedException">The epoch ended before the result arrived: the rank trains on in the next.</exception>
     /// <param name="samplesPerSecond">The rank's own rate (<see cref="ThroughputMeter"/>).</param>
     public async Task FinishAsync(Epoch epoch, TrainingResult result, double samplesPerSecond, CancellationToken ct) =>
-        await CallInEpochAsync(epoch, () => client.FinishAsync(new FinishReport
+        await CallInEpochAsync(epoch, answerBy => client.FinishAsync(new FinishReport
         {
             JobToken = options.JobToken,
             WorkerId = epoch.WorkerId,
@@ -170,7 +211,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
             TestAccuracy = result.TestAccuracy,
             ParameterDigest = result.ParameterDigest,
             SamplesPerSecond = samplesPerSecond,
-        }, cancellationToken: ct).ResponseAsync, ct);
+        }, deadline: answerBy, cancellationToken: ct).ResponseAsync, ct);
 
     /// <summary>Tells the coordinator this rank's shard of the checkpoint after <paramref name="step"/> steps is written.</summary>
     /// <exception cref="EpochEndedException">The epoch ended: its shards can no longer make a checkpoint.</exception>
@@ -178,11 +219,11 @@ public sealed class CoordinatorLink : IAsyncDisposable
     {
         try
         {
-            await CallInEpochAsync(epoch, () => client.ReportCheckpointAsync(new CheckpointReport
+            await CallInEpochAsync(epoch, answerBy => client.ReportCheckpointAsync(new CheckpointReport
             {
                 JobToken = options.JobToken, WorkerId = epoch.WorkerId, Epoch = epoch.Number, WorldSize = epoch.WorldSize, Rank = shard,
                 Step = step, File = file, Checksum = checksum,
-            }, cancellationToken: ct).ResponseAsync, ct);
+            }, deadline: answerBy, cancellationToken: ct).ResponseAsync, ct);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
@@ -190,7 +231,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
         }
     }
 
-    private async Task<T> CallInEpochAsync<T>(Epoch epoch, Func<Task<T>> call, CancellationToken ct)
+    private async Task<T> CallInEpochAsync<T>(Epoch epoch, Func<DateTime, Task<T>> call, CancellationToken ct)
     {
         try
         {
@@ -214,7 +255,7 @@ public sealed class CoordinatorLink : IAsyncDisposable
         request.Costs.AddRange(work.Costs);
         try
         {
-            return (await CallInEpochAsync(epoch, () => client.PlaceShardsAsync(request, cancellationToken: ct).ResponseAsync, ct)).Owners.ToArray();
+            return (await CallInEpochAsync(epoch, answerBy => client.PlaceShardsAsync(request, deadline: answerBy, cancellationToken: ct).ResponseAsync, ct)).Owners.ToArray();
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
         {
@@ -224,17 +265,17 @@ public sealed class CoordinatorLink : IAsyncDisposable
 
     /// <summary>Tells the coordinator this worker's epoch broke, so that the next one starts (once, whoever tells first).</summary>
     public async Task EndEpochAsync(Epoch epoch, string reason, CancellationToken ct) =>
-        await CallAsync(() => client.EndEpochAsync(new EndEpochRequest
+        await CallAsync(answerBy => client.EndEpochAsync(new EndEpochRequest
         {
             JobToken = options.JobToken, WorkerId = epoch.WorkerId, Epoch = epoch.Number, Reason = reason,
-        }, cancellationToken: ct).ResponseAsync, ct);
+        }, deadline: answerBy, cancellationToken: ct).ResponseAsync, ct);
 
     /// <summary>Tells the coordinator the job cannot go on, in this worker's words (it fails the job).</summary>
     public async Task FailAsync(Epoch epoch, string reason, CancellationToken ct) =>
-        await CallAsync(() => client.FailAsync(new FailReport
+        await CallAsync(answerBy => client.FailAsync(new FailReport
         {
             JobToken = options.JobToken, WorkerId = epoch.WorkerId, Reason = reason,
-        }, cancellationToken: ct).ResponseAsync, ct);
+        }, deadline: answerBy, cancellationToken: ct).ResponseAsync, ct);
 
     public ValueTask DisposeAsync()
     {

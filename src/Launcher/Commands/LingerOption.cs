@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Dtrain.Launcher.Options;
 
 namespace Dtrain.Launcher.Commands;
 
@@ -9,26 +10,12 @@ namespace Dtrain.Launcher.Commands;
 /// </summary>
 public static class LingerOption
 {
-    private const double MaxSeconds = 86_400;
-
-    public static Option<double> Create()
+    public static Option<double> Create() => new Option<double>("--linger")
     {
-        var linger = new Option<double>("--linger")
-        {
-            Description = "seconds the coordinator keeps serving /metrics after the job ended, so that a Prometheus scrape sees its final " +
-                "dtrain_job_state (completed or failed); Ctrl-C ends the wait",
-            DefaultValueFactory = _ => 0,
-        };
-        linger.Validators.Add(result =>
-        {
-            double seconds = result.GetValueOrDefault<double>();
-            if (!(seconds is >= 0 and <= MaxSeconds))
-            {
-                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--linger must be from 0 to {MaxSeconds} seconds, got {seconds}"));
-            }
-        });
-        return linger;
-    }
+        Description = "seconds the coordinator keeps serving /metrics after the job ended, so that a Prometheus scrape sees its final " +
+            "dtrain_job_state (completed or failed); Ctrl-C ends the wait",
+        DefaultValueFactory = _ => 0,
+    }.AcceptSeconds(zeroAllowed: true);
 
     /// <summary>Waits <paramref name="seconds"/> while the caller's coordinator keeps serving, saying so first; cancellation ends it quietly.</summary>
     public static async Task WaitAsync(double seconds, Action<string> say, CancellationToken ct)

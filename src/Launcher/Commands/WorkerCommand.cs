@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dtrain.Contracts.Network;
+using Dtrain.Distributed;
 using Dtrain.Launcher.Jobs;
 using Dtrain.Launcher.Options;
 using Dtrain.Worker;
@@ -24,8 +25,15 @@ public static class WorkerCommand
         };
         var connectTimeout = new Option<double>("--connect-timeout")
         {
-            Description = "seconds to keep trying to reach the coordinator",
+            Description = "seconds to keep trying to reach the coordinator until it first answers",
             DefaultValueFactory = _ => 30,
+        }.AcceptSeconds();
+        var coordinatorLossTimeout = new Option<double>("--coordinator-loss-timeout")
+        {
+            Description = "seconds to keep retrying a coordinator that answered before and then stopped (long enough for a takeover on Redis); " +
+                $"then the worker exits with code {ExitCodes.CoordinatorLost} (default: ${JobEnvironment.CoordinatorLossSeconds}, " +
+                $"else {JobEnvironment.DefaultCoordinatorLossTimeout.TotalSeconds})",
+            DefaultValueFactory = _ => JobEnvironment.CoordinatorLossTimeout().TotalSeconds,
         }.AcceptSeconds();
         var listen = new Option<string>("--listen") { Description = "address the worker's endpoints listen on", DefaultValueFactory = _ => "127.0.0.1" }.AcceptListenAddress();
         var advertise = new Option<string>("--advertise") { Description = "host name or IP peers use to reach this worker", DefaultValueFactory = _ => "127.0.0.1" }.AcceptHost();
@@ -49,7 +57,7 @@ public static class WorkerCommand
         var command = new Command("worker",
             $"Run one rank of a job: join the coordinator, train, report. The job token is read from ${JobEnvironment.JobToken}.")
         {
-            coordinator, rank, worldSize, connectTimeout, listen, advertise, peerPort, metricsPort, parentPid, jobId,
+            coordinator, rank, worldSize, connectTimeout, coordinatorLossTimeout, listen, advertise, peerPort, metricsPort, parentPid, jobId,
         };
         JobOptions.AcceptJobId(jobId, orEmpty: true);
         command.SetAction(async (parse, ct) =>
@@ -67,6 +75,7 @@ public static class WorkerCommand
                 JobId = parse.GetValue(jobId) ?? "",
                 Tls = tls,
                 ConnectTimeout = TimeSpan.FromSeconds(parse.GetValue(connectTimeout)),
+                CoordinatorLossTimeout = TimeSpan.FromSeconds(parse.GetValue(coordinatorLossTimeout)),
                 ListenAddress = parse.GetValue(listen)!,
                 AdvertiseHost = parse.GetValue(advertise)!,
                 PeerPort = parse.GetValue(peerPort),

@@ -14,8 +14,9 @@ public static class OptionChecks
     public static Option<int> AcceptPort(this Option<int> option, bool zeroPicksFree = false) =>
         option.Check<Option<int>, int>(value => Endpoints.PortProblem(option.Name, value, zeroPicksFree));
 
-    public static Option<double> AcceptSeconds(this Option<double> option) =>
-        option.Check<Option<double>, double>(value => Durations.Problem(option.Name, value));
+    /// <param name="zeroAllowed">Whether 0 is a valid value (no wait at all).</param>
+    public static Option<double> AcceptSeconds(this Option<double> option, bool zeroAllowed = false) =>
+        option.Check<Option<double>, double>(value => Durations.Problem(option.Name, value, zeroAllowed));
 
     public static TOption AcceptListenAddress<TOption>(this TOption option) where TOption : Option =>
         option.CheckText(value => Endpoints.ListenAddressProblem(option.Name, value));

@@ -66,6 +66,8 @@ public class BadInputTests
     [InlineData("--out /tmp is a directory; give a file name", "graph", "generate", "karate", "--out", "/tmp")]
     [InlineData("--out /proc/karate.dtg: cannot write in /proc", "graph", "generate", "karate", "--out", "/proc/karate.dtg")]
     [InlineData("--out /dev/null is a file, not a directory", "graph", "partition", "/nonexistent.dtg", "--parts", "2", "--out", "/dev/null")]
+    [InlineData("--coordinator-loss-timeout must be a positive number, got 0", "worker", "--coordinator-loss-timeout", "0")]
+    [InlineData("--linger must be 0 or more seconds, got -1", "run", "--linger", "-1")]
     public async Task Usage_errors_exit_with_code_2(string expected, params string[] arguments)
     {
         var (code, _, stderr) = await DtrainProcess.RunAsync(Limit, arguments);
@@ -84,6 +86,16 @@ public class BadInputTests
         {
             ["DTRAIN_JOB_SECRET"] = secret, ["DTRAIN_JOB_TOKEN"] = arguments[0] == "run" ? "a-token-without-its-secret" : "",
         });
+        Assert.Equal(2, await dtrain.WaitAsync(Limit));
+        AssertOneLineError(dtrain.Stderr, expected);
+    }
+
+    [Theory]
+    [InlineData("DTRAIN_COORDINATOR_LOSS_TIMEOUT", "DTRAIN_COORDINATOR_LOSS_TIMEOUT=soon is not a number of seconds (more than 0, at most 604800)")]
+    [InlineData("DTRAIN_METRICS_PORT", "DTRAIN_METRICS_PORT=soon is not a port (0 to 65535)")]
+    public async Task A_malformed_worker_variable_is_a_usage_error(string variable, string expected)
+    {
+        using var dtrain = DtrainProcess.Start(["worker"], new Dictionary<string, string> { [variable] = "soon", ["DTRAIN_JOB_TOKEN"] = "t" });
         Assert.Equal(2, await dtrain.WaitAsync(Limit));
         AssertOneLineError(dtrain.Stderr, expected);
     }

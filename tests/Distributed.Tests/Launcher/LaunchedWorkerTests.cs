@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using Dtrain.Distributed;
+
 namespace Dtrain.Tests.Launcher;
 
 /// <summary>
@@ -8,11 +11,11 @@ public class LaunchedWorkerTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
 
-    private static async Task<(DtrainProcess Coordinator, int Port, string Token)> StartCoordinatorAsync(string jobId)
+    private static async Task<(DtrainProcess Coordinator, int Port, string Token)> StartCoordinatorAsync(string jobId, int steps = 30)
     {
         int port = TestPorts.FreePair();
         var coordinator = DtrainProcess.Start(
-            ["coordinator", "--job-id", jobId, "--workers", "2", "--steps", "30", "--device", "cpu", "--port", port.ToString()],
+            ["coordinator", "--job-id", jobId, "--workers", "2", "--steps", steps.ToString(), "--device", "cpu", "--port", port.ToString()],
             new Dictionary<string, string> { ["DTRAIN_JOB_SECRET"] = "launch-secret" });
         await coordinator.WaitForOutputAsync("waiting for 2 workers", Limit);
         return (coordinator, port, await DtrainProcess.TokenAsync("launch-secret", jobId));
@@ -38,6 +41,37 @@ public class LaunchedWorkerTests
         Assert.True(await coordinator.WaitAsync(Limit) == 0, coordinator.Stderr);
         Assert.Contains("rank 1/2 of epoch 1", second.Stdout);
         Assert.Contains("rank 0/2 of epoch 1", first.Stdout);
+    }
+
+    /// <summary>
+    /// A coordinator killed mid-job ends both its workers within their bounds (one set by flag, one by environment):
+    /// each retries the coordinator that long, then exits with code 4 saying so. The first gives up sooner; the
+    /// second's collective then fails, and its epoch change and rejoin wait on the coordinator in turn: they must not
+    /// restart its count, which would keep it alive for longer than the two bounds together.
+    /// </summary>
+    [Fact]
+    public async Task Workers_whose_coordinator_was_killed_exit_within_their_coordinator_loss_timeout()
+    {
+        var (coordinator, port, token) = await StartCoordinatorAsync("lost", steps: 1_000_000);
+        using var _ = coordinator;
+        using var first = DtrainProcess.Start(["worker", "--coordinator-loss-timeout", "2"], Torchrun(0, 2, port, token));
+        var boundInEnvironment = Torchrun(1, 2, port, token);
+        boundInEnvironment[JobEnvironment.CoordinatorLossSeconds] = "4";
+        using var second = DtrainProcess.Start(["worker"], boundInEnvironment);
+        await first.WaitForOutputAsync("rank 0/2 of epoch 1", Limit);
+        await second.WaitForOutputAsync("rank 1/2 of epoch 1", Limit);
+
+        Process.GetProcessById(coordinator.Id).Kill();
+        var killed = Stopwatch.StartNew();
+        await Task.WhenAll(AssertLostAsync(first, 2), AssertLostAsync(second, 4));
+
+        async Task AssertLostAsync(DtrainProcess worker, int bound)
+        {
+            int code = await worker.WaitAsync(TimeSpan.FromSeconds(bound + 1.5));
+            Assert.True(killed.Elapsed >= TimeSpan.FromSeconds(bound), $"a worker gave up after {killed.Elapsed.TotalSeconds:0.0} s of its {bound}");
+            Assert.True(code == 4, $"exit code {code}: {worker.Stderr}");
+            BadInputTests.AssertOneLineError(worker.Stderr, $"lost the coordinator at http://127.0.0.1:{port}: no answer for {bound} s");
+        }
     }
 
     [Fact]
