@@ -38,12 +38,10 @@ public sealed record ResumePoint(long Step, IReadOnlyList<string> Skipped)
                 $"the checkpoint directory {checkpoints.Dir} holds no checkpoint of this job, only another job's ({Describe(other)}: {other.Job!.StateDiffers(own)}): " +
                 "resume with that job's settings, or give another --checkpoint-dir");
         }
-        // A checkpoint of the job's last step leaves nothing to train: the run would end without a step's loss.
-        if (latest?.Step >= job.Steps)
+        if (latest?.Step > job.Steps)
         {
             throw new UsageException(
-                $"the newest checkpoint in {checkpoints.Dir} is of step {latest.Step}, {(latest.Step == job.Steps ? "the last of" : "past")} the job's {job.Steps} steps: " +
-                $"give --steps above {latest.Step} to train on from it");
+                $"the newest checkpoint in {checkpoints.Dir} is of step {latest.Step}, past the job's {job.Steps} steps: give --steps {latest.Step} or more to resume it");
         }
         return new(latest?.Step ?? 0, skipped);
     }

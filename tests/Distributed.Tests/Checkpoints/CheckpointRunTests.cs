@@ -130,7 +130,7 @@ public class CheckpointRunTests
         var shorter = await DtrainProcess.RunAsync(Limit, "run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
             "--steps", "10", "--checkpoint-dir", directory.Path, "--resume");
         Assert.Equal(2, shorter.ExitCode);
-        BadInputTests.AssertOneLineError(shorter.Stderr, $"the newest checkpoint in {directory.Path} is of step 20, past the job's 10 steps: give --steps above 20 to train on from it");
+        BadInputTests.AssertOneLineError(shorter.Stderr, $"the newest checkpoint in {directory.Path} is of step 20, past the job's 10 steps: give --steps 20 or more to resume it");
 
         var resumed = await DtrainProcess.RunAsync(Limit, "run", "--device", "cpu", "--port", TestPorts.FreePair().ToString(),
             "--workers", "3", "--steps", "30", "--checkpoint-dir", directory.Path, "--resume");

@@ -88,19 +88,6 @@ public sealed class ResumePointTests : IDisposable
     }
 
     [Fact]
-    public void Resuming_from_the_jobs_last_step_or_past_it_is_refused_as_nothing_is_left_to_train()
-    {
-        Commit(100, CheckpointIdentity.Of("job-a", Job()));
-
-        var last = Assert.Throws<UsageException>(() => ResumePoint.AtStart("job-a", Job(resume: true)));
-        var past = Assert.Throws<UsageException>(() => ResumePoint.AtStart("job-a", Job(resume: true) with { Steps = 60 }));
-
-        Assert.Equal($"the newest checkpoint in {directory.Path} is of step 100, the last of the job's 100 steps: give --steps above 100 to train on from it", last.Message);
-        Assert.Equal($"the newest checkpoint in {directory.Path} is of step 100, past the job's 60 steps: give --steps above 100 to train on from it", past.Message);
-        Assert.Equal(100, ResumePoint.AtStart("job-a", Job(resume: true) with { Steps = 101 }).Step);
-    }
-
-    [Fact]
     public void A_restart_passes_over_a_corrupted_or_unlisted_checkpoint_and_another_jobs_for_the_job_it_resumed_from()
     {
         // The job resumed at step 10 from a checkpoint of the same state written before manifests named their job,
