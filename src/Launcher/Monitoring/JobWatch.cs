@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
@@ -28,11 +29,18 @@ public sealed record JobOutcome(IReadOnlyList<RankResultView> Results, TimeSpan 
     /// <summary>All ranks' samples per second together, each measured by its rank; null when a rank took too few steps to measure.</summary>
     public double? SamplesPerSecond => Results.All(r => r.SamplesPerSecond > 0) ? Results.Sum(r => r.SamplesPerSecond) : null;
 
-    /// <summary>The one line a finished job ends with.</summary>
-    public string Describe(JobSpec job) =>
-        $"done: {job.Steps} steps on {Results.Count} workers, final loss {FinalLoss:0.0000}, " +
-        $"held-out accuracy {TestAccuracy:P2}, wall time {WallTime.TotalSeconds:0.0} s, " +
-        $"parameters identical on all ranks (sha256 {ParameterDigest[..16]})";
+    /// <summary>
+    /// The one line a finished job ends with. A job resumed from a checkpoint of its last step (to evaluate it, or to
+    /// re-shard it) trains no step and has no final loss; a step's loss that is not finite fails the job before.
+    /// </summary>
+    public string Describe(JobSpec job)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        string loss = double.IsNaN(FinalLoss) ? "no step left to train" : string.Create(invariant, $"final loss {FinalLoss:0.0000}");
+        return string.Create(invariant,
+            $"done: {job.Steps} steps on {Results.Count} workers, {loss}, held-out accuracy {TestAccuracy:P2}, wall time {WallTime.TotalSeconds:0.0} s, " +
+            $"parameters identical on all ranks (sha256 {ParameterDigest[..16]})");
+    }
 }
 
 /// <summary>

@@ -10,11 +10,11 @@ namespace Dtrain.Tests.Optimizers;
 /// a garbage collection on another thread freed them mid-call. In a small process this loop failed within a few
 /// hundred steps every time; in the test host, whose larger heap makes each collection slower, it caught the old
 /// code in about 1 run of 3. A stress test, then, not a proof: the proof is ImplicitScalarTests' scan of every call
-/// site, so this one runs 500 steps, not the 1500 it ran before that scan existed.
+/// site, so this one runs 300 steps, not the 1500 it ran before that scan existed.
 /// </summary>
 public class ShampooGarbageCollectionTests
 {
-    private const int Steps = 500;
+    private const int Steps = 300;
 
     private static float[] Train(bool collectGarbageAlongside)
     {
