@@ -33,7 +33,7 @@ public sealed class GrpcTransport : IAsyncDisposable
         this.options = options ?? new GrpcTransportOptions();
         peers = new Peer?[peerAddresses.Count];
         receivesPosted = Enumerable.Repeat(Task.CompletedTask, peerAddresses.Count).ToArray();
-        inbox.Enter(epoch, peerAddresses.Count, worldRank);
+        inbox.Enter(epoch, peerAddresses.Count);
     }
 
     public int WorldRank { get; }

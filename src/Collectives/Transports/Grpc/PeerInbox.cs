@@ -21,8 +21,8 @@ public sealed class PeerInbox : IDisposable
     private readonly string jobToken;
     private readonly ConcurrentDictionary<(long Epoch, int Sender, long Context), Channel<WireFrame>> queues = new();
     private readonly ConcurrentDictionary<(long Epoch, int Sender), Exception?> closedSenders = new();
-    /// <summary>Each epoch's world size (and this worker's rank in it), once this worker has entered it.</summary>
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<(int WorldSize, int Rank)>> worlds = new();
+    /// <summary>Each epoch's world size, once this worker has entered it.</summary>
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<int>> worlds = new();
     private long retiredThrough;
 
     public PeerInbox(string jobToken, IPAddress? dataListenAddress = null)
@@ -39,17 +39,17 @@ public sealed class PeerInbox : IDisposable
     /// </summary>
     public TimeSpan EpochArrival { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>This worker is rank <paramref name="rank"/> of <paramref name="epoch"/>'s world of <paramref name="worldSize"/>.</summary>
-    internal void Enter(long epoch, int worldSize, int rank) => World(epoch).TrySetResult((worldSize, rank));
+    /// <summary>This worker is a rank of <paramref name="epoch"/>'s world of <paramref name="worldSize"/>.</summary>
+    internal void Enter(long epoch, int worldSize) => World(epoch).TrySetResult(worldSize);
 
-    private TaskCompletionSource<(int WorldSize, int Rank)> World(long epoch) =>
+    private TaskCompletionSource<int> World(long epoch) =>
         worlds.GetOrAdd(epoch, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
 
     /// <summary>
-    /// <paramref name="epoch"/>'s world size and this worker's rank in it, waiting up to <see cref="EpochArrival"/>
-    /// for this worker to enter it; null when it does not, or has left it.
+    /// <paramref name="epoch"/>'s world size, waiting up to <see cref="EpochArrival"/> for this worker to enter it;
+    /// null when it does not, or has left it.
     /// </summary>
-    internal async Task<(int WorldSize, int Rank)?> WorldOfAsync(long epoch, CancellationToken ct)
+    internal async Task<int?> WorldSizeOfAsync(long epoch, CancellationToken ct)
     {
         var world = World(epoch);
         try

@@ -72,14 +72,14 @@ public class PeerService(PeerInbox inbox)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this worker has left epoch {epoch}"));
         }
-        if (await inbox.WorldOfAsync(epoch, context.CancellationToken) is not { } world)
+        if (await inbox.WorldSizeOfAsync(epoch, context.CancellationToken) is not { } worldSize)
         {
             if (!inbox.Accepts(epoch)) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this worker has left epoch {epoch}"));
             throw Refuse("claim", StatusCode.InvalidArgument, $"epoch {epoch} is not an epoch this worker is in");
         }
-        if (sender >= world.WorldSize)
+        if (sender >= worldSize)
         {
-            throw Refuse("claim", StatusCode.InvalidArgument, $"rank {sender} is not a rank of epoch {epoch} ({world.WorldSize} workers)");
+            throw Refuse("claim", StatusCode.InvalidArgument, $"rank {sender} is not a rank of epoch {epoch} ({worldSize} workers)");
         }
         return (sender, epoch);
     }
