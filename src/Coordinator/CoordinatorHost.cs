@@ -82,8 +82,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
         // on every run.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Critical);
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
-        // A silo stopped soon after it started (a port in use) warns that its own timers were cancelled.
+        // A silo stopped soon after it started (a port in use) warns that its own timers were cancelled, and one
+        // stopped as its job ends warns of each grain whose deactivation it cut short.
         builder.Logging.AddFilter("Orleans.Runtime.GrainTimer", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Grain", LogLevel.Error);
         // A coordinator taking over a job warns that it found its dead predecessor in the membership; it says so itself.
         builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Error);
         builder.UseOrleans(silo =>

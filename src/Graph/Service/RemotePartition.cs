@@ -29,6 +29,9 @@ public sealed class RemotePartition : IPartitionSource, IDisposable
         {
             MaxReceiveMessageSize = SamplingServiceExtensions.MaxMessageBytes,
             MaxSendMessageSize = SamplingServiceExtensions.MaxMessageBytes,
+            // A call this worker cancels (its epoch ended mid-batch) is a cancellation, which leaves the epoch, as
+            // everywhere else; as an RpcException it would fail the job.
+            ThrowOperationCanceledOnCancellation = true,
         });
         client = new GraphSampling.GraphSamplingClient(channel);
         headers = new Metadata { { SamplingService.JobTokenHeader, jobToken } };

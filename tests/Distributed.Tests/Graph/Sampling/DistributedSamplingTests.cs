@@ -75,6 +75,21 @@ public class DistributedSamplingTests
         Assert.Equal(remoteInputs, cache.Hits);
     }
 
+    /// <summary>An epoch that ends cancels the calls its sampling has in flight: the worker leaves the epoch, as for a cancelled collective.</summary>
+    [Fact]
+    public async Task A_remote_call_cancelled_by_its_worker_is_a_cancellation_not_a_failure()
+    {
+        var partitioned = GraphPartitioner.Partition(TestGraphs.Clustered(), PartitionMethod.Metis, 2, seed: 11);
+        await using var cluster = await SamplingCluster.StartAsync(partitioned);
+        var remote = cluster.Remote(1);
+        int owned = partitioned.Book.FirstNode(1);
+        using var epochEnded = new CancellationTokenSource();
+        epochEnded.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => remote.SampleAsync([owned], new HopRequest(5, 1), epochEnded.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => remote.FetchFeaturesAsync([owned], epochEnded.Token));
+    }
+
     [Fact]
     public async Task A_remote_partition_names_bad_requests()
     {
