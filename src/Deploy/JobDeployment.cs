@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Dtrain.Contracts;
 using Dtrain.Contracts.Jobs;
 using k8s.Models;
 
@@ -47,18 +48,18 @@ public sealed partial record JobDeployment
         // The longest name built on the job id, the worker pods' host names "ID-workers-INDEX", must stay a DNS label.
         if (!JobIds.IsDnsLabel(JobId, maxLength: 40))
         {
-            yield return $"job id {JobIds.Quoted(JobId)} must be a DNS label of at most 40 characters: lower-case letters, digits and '-'";
+            yield return $"job id {OneLine.Quoted(JobId)} must be a DNS label of at most 40 characters: lower-case letters, digits and '-'";
         }
         if (!JobIds.IsDnsLabel(Namespace))
         {
-            yield return $"namespace {JobIds.Quoted(Namespace)} must be a DNS label: lower-case letters, digits and '-'";
+            yield return $"namespace {OneLine.Quoted(Namespace)} must be a DNS label: lower-case letters, digits and '-'";
         }
         if (string.IsNullOrWhiteSpace(Image)) yield return "the image must not be empty";
         if (Coordinators < 1) yield return $"coordinators must be at least 1, got {Coordinators}";
-        if (!IsQuantity(VolumeSize)) yield return $"volume size {JobIds.Quoted(VolumeSize)} must be a Kubernetes quantity such as 10Gi";
+        if (!IsQuantity(VolumeSize)) yield return $"volume size {OneLine.Quoted(VolumeSize)} must be a Kubernetes quantity such as 10Gi";
         if (StorageClass is { } storageClass && !JobIds.IsDnsLabel(storageClass, maxLength: 253))
         {
-            yield return $"storage class {JobIds.Quoted(storageClass)} must be a Kubernetes name: lower-case letters, digits and '-'";
+            yield return $"storage class {OneLine.Quoted(storageClass)} must be a Kubernetes name: lower-case letters, digits and '-'";
         }
         if (GpusPerWorker is < 0 or > 1)
         {

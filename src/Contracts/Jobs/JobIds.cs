@@ -16,10 +16,7 @@ public static partial class JobIds
     /// <summary>What is wrong with <paramref name="id"/> as a job id; null when nothing is.</summary>
     public static string? Problem(string id) => IsDnsLabel(id)
         ? null
-        : $"job id {Quoted(id)} must be a DNS label: 1 to {MaxLength} lower-case letters, digits and '-', starting and ending with a letter or digit";
-
-    /// <summary>The id as it can be shown on one line: control characters escaped.</summary>
-    public static string Quoted(string id) => OneLine.Quoted(id);
+        : $"job id {OneLine.Quoted(id)} must be a DNS label: 1 to {MaxLength} lower-case letters, digits and '-', starting and ending with a letter or digit";
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex DnsLabel();
